@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Foundation-free modules: everything `warden-hook` links. Keep them that way, the hook's
+// start-up time is its latency (see README, "Performance").
+let hotPathSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "warden",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "warden", targets: ["warden"]),
+        .executable(name: "warden-hook", targets: ["warden-hook"]),
+        .executable(name: "warden-bench", targets: ["warden-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // JSON reader with source positions and a writer; no Foundation.
+        .target(name: "WardenJSON", swiftSettings: hotPathSettings),
+        // Shell lexer, parser and static analysis into the simple commands a script runs.
+        .target(name: "WardenShell", swiftSettings: hotPathSettings),
+        // Managed-settings model, rule syntax and matching, the permission decision.
+        .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell"], swiftSettings: hotPathSettings),
+        // Hook events in, Claude Code answers out: the logic behind `warden-hook`, without I/O.
+        .target(name: "WardenHooks", dependencies: ["WardenJSON", "WardenPolicy"], swiftSettings: hotPathSettings),
+        // The operating system through libc only: files, the environment, realpath and glob.
+        .target(name: "WardenSystem", dependencies: ["WardenPolicy"], swiftSettings: hotPathSettings),
+
+        .executableTarget(
+            name: "warden-hook",
+            dependencies: ["WardenHooks", "WardenSystem"],
+            // Release builds link the Swift runtime statically (`swift build -c release
+            // --static-swift-stdlib`, as Scripts/build-release.sh does): a linker flag here would
+            // also reach the test bundles that link this target, and break them.
+            swiftSettings: hotPathSettings
+        ),
+        .executableTarget(
+            name: "warden",
+            dependencies: [
+                "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "warden-bench",
+            dependencies: [
+                "WardenShell", "WardenPolicy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "WardenJSONTests", dependencies: ["WardenJSON"]),
+        .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
+        .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
+        .testTarget(name: "WardenHooksTests", dependencies: ["WardenHooks", "WardenPolicy", "WardenJSON"]),
+        // Runs the built `warden` and `warden-hook` executables as processes.
+        .testTarget(
+            name: "WardenCLITests",
+            dependencies: [
+                "warden", "warden-hook", "WardenJSON",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        // The real Claude Code CLI against a scripted Messages API server.
+        .testTarget(
+            name: "WardenEndToEndTests",
+            dependencies: [
+                "warden-hook", "WardenJSON",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
