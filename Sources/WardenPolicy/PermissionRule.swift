@@ -1,0 +1,134 @@
+/// Which list of `permissions` a rule comes from; the order of the cases is the precedence.
+public enum RuleList: String, Sendable, Hashable, CaseIterable, Comparable {
+    case deny, ask, allow
+
+    public static func < (lhs: RuleList, rhs: RuleList) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One permission rule in Claude Code's syntax: `Tool` or `Tool(specifier)`.
+public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
+    /// The rule as written in the policy.
+    public let text: String
+    public let list: RuleList
+    let tool: String
+    let matcher: Matcher
+
+    enum Matcher: Sendable, Hashable {
+        /// A bare tool name, `Tool(*)` or `Tool()`: every use of the tool.
+        case everyUse
+        case bash(BashPattern)
+        case path(PathPattern)
+        case webFetchDomain(String)
+        /// `mcp__server`, `mcp__server__tool`, `mcp__server__*`: a tool-name pattern.
+        case toolName(String)
+        /// A specifier Warden does not evaluate (`Agent(Explore)`, `Skill(x)`); Claude Code still
+        /// does, and `policy check` says so.
+        case unevaluated(String)
+    }
+
+    public var description: String { text }
+
+    /// The tools whose file paths `Read(…)` rules cover.
+    static let readingTools: Set<String> = ["Read", "Grep", "Glob", "LS", "NotebookRead"]
+    /// The tools whose file paths `Edit(…)` rules cover; a rule naming any of them covers all.
+    static let editingTools: Set<String> = ["Edit", "Write", "MultiEdit", "NotebookEdit"]
+
+    /// A rule that cannot be read, with the offset in the rule text where the problem is.
+    struct SyntaxError: Error, Sendable, Hashable {
+        let message: String
+        let offset: Int
+    }
+
+    init(parsing text: String, list: RuleList) throws(SyntaxError) {
+        self.text = text
+        self.list = list
+        let trimmed = text.trimmingWhitespace()
+        guard !trimmed.isEmpty else { throw SyntaxError(message: "empty rule", offset: 0) }
+        guard let open = trimmed.firstIndex(of: "(") else {
+            try PermissionRule.validateToolName(trimmed)
+            self.tool = trimmed
+            self.matcher = trimmed.hasPrefix("mcp__") ? .toolName(trimmed) : .everyUse
+            return
+        }
+        guard trimmed.hasSuffix(")") else {
+            throw SyntaxError(message: "rule has '(' but does not end with ')'", offset: text.utf8.count)
+        }
+        let tool = String(trimmed[..<open])
+        try PermissionRule.validateToolName(tool)
+        let specifier = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+        self.tool = tool
+        if specifier.isEmpty || specifier == "*" {
+            self.matcher = .everyUse
+        } else if tool == "Bash" {
+            self.matcher = .bash(try BashPattern(specifier))
+        } else if PermissionRule.readingTools.contains(tool) || PermissionRule.editingTools.contains(tool) {
+            do {
+                self.matcher = .path(try PathPattern(specifier))
+            } catch {
+                throw SyntaxError(message: "bad glob in \(tool)(…): \(error.message)", offset: tool.utf8.count + 1)
+            }
+        } else if tool == "WebFetch" {
+            guard specifier.hasPrefix("domain:") else {
+                throw SyntaxError(message: "WebFetch rules take 'domain:HOST', as in WebFetch(domain:example.com)", offset: tool.utf8.count + 1)
+            }
+            let domain = specifier.dropFirst("domain:".count).lowercased()
+            guard !domain.isEmpty, !domain.contains("/"), !domain.contains(" ") else {
+                throw SyntaxError(message: "'\(domain)' is not a host name", offset: tool.utf8.count + 8)
+            }
+            self.matcher = .webFetchDomain(domain.hasPrefix("*.") ? String(domain.dropFirst(2)) : domain)
+        } else {
+            self.matcher = .unevaluated(specifier)
+        }
+    }
+
+    private static func validateToolName(_ name: String) throws(SyntaxError) {
+        for (offset, character) in name.enumerated() {
+            guard character.isLetter || character.isNumber || character == "_" || character == "-"
+                || (character == "*" && name.hasPrefix("mcp__"))
+            else {
+                throw SyntaxError(message: "'\(character)' cannot appear in a tool name", offset: offset)
+            }
+        }
+    }
+
+    /// Whether the rule is about `toolName` at all (before looking at its specifier).
+    func concerns(toolName: String) -> Bool {
+        switch matcher {
+        case .toolName(let pattern):
+            // `mcp__server` covers every tool of the server.
+            return toolName == pattern || toolName.hasPrefix(pattern + "__") || wildcardMatch(pattern, toolName)
+        case .path:
+            if PermissionRule.editingTools.contains(tool) { return PermissionRule.editingTools.contains(toolName) }
+            if tool == "Read" { return PermissionRule.readingTools.contains(toolName) }
+            return tool == toolName
+        default:
+            if tool == "Edit" { return PermissionRule.editingTools.contains(toolName) }
+            return tool == toolName
+        }
+    }
+
+    /// Whether the rule governs files read (`Read` family) or written (`Edit` family).
+    var pathAccess: PathAccess? {
+        guard case .path = matcher else {
+            if case .everyUse = matcher {
+                if tool == "Read" { return .read }
+                if PermissionRule.editingTools.contains(tool) { return .write }
+            }
+            return nil
+        }
+        return PermissionRule.editingTools.contains(tool) ? .write : .read
+    }
+
+    enum PathAccess { case read, write }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,252 @@
+public import WardenJSON
+
+/// A problem in a policy file, where it is.
+public struct PolicyProblem: Sendable, Hashable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Hashable { case error, warning }
+
+    public var severity: Severity
+    public var position: JSONPosition
+    public var message: String
+
+    public var description: String { "\(position.line):\(position.column): \(severity.rawValue): \(message)" }
+}
+
+/// What Warden does with a command it cannot verify: one whose name or script is computed at run
+/// time, or that does not parse, when the policy has rules that could apply to it.
+public enum UnverifiableCommandAction: String, Sendable, Hashable {
+    case ask, deny
+}
+
+/// A managed-settings file as Warden enforces it: Claude Code's `permissions`, and Warden's own
+/// settings under the `warden` key.
+public struct Policy: Sendable {
+    public let rules: [PermissionRule]
+    /// The directory of the settings file, the anchor of `/path` rules.
+    public let settingsDirectory: String?
+    /// `permissions.disableBypassPermissionsMode` is `"disable"`.
+    public let bypassPermissionsDisabled: Bool
+    public let unverifiableCommands: UnverifiableCommandAction
+
+    /// The key of Warden's own settings in a managed-settings file.
+    public static let namespace = "warden"
+
+    public init(
+        rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
+        unverifiableCommands: UnverifiableCommandAction = .ask
+    ) {
+        self.rules = rules
+        self.settingsDirectory = settingsDirectory
+        self.bypassPermissionsDisabled = bypassPermissionsDisabled
+        self.unverifiableCommands = unverifiableCommands
+    }
+
+    /// A policy with the given rules, for tests and `warden policy explain --rule`.
+    public init(deny: [String] = [], ask: [String] = [], allow: [String] = [], settingsDirectory: String? = nil) throws {
+        var rules: [PermissionRule] = []
+        for (list, texts) in [(RuleList.deny, deny), (.ask, ask), (.allow, allow)] {
+            for text in texts {
+                do throws(PermissionRule.SyntaxError) {
+                    rules.append(try PermissionRule(parsing: text, list: list))
+                } catch {
+                    throw PolicyLoadError(path: nil, problems: [
+                        PolicyProblem(severity: .error, position: .none, message: "\(list.rawValue) rule \"\(text)\": \(error.message)"),
+                    ])
+                }
+            }
+        }
+        self.init(rules: rules, settingsDirectory: settingsDirectory)
+    }
+
+    public func rules(in list: RuleList) -> [PermissionRule] { rules.filter { $0.list == list } }
+}
+
+/// Why a policy cannot be enforced: the first line names the file and the first error.
+public struct PolicyLoadError: Error, Sendable, CustomStringConvertible {
+    public var path: String?
+    public var problems: [PolicyProblem]
+
+    /// A policy file that could not be read at all.
+    public static func unreadable(path: String, reason: String) -> PolicyLoadError {
+        PolicyLoadError(path: path, problems: [PolicyProblem(severity: .error, position: .none, message: reason)])
+    }
+
+    public var description: String {
+        let errors = problems.filter { $0.severity == .error }
+        let file = path ?? "policy"
+        guard let first = errors.first else { return "\(file): invalid" }
+        let more = errors.count > 1 ? " (and \(errors.count - 1) more errors)" : ""
+        let place = first.position == .none ? file : "\(file):\(first.position.line):\(first.position.column)"
+        return "\(place): \(first.message)\(more)"
+    }
+}
+
+extension Policy {
+    /// Reads and checks a managed-settings text. Every problem is returned; the policy only when
+    /// there is no error, since a guard must not enforce half a policy.
+    public static func load(text: String, path: String?) -> (policy: Policy?, problems: [PolicyProblem]) {
+        let json: JSONValue
+        do throws(JSONSyntaxError) {
+            json = try JSONValue.parse(text)
+        } catch {
+            return (nil, [PolicyProblem(severity: .error, position: error.position, message: "not valid JSON: \(error.message)")])
+        }
+        var reader = PolicyReader()
+        let policy = reader.read(json, settingsDirectory: path.map(Paths.directory))
+        let hasError = reader.problems.contains { $0.severity == .error }
+        return (hasError ? nil : policy, reader.problems)
+    }
+
+    /// The policy in `text`, or an error naming the file, line and column of the first problem.
+    public static func parse(text: String, path: String?) throws(PolicyLoadError) -> Policy {
+        let (policy, problems) = load(text: text, path: path)
+        guard let policy else { throw PolicyLoadError(path: path, problems: problems) }
+        return policy
+    }
+}
+
+/// Claude Code's settings keys (https://code.claude.com/docs/en/settings). A key not listed is a
+/// warning, not an error: Claude Code adds settings faster than any list is kept, and an unknown
+/// key there does not weaken what Warden enforces.
+private let knownSettingsKeys: Set<String> = [
+    "$schema", "apiKeyHelper", "awsAuthRefresh", "awsCredentialExport", "cleanupPeriodDays", "companyAnnouncements",
+    "disableAllHooks", "allowManagedHooksOnly", "allowManagedPermissionRulesOnly", "allowManagedMcpServersOnly",
+    "enableAllProjectMcpServers", "enabledMcpjsonServers", "disabledMcpjsonServers", "allowedMcpServers",
+    "deniedMcpServers", "env", "forceLoginMethod", "forceLoginOrgUUID", "hooks", "includeCoAuthoredBy",
+    "includeGitInstructions", "model", "availableModels", "otelHeadersHelper", "outputStyle", "permissions",
+    "sandbox", "statusLine", "spinnerTipsEnabled", "spinnerTipsOverride", "spinnerVerbs", "alwaysThinkingEnabled",
+    "theme", "language", "autoUpdatesChannel", "attribution", "plansDirectory", "respectGitignore",
+    "fileSuggestion", "enabledPlugins", "extraKnownMarketplaces", "strictKnownMarketplaces", "autoMemoryEnabled",
+    "showTurnDuration", "terminalProgressBarEnabled", "prefersReducedMotion", "disableAutoMode", "skipWebFetchPreflight",
+    "forceRemoteSettingsRefresh", "teammateMode", "verbose", "preferredNotifChannel",
+    Policy.namespace,
+]
+
+private let permissionModes: Set<String> = ["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
+
+private struct PolicyReader {
+    var problems: [PolicyProblem] = []
+
+    mutating func error(_ message: String, at position: JSONPosition) {
+        problems.append(PolicyProblem(severity: .error, position: position, message: message))
+    }
+
+    mutating func warning(_ message: String, at position: JSONPosition) {
+        problems.append(PolicyProblem(severity: .warning, position: position, message: message))
+    }
+
+    mutating func checkDuplicates(_ members: [JSONMember], in place: String) {
+        var seen: Set<String> = []
+        for member in members where !seen.insert(member.key).inserted {
+            error("key \"\(member.key)\" appears twice in \(place); only the last one counts", at: member.keyPosition)
+        }
+    }
+
+    mutating func read(_ json: JSONValue, settingsDirectory: String?) -> Policy {
+        guard let members = json.members else {
+            error("the settings file must be a JSON object, found \(json.typeName)", at: json.position)
+            return Policy(rules: [])
+        }
+        checkDuplicates(members, in: "the settings")
+        var rules: [PermissionRule] = []
+        var bypassDisabled = false
+        var unverifiable = UnverifiableCommandAction.ask
+        for member in members {
+            switch member.key {
+            case "permissions":
+                readPermissions(member.value, rules: &rules, bypassDisabled: &bypassDisabled)
+            case Policy.namespace:
+                unverifiable = readWardenSettings(member.value)
+            case "cleanupPeriodDays":
+                if (member.value.integer ?? -1) < 0 {
+                    error("cleanupPeriodDays must be a whole number of days, 0 or more", at: member.value.position)
+                }
+            default:
+                if !knownSettingsKeys.contains(member.key) {
+                    warning("unknown setting \"\(member.key)\"; Claude Code and Warden ignore it", at: member.keyPosition)
+                }
+            }
+        }
+        return Policy(
+            rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
+            unverifiableCommands: unverifiable)
+    }
+
+    mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
+        guard let members = json.members else {
+            error("\"permissions\" must be an object, found \(json.typeName)", at: json.position)
+            return
+        }
+        checkDuplicates(members, in: "\"permissions\"")
+        for member in members {
+            switch member.key {
+            case "allow", "ask", "deny":
+                let list = RuleList(rawValue: member.key)!
+                guard let entries = member.value.array else {
+                    error("\"\(member.key)\" must be an array of rule strings, found \(member.value.typeName)", at: member.value.position)
+                    continue
+                }
+                for entry in entries {
+                    guard let text = entry.string else {
+                        error("a rule must be a string, found \(entry.typeName)", at: entry.position)
+                        continue
+                    }
+                    do throws(PermissionRule.SyntaxError) {
+                        let rule = try PermissionRule(parsing: text, list: list)
+                        if case .unevaluated(let specifier) = rule.matcher {
+                            warning("Warden does not evaluate the specifier \"\(specifier)\" of \(rule.tool)(…); Claude Code still does", at: entry.position)
+                        }
+                        rules.append(rule)
+                    } catch {
+                        var position = entry.position
+                        // Point into the string: past the opening quote, at the offending character.
+                        position.column += 1 + error.offset
+                        position.offset += 1 + error.offset
+                        self.error("malformed rule \"\(text)\": \(error.message)", at: position)
+                    }
+                }
+            case "defaultMode":
+                if let mode = member.value.string, !permissionModes.contains(mode) {
+                    error("defaultMode \"\(mode)\" is not one of \(permissionModes.sorted().joined(separator: ", "))", at: member.value.position)
+                } else if member.value.string == nil {
+                    error("defaultMode must be a string", at: member.value.position)
+                }
+            case "disableBypassPermissionsMode":
+                guard member.value.string == "disable" else {
+                    error("disableBypassPermissionsMode takes only the value \"disable\"", at: member.value.position)
+                    continue
+                }
+                bypassDisabled = true
+            case "additionalDirectories":
+                if member.value.array?.allSatisfy({ $0.string != nil }) != true {
+                    error("additionalDirectories must be an array of strings", at: member.value.position)
+                }
+            default:
+                warning("unknown key \"\(member.key)\" in \"permissions\"; Claude Code and Warden ignore it", at: member.keyPosition)
+            }
+        }
+    }
+
+    /// Warden's own namespace is checked strictly: a misspelt key there is a security setting that
+    /// silently does nothing.
+    mutating func readWardenSettings(_ json: JSONValue) -> UnverifiableCommandAction {
+        guard let members = json.members else {
+            error("\"\(Policy.namespace)\" must be an object, found \(json.typeName)", at: json.position)
+            return .ask
+        }
+        checkDuplicates(members, in: "\"\(Policy.namespace)\"")
+        var unverifiable = UnverifiableCommandAction.ask
+        for member in members {
+            switch member.key {
+            case "unverifiableCommands":
+                guard let value = member.value.string.flatMap(UnverifiableCommandAction.init(rawValue:)) else {
+                    error("unverifiableCommands must be \"ask\" or \"deny\"", at: member.value.position)
+                    continue
+                }
+                unverifiable = value
+            default:
+                error("unknown Warden setting \"\(member.key)\" (known: unverifiableCommands)", at: member.keyPosition)
+            }
+        }
+        return unverifiable
+    }
+}
