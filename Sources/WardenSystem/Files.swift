@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+public import WardenPolicy
+
+/// Why a file or stream could not be read, in words fit for a one-line message.
+public enum ReadFailure: Error, Sendable, CustomStringConvertible {
+    case system(String)
+    case tooLarge(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .system(let message): message
+        case .tooLarge(let limit): "larger than \(limit / 1024 / 1024) MiB"
+        }
+    }
+}
+
+public enum Files {
+    /// The text of errno `code`.
+    public static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+    /// Everything a file descriptor yields until end of file, up to `limit` bytes.
+    public static func readAll(fileDescriptor fd: Int32, limit: Int) -> Result<[UInt8], ReadFailure> {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(.system(errorText(errno)))
+            }
+            if count == 0 { return .success(data) }
+            data.append(contentsOf: chunk[0..<count])
+            if data.count > limit { return .failure(.tooLarge(limit: limit)) }
+        }
+    }
+
+    public static func read(path: String, limit: Int) -> Result<[UInt8], ReadFailure> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(.system("cannot open: \(errorText(errno))")) }
+        defer { close(fd) }
+        return readAll(fileDescriptor: fd, limit: limit).mapError { failure in
+            if case .system(let message) = failure { return .system("cannot read: \(message)") }
+            return failure
+        }
+    }
+
+    /// The value of an environment variable, nil when unset or empty.
+    public static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+}
+
+/// Where the managed policy is, and reading it.
+public enum PolicyFile {
+    /// Claude Code's managed-settings file on Linux.
+    public static let managedSettingsPath = "/etc/claude-code/managed-settings.json"
+
+    /// The policy path: the one given, else `$WARDEN_POLICY`, else the managed-settings file.
+    public static func locate(given: String?) -> String {
+        given ?? Files.environment("WARDEN_POLICY") ?? managedSettingsPath
+    }
+
+    public static func load(path: String) -> Result<Policy, PolicyLoadError> {
+        switch Files.read(path: path, limit: 4 * 1024 * 1024) {
+        case .failure(let failure):
+            return .failure(.unreadable(path: path, reason: failure.description))
+        case .success(let bytes):
+            let text = String(decoding: bytes, as: UTF8.self)
+            return Result { () throws(PolicyLoadError) in try Policy.parse(text: text, path: path) }
+        }
+    }
+}

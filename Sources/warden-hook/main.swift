@@ -1,0 +1,166 @@
+// warden-hook: reads one Claude Code hook event on stdin and answers on stdout/stderr.
+//
+// Claude Code lets the tool run when a hook exits with any status but 0 or 2 — a crash, a signal,
+// a timeout included. So before anything else this process arranges that every way it can die
+// answers "blocked" with exit status 2: fatal signals (Swift traps are SIGILL/SIGTRAP, a stack
+// overflow is SIGSEGV on an alternate stack), a watchdog alarm, and SIGTERM from a killed session.
+// Only Glibc is imported: Foundation would triple the start-up time that every tool call pays.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import WardenHooks
+import WardenSystem
+
+// MARK: The crash path
+
+/// The message the signal handler writes. Built before the handlers are installed, because a
+/// signal handler may only call async-signal-safe functions: no allocation, no Swift runtime.
+nonisolated(unsafe) var crashMessage: UnsafeMutablePointer<UInt8>? = nil
+nonisolated(unsafe) var crashMessageLength = 0
+nonisolated(unsafe) var timeoutMessage: UnsafeMutablePointer<UInt8>? = nil
+nonisolated(unsafe) var timeoutMessageLength = 0
+
+func makeCString(_ text: String) -> (UnsafeMutablePointer<UInt8>, Int) {
+    let bytes = Array(text.utf8)
+    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+    buffer.initialize(from: bytes, count: bytes.count)
+    return (buffer, bytes.count)
+}
+
+let watchdogSeconds: UInt32 = 20
+
+func installCrashPath() {
+    (crashMessage, crashMessageLength) = makeCString(
+        "Warden blocked this: the hook failed unexpectedly (fatal signal), and a failed guard must not let a tool run.\n")
+    (timeoutMessage, timeoutMessageLength) = makeCString(
+        "Warden blocked this: the hook did not decide within \(watchdogSeconds) seconds.\n")
+
+    // A stack overflow cannot run its handler on the stack that overflowed.
+    let alternateStackSize = 256 * 1024
+    var stack = stack_t()
+    stack.ss_sp = UnsafeMutableRawPointer.allocate(byteCount: alternateStackSize, alignment: 16)
+    stack.ss_size = alternateStackSize
+    stack.ss_flags = 0
+    sigaltstack(&stack, nil)
+
+    let onFatalSignal: @convention(c) (Int32) -> Void = { _ in
+        if let message = crashMessage { _ = write(2, message, crashMessageLength) }
+        _exit(2)
+    }
+    let onTimeout: @convention(c) (Int32) -> Void = { _ in
+        if let message = timeoutMessage { _ = write(2, message, timeoutMessageLength) }
+        _exit(2)
+    }
+    func install(_ handler: @convention(c) (Int32) -> Void, for signals: [Int32]) {
+        for signal in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = handler
+            action.sa_flags = Int32(SA_ONSTACK)
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, nil)
+        }
+    }
+    install(onFatalSignal, for: [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE, SIGSYS, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGXCPU, SIGXFSZ, SIGUSR1, SIGUSR2])
+    install(onTimeout, for: [SIGALRM])
+    // A closed stdout must surface as a failed write, not as a silent SIGPIPE death.
+    signal(SIGPIPE, SIG_IGN)
+    alarm(watchdogSeconds)
+}
+
+installCrashPath()
+
+// MARK: Small I/O helpers
+
+func writeAll(_ fd: Int32, _ text: String) -> Bool {
+    var text = text
+    return text.withUTF8 { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+}
+
+func finish(_ answer: HookAnswer) -> Never {
+    var status = answer.exitStatus
+    if !answer.stdout.isEmpty && !writeAll(1, answer.stdout) {
+        // The answer did not get out: make sure what Claude Code sees is a block, not silence.
+        status = 2
+        _ = writeAll(2, "Warden blocked this: the hook could not write its answer (\(Files.errorText(errno))).\n")
+    }
+    if !answer.stderr.isEmpty { _ = writeAll(2, answer.stderr) }
+    exit(status == 0 ? 0 : 2)
+}
+
+// MARK: Arguments
+
+let usage = """
+    usage: warden-hook [--policy FILE]
+
+    Reads one Claude Code hook event (JSON) on standard input and answers as Claude Code expects.
+    Register it for PreToolUse, PostToolUse and UserPromptSubmit (see hooks/managed-settings.json).
+
+    The policy is FILE, else $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.
+    Exit status: 0 with a JSON decision (or nothing) on stdout; 2 with the reason on stderr when the
+    event must be blocked because Warden cannot judge it (malformed event, unusable policy, crash).
+
+    --crash-for-test KIND   crash on purpose (trap, overflow, segfault) to prove a crash blocks.
+
+    """
+
+var policyPath: String? = nil
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--policy":
+        guard let value = arguments.popFirst() else { finish(.block("warden-hook: --policy needs a file.")) }
+        policyPath = value
+    case _ where argument.hasPrefix("--policy="):
+        policyPath = String(argument.dropFirst("--policy=".count))
+    case "-h", "--help":
+        _ = writeAll(1, usage)
+        exit(0)
+    case "--crash-for-test":
+        crashForTest(arguments.popFirst() ?? "")
+    default:
+        finish(.block("warden-hook: unknown argument '\(argument)' (see warden-hook --help)."))
+    }
+}
+
+func recurseWithoutEnd(_ depth: Int) -> Int {
+    var frame = [Int](repeating: depth, count: 64)
+    if depth >= 0 { frame[depth % 64] = recurseWithoutEnd(depth &+ 1) }
+    return frame.reduce(0, &+)
+}
+
+func crashForTest(_ kind: String) -> Never {
+    switch kind {
+    case "trap": fatalError("crash requested by --crash-for-test")
+    case "overflow": _ = recurseWithoutEnd(0); exit(0)
+    case "segfault": _ = raise(SIGSEGV); exit(0)
+    default: finish(.block("warden-hook: --crash-for-test takes trap, overflow or segfault."))
+    }
+}
+
+// MARK: Load the policy, read the event, answer
+
+let event: [UInt8]
+switch Files.readAll(fileDescriptor: 0, limit: 64 * 1024 * 1024) {
+case .success(let bytes): event = bytes
+case .failure(let failure): finish(.block("the hook could not read its event (\(failure))."))
+}
+
+let responder = HookResponder(
+    policy: PolicyFile.load(path: PolicyFile.locate(given: policyPath)),
+    home: Files.environment("HOME"),
+    fileSystem: SystemFileSystem())
+finish(responder.answer(event: event))
