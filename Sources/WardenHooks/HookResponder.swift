@@ -71,11 +71,11 @@ public struct HookResponder: Sendable {
             return .block("the PreToolUse event has no \"tool_name\" string.")
         }
         guard let input = event["tool_input"], input.members != nil else {
-            return .block("the PreToolUse event for \(toolName) has no \"tool_input\" object.")
+            return .block("the PreToolUse event for \(JSONValue.quoted(toolName)) has no \"tool_input\" object.")
         }
         let workingDirectory = event["cwd"]?.string
         guard let workingDirectory, workingDirectory.hasPrefix("/") else {
-            return .block("the PreToolUse event for \(toolName) has no absolute \"cwd\".")
+            return .block("the PreToolUse event for \(JSONValue.quoted(toolName)) has no absolute \"cwd\".")
         }
         let engine = PolicyEngine(policy: policy, home: home, fileSystem: fileSystem)
         let decision = engine.decide(ToolCall(

@@ -105,6 +105,14 @@ public struct JSONValue: Sendable, Hashable {
         return false
     }
 
+    /// `text` as a JSON string literal, quotes included: the safe way to show a key or a name
+    /// taken from input in a one-line message (a newline in it stays `\n`).
+    public static func quoted(_ text: String) -> String {
+        var output = ""
+        writeString(text, to: &output)
+        return output
+    }
+
     /// The JSON type's name, for messages: "string", "object", …
     public var typeName: String {
         switch kind {

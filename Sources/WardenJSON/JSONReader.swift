@@ -144,7 +144,7 @@ private struct JSONReader {
             let key = try readString()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
-                throw error("expected ':' after key \"\(key)\", found \(describeByte(at: index))")
+                throw error("expected ':' after key \(JSONValue.quoted(key)), found \(describeByte(at: index))")
             }
             index += 1
             skipWhitespace()
@@ -228,7 +228,11 @@ private struct JSONReader {
         while scan < bytes.count {
             let byte = bytes[scan]
             if byte == UInt8(ascii: "\"") {
-                let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<scan]), as: UTF8.self)
+                // RFC 8259 text is UTF-8; a byte sequence that is not must not be read as something
+                // else (a guard would judge a different string than the one that runs).
+                guard let value = String(validating: UnsafeBufferPointer(rebasing: bytes[index..<scan]), as: UTF8.self) else {
+                    throw error("invalid UTF-8 in string", at: quote)
+                }
                 index = scan + 1
                 return value
             }
@@ -243,7 +247,10 @@ private struct JSONReader {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                return String(decoding: utf8, as: UTF8.self)
+                guard let value = String(validating: utf8, as: UTF8.self) else {
+                    throw error("invalid UTF-8 in string", at: quote)
+                }
+                return value
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw error("unterminated string", at: quote) }

@@ -1,3 +1,5 @@
+import WardenJSON
+
 /// Which list of `permissions` a rule comes from; the order of the cases is the precedence.
 public enum RuleList: String, Sendable, Hashable, CaseIterable, Comparable {
     case deny, ask, allow
@@ -74,8 +76,8 @@ public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
                 throw SyntaxError(message: "WebFetch rules take 'domain:HOST', as in WebFetch(domain:example.com)", offset: tool.utf8.count + 1)
             }
             let domain = specifier.dropFirst("domain:".count).lowercased()
-            guard !domain.isEmpty, !domain.contains("/"), !domain.contains(" ") else {
-                throw SyntaxError(message: "'\(domain)' is not a host name", offset: tool.utf8.count + 8)
+            guard !domain.isEmpty, !domain.contains(where: { $0 == "/" || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) else {
+                throw SyntaxError(message: "\(JSONValue.quoted(domain)) is not a host name", offset: tool.utf8.count + 8)
             }
             self.matcher = .webFetchDomain(domain.hasPrefix("*.") ? String(domain.dropFirst(2)) : domain)
         } else {
@@ -88,7 +90,7 @@ public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
             guard character.isLetter || character.isNumber || character == "_" || character == "-"
                 || (character == "*" && name.hasPrefix("mcp__"))
             else {
-                throw SyntaxError(message: "'\(character)' cannot appear in a tool name", offset: offset)
+                throw SyntaxError(message: "\(JSONValue.quoted(String(character))) cannot appear in a tool name", offset: offset)
             }
         }
     }

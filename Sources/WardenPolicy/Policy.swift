@@ -49,7 +49,7 @@ public struct Policy: Sendable {
                     rules.append(try PermissionRule(parsing: text, list: list))
                 } catch {
                     throw PolicyLoadError(path: nil, problems: [
-                        PolicyProblem(severity: .error, position: .none, message: "\(list.rawValue) rule \"\(text)\": \(error.message)"),
+                        PolicyProblem(severity: .error, position: .none, message: "\(list.rawValue) rule \(JSONValue.quoted(text)): \(error.message)"),
                     ])
                 }
             }
@@ -137,7 +137,7 @@ private struct PolicyReader {
     mutating func checkDuplicates(_ members: [JSONMember], in place: String) {
         var seen: Set<String> = []
         for member in members where !seen.insert(member.key).inserted {
-            error("key \"\(member.key)\" appears twice in \(place); only the last one counts", at: member.keyPosition)
+            error("key \(JSONValue.quoted(member.key)) appears twice in \(place); only the last one counts", at: member.keyPosition)
         }
     }
 
@@ -162,7 +162,7 @@ private struct PolicyReader {
                 }
             default:
                 if !knownSettingsKeys.contains(member.key) {
-                    warning("unknown setting \"\(member.key)\"; Claude Code and Warden ignore it", at: member.keyPosition)
+                    warning("unknown setting \(JSONValue.quoted(member.key)); Claude Code and Warden ignore it", at: member.keyPosition)
                 }
             }
         }
@@ -193,7 +193,7 @@ private struct PolicyReader {
                     do throws(PermissionRule.SyntaxError) {
                         let rule = try PermissionRule(parsing: text, list: list)
                         if case .unevaluated(let specifier) = rule.matcher {
-                            warning("Warden does not evaluate the specifier \"\(specifier)\" of \(rule.tool)(…); Claude Code still does", at: entry.position)
+                            warning("Warden does not evaluate the specifier \(JSONValue.quoted(specifier)) of \(rule.tool)(…); Claude Code still does", at: entry.position)
                         }
                         rules.append(rule)
                     } catch {
@@ -201,12 +201,12 @@ private struct PolicyReader {
                         // Point into the string: past the opening quote, at the offending character.
                         position.column += 1 + error.offset
                         position.offset += 1 + error.offset
-                        self.error("malformed rule \"\(text)\": \(error.message)", at: position)
+                        self.error("malformed rule \(JSONValue.quoted(text)): \(error.message)", at: position)
                     }
                 }
             case "defaultMode":
                 if let mode = member.value.string, !permissionModes.contains(mode) {
-                    error("defaultMode \"\(mode)\" is not one of \(permissionModes.sorted().joined(separator: ", "))", at: member.value.position)
+                    error("defaultMode \(JSONValue.quoted(mode)) is not one of \(permissionModes.sorted().joined(separator: ", "))", at: member.value.position)
                 } else if member.value.string == nil {
                     error("defaultMode must be a string", at: member.value.position)
                 }
@@ -221,7 +221,7 @@ private struct PolicyReader {
                     error("additionalDirectories must be an array of strings", at: member.value.position)
                 }
             default:
-                warning("unknown key \"\(member.key)\" in \"permissions\"; Claude Code and Warden ignore it", at: member.keyPosition)
+                warning("unknown key \(JSONValue.quoted(member.key)) in \"permissions\"; Claude Code and Warden ignore it", at: member.keyPosition)
             }
         }
     }
@@ -244,7 +244,7 @@ private struct PolicyReader {
                 }
                 unverifiable = value
             default:
-                error("unknown Warden setting \"\(member.key)\" (known: unverifiableCommands)", at: member.keyPosition)
+                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands)", at: member.keyPosition)
             }
         }
         return unverifiable

@@ -44,7 +44,7 @@ public struct PolicyTestSuite: Sendable {
             return .failure(PolicyLoadError(path: nil, problems: problems))
         }
         for member in json.members ?? [] where !["cwd", "home", "cases", "policy", "$comment"].contains(member.key) {
-            problem("unknown key \"\(member.key)\" (known: cases, cwd, home, $comment)", member.keyPosition)
+            problem("unknown key \(JSONValue.quoted(member.key)) (known: cases, cwd, home, $comment)", member.keyPosition)
         }
         let defaultDirectory = json["cwd"]?.string ?? "/work/project"
         let home = json["home"]?.string ?? "/home/dev"
@@ -59,7 +59,7 @@ public struct PolicyTestSuite: Sendable {
                 continue
             }
             for member in entry.members ?? [] where !caseKeys.contains(member.key) {
-                problem("unknown key \"\(member.key)\" in a case (known: \(caseKeys.sorted().joined(separator: ", ")))", member.keyPosition)
+                problem("unknown key \(JSONValue.quoted(member.key)) in a case (known: \(caseKeys.sorted().joined(separator: ", ")))", member.keyPosition)
             }
             guard let tool = entry["tool"]?.string, !tool.isEmpty else {
                 problem("a case needs a \"tool\" name", entry.position)

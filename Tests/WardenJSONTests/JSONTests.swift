@@ -69,6 +69,22 @@ import WardenJSON
         #expect(try JSONValue.parse(#""\ud800x""#).string == "\u{FFFD}x")
     }
 
+    @Test func rejectsInvalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0x5C, 0x6E, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(bytes: bytes) }
+        }
+        #expect((try? JSONValue.parse(bytes: Array("\"é\\n\"".utf8)))?.string == "é\n")
+    }
+
+    @Test func messagesQuoteKeysTheyRepeat() {
+        do {
+            _ = try JSONValue.parse("{\"a\\nb\" 1}")
+            Issue.record("parsed")
+        } catch {
+            #expect(error.message == "expected ':' after key \"a\\nb\", found '1'")
+        }
+    }
+
     @Test func acceptsByteOrderMark() throws {
         #expect(try JSONValue.parse(bytes: [0xEF, 0xBB, 0xBF] + Array("[]".utf8)).array?.isEmpty == true)
     }

@@ -60,11 +60,13 @@ import Testing
     @Test(arguments: [
         ("Bash(git:* push)", "':*' may only end a Bash rule; use '*' for a wildcard elsewhere"),
         ("Bash(curl", "rule has '(' but does not end with ')'"),
-        ("Ba sh", "' ' cannot appear in a tool name"),
+        ("Ba sh", "\" \" cannot appear in a tool name"),
+        ("Bash\n(x)", "\"\\n\" cannot appear in a tool name"),
         ("Read([abc)", "bad glob in Read(…): '[' without a closing ']'"),
         ("Edit(src/\\)", "bad glob in Edit(…): pattern ends with a lone '\\'"),
         ("WebFetch(example.com)", "WebFetch rules take 'domain:HOST', as in WebFetch(domain:example.com)"),
-        ("WebFetch(domain:)", "'' is not a host name"),
+        ("WebFetch(domain:)", "\"\" is not a host name"),
+        ("WebFetch(domain:a\nb)", "\"a\\nb\" is not a host name"),
         ("", "empty rule"),
         ("Bash( )", "Bash rule names no command"),
     ])
