@@ -236,10 +236,16 @@ private struct Evaluation {
         let bashRules = rules.filter { if case .bash = $0.matcher { return true } else { return false } }
         let allowEverything = rules.contains { $0.list == .allow && $0.matcher == .everyUse }
         let whole = command.trimmingWhitespace()
+        // Rendered once: a script of thousands of commands must not cost thousands of copies.
+        let wholeContext = "in: \(Evaluation.clip(whole))"
+        let pathRules = engine.policy.rules.filter { rule in
+            guard rule.list != .allow, case .path = rule.matcher else { return false }
+            return true
+        }
         var everyCommandAllowed = true
         for invocation in analysis.invocations {
             let line = CommandText(invocation)
-            let context = invocation.source == whole ? nil : "in: \(Evaluation.clip(whole))"
+            let context = invocation.source == whole ? nil : wholeContext
             var allowed = false
             for rule in bashRules {
                 guard case .bash(let pattern) = rule.matcher, pattern.matches(line) else { continue }
@@ -251,7 +257,7 @@ private struct Evaluation {
                 everyCommandAllowed = false
                 notAllowed.append(invocation.source)
             }
-            judgeFileAccesses(of: invocation)
+            judgeFileAccesses(of: invocation, against: pathRules)
         }
         for concern in analysis.concerns where hasProtectiveShellRules {
             switch concern {
@@ -266,11 +272,7 @@ private struct Evaluation {
         allowedByParts = allowEverything || (everyCommandAllowed && !analysis.invocations.isEmpty)
     }
 
-    mutating func judgeFileAccesses(of invocation: CommandInvocation) {
-        let pathRules = engine.policy.rules.filter { rule in
-            guard rule.list != .allow, case .path = rule.matcher else { return false }
-            return true
-        }
+    mutating func judgeFileAccesses(of invocation: CommandInvocation, against pathRules: [PermissionRule]) {
         guard !pathRules.isEmpty else { return }
         for access in invocation.fileAccesses {
             let relevant = pathRules.filter { $0.pathAccess == (access.mode == .read ? .read : .write) }
@@ -304,9 +306,12 @@ private struct Evaluation {
         }
     }
 
+    /// One line of at most `limit` characters; cut before anything else, so the cost does not
+    /// grow with the text.
     static func clip(_ text: String, limit: Int = 160) -> String {
-        let flat = String(text.map { $0 == "\n" ? " " : $0 })
-        return flat.count <= limit ? flat : String(flat.prefix(limit)) + "…"
+        let head = text.prefix(limit + 1)
+        let flat = String(head.prefix(limit).map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+        return head.count > limit ? flat + "…" : flat
     }
 
     // MARK: The decision

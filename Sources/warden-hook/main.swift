@@ -19,6 +19,10 @@ import WardenSystem
 /// The message the signal handler writes. Built before the handlers are installed, because a
 /// signal handler may only call async-signal-safe functions: no allocation, no Swift runtime.
 nonisolated(unsafe) var crashMessage: UnsafeMutablePointer<UInt8>? = nil
+/// Where the hook's own messages go: the original stderr. Descriptor 2 itself is pointed at
+/// /dev/null, so that nothing else (the Swift runtime's "Fatal error" line before a trap) lands in
+/// the reason Claude Code shows.
+nonisolated(unsafe) var messageFD: Int32 = 2
 nonisolated(unsafe) var crashMessageLength = 0
 nonisolated(unsafe) var timeoutMessage: UnsafeMutablePointer<UInt8>? = nil
 nonisolated(unsafe) var timeoutMessageLength = 0
@@ -33,6 +37,13 @@ func makeCString(_ text: String) -> (UnsafeMutablePointer<UInt8>, Int) {
 let watchdogSeconds: UInt32 = 20
 
 func installCrashPath() {
+    let original = dup(2)
+    let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+    if original >= 0 && null >= 0 && dup2(null, 2) == 2 {
+        _ = fcntl(original, F_SETFD, FD_CLOEXEC)
+        messageFD = original
+    }
+    if null >= 0 { close(null) }
     (crashMessage, crashMessageLength) = makeCString(
         "Warden blocked this: the hook failed unexpectedly (fatal signal), and a failed guard must not let a tool run.\n")
     (timeoutMessage, timeoutMessageLength) = makeCString(
@@ -47,11 +58,11 @@ func installCrashPath() {
     sigaltstack(&stack, nil)
 
     let onFatalSignal: @convention(c) (Int32) -> Void = { _ in
-        if let message = crashMessage { _ = write(2, message, crashMessageLength) }
+        if let message = crashMessage { _ = write(messageFD, message, crashMessageLength) }
         _exit(2)
     }
     let onTimeout: @convention(c) (Int32) -> Void = { _ in
-        if let message = timeoutMessage { _ = write(2, message, timeoutMessageLength) }
+        if let message = timeoutMessage { _ = write(messageFD, message, timeoutMessageLength) }
         _exit(2)
     }
     func install(_ handler: @convention(c) (Int32) -> Void, for signals: [Int32]) {
@@ -95,9 +106,9 @@ func finish(_ answer: HookAnswer) -> Never {
     if !answer.stdout.isEmpty && !writeAll(1, answer.stdout) {
         // The answer did not get out: make sure what Claude Code sees is a block, not silence.
         status = 2
-        _ = writeAll(2, "Warden blocked this: the hook could not write its answer (\(Files.errorText(errno))).\n")
+        _ = writeAll(messageFD, "Warden blocked this: the hook could not write its answer (\(Files.errorText(errno))).\n")
     }
-    if !answer.stderr.isEmpty { _ = writeAll(2, answer.stderr) }
+    if !answer.stderr.isEmpty { _ = writeAll(messageFD, answer.stderr) }
     exit(status == 0 ? 0 : 2)
 }
 
