@@ -55,7 +55,9 @@ public struct FileAccess: Sendable, Hashable {
 /// A simple command that the script runs: a name and its arguments.
 public struct CommandInvocation: Sendable, Hashable {
     /// argv after variable-assignment prefixes (`FOO=1`) are removed; `words[0]` as written, so it
-    /// may be a path such as `/usr/bin/curl`.
+    /// may be a path such as `/usr/bin/curl`. Empty (with a nil `name`) for a command made only of
+    /// redirections (`> file`), which is listed so that the files it opens are seen. Brace
+    /// expansion may turn one written word into several (`c{u,}rl` gives `curl crl`).
     public var words: [ShellWord]
     /// The command's name: the last path component of `words[0]` (`/usr/bin/curl` → `curl`), or
     /// nil when `words[0]` is not static.

@@ -81,7 +81,7 @@ enum CommandWrappers {
         switch name {
         case "sudo": return sudo(words)
         case "env": return env(words)
-        case "timeout": return afterPositionals(words, grammar: OptionGrammar(short: "sk", long: ["--signal", "--kill-after"]), skip: 1, label: name)
+        case "timeout": return afterPositionals(words, grammar: timeoutGrammar, skip: 1, label: name)
         case "chroot":
             return afterPositionals(
                 words, grammar: OptionGrammar(long: ["--userspec", "--groups"]), skip: 1, label: name,
@@ -138,14 +138,17 @@ enum CommandWrappers {
         return ShellParser.isValidName(String(word.text[..<equals]))
     }
 
+    static let timeoutGrammar = OptionGrammar(short: "sk", long: ["--signal", "--kill-after"])
+
+    static let sudoGrammar = OptionGrammar(
+        short: "ugphCDrtUTR",
+        long: [
+            "--user", "--group", "--host", "--prompt", "--close-from", "--chdir", "--role", "--type", "--other-user",
+            "--command-timeout", "--chroot",
+        ])
+
     static func sudo(_ words: [ExpandedWord]) -> [WrappedCommand] {
-        let grammar = OptionGrammar(
-            short: "ugphCDrtUTR",
-            long: [
-                "--user", "--group", "--host", "--prompt", "--close-from", "--chdir", "--role", "--type", "--other-user",
-                "--command-timeout", "--chroot",
-            ])
-        let scan = OptionScanner.scan(words, from: 1, grammar: grammar, stopAtFirstPositional: true)
+        let scan = OptionScanner.scan(words, from: 1, grammar: sudoGrammar, stopAtFirstPositional: true)
         // `sudo -e` edits files; `-l`, `-v`, `-K`, `-V` do not run a command.
         if scan.has("-e", "--edit", "-l", "--list", "-v", "--validate", "-K", "--remove-timestamp", "-V", "--version") {
             return []
@@ -299,14 +302,15 @@ enum CommandWrappers {
         return result
     }
 
+    static let xargsGrammar = OptionGrammar(
+        short: "IanPdLsE", attached: "iel",
+        long: [
+            "--arg-file", "--max-args", "--max-procs", "--delimiter", "--max-lines", "--max-chars", "--eof",
+            "--process-slot-var",
+        ])
+
     static func xargs(_ words: [ExpandedWord]) -> [WrappedCommand] {
-        let grammar = OptionGrammar(
-            short: "IanPdLsE", attached: "iel",
-            long: [
-                "--arg-file", "--max-args", "--max-procs", "--delimiter", "--max-lines", "--max-chars", "--eof",
-                "--process-slot-var",
-            ])
-        let scan = OptionScanner.scan(words, from: 1, grammar: grammar, stopAtFirstPositional: true)
+        let scan = OptionScanner.scan(words, from: 1, grammar: xargsGrammar, stopAtFirstPositional: true)
         guard scan.end < words.count else { return [] }
         var replace: String?
         for option in scan.options {
@@ -330,6 +334,7 @@ enum CommandWrappers {
         var result = word
         result.word.isStatic = false
         result.isPlaceholderOnly = true
+        result.placeholders.append(placeholder)
         return result
     }
 
@@ -366,6 +371,7 @@ enum CommandWrappers {
         let isStatic = words.allSatisfy(\.isStatic)
         var word = ExpandedWord(word: ShellWord(text: text, isStatic: isStatic), range: nil)
         word.isPlaceholderOnly = !isStatic && words.allSatisfy { $0.isStatic || $0.isPlaceholderOnly }
+        word.placeholders = words.flatMap(\.placeholders)
         return word
     }
 

@@ -103,7 +103,7 @@ enum FileAccessTable {
             "more", "most", "sort", "cut", "diff", "cmp", "file", "stat", "md5sum", "sha1sum", "sha224sum", "sha256sum",
             "sha384sum", "sha512sum", "b2sum", "cksum", "sum", "md5", "shasum", "paste", "join", "comm", "fold", "fmt",
             "pr", "column", "rev", "iconv", "look", "expand", "unexpand", "zcat", "bzcat", "xzcat", "zless", "zmore",
-            "readlink", "realpath", "source", ".",
+            "readlink", "realpath",
         ]
         for name in readers { table[name] = reads }
         for name in ["grep", "egrep", "fgrep", "zgrep", "zegrep", "zfgrep", "bzgrep", "xzgrep"] { table[name] = grep }
@@ -301,6 +301,12 @@ enum FileAccessTable {
         case "kubectl": kubectl(words, &collector)
         case "find": find(words, &collector)
         case "jq": jq(words, &collector)
+        case "source", ".":
+            // The words after the file are its positional parameters.
+            if let file = words.dropFirst().first { collector.add(file, .read) }
+        case "openssl":
+            // The first operand is the subcommand (`openssl enc …`).
+            if let layout = layouts[name], words.count > 1 { apply(layout, to: [words[0]] + words.dropFirst(2), &collector) }
         case "zip": zip(words, &collector)
         case "unzip": unzip(words, &collector)
         case "sudo": sudo(words, &collector)
@@ -359,12 +365,13 @@ enum FileAccessTable {
                 collector.add(operand, .write)
             }
         case .programThenRead:
-            if !hasProgram, !operands.isEmpty { operands.removeFirst() }
-            // sed -i / perl -i edit in place; awk takes `var=value` operands.
-            let editsInPlace = inPlace && ["sed", "perl", "ruby", "yq"].contains(name)
+            // BSD sed takes the suffix of `-i` as a separate, possibly empty, word (`sed -i '' …`).
             if name == "sed", inPlace, operands.first?.text == "", operands.first?.isStatic == true {
                 operands.removeFirst()
             }
+            if !hasProgram, !operands.isEmpty { operands.removeFirst() }
+            // sed -i / perl -i edit in place; awk takes `var=value` operands.
+            let editsInPlace = inPlace && ["sed", "perl", "ruby", "yq"].contains(name)
             for operand in operands {
                 if ["awk", "gawk", "mawk", "nawk"].contains(name), CommandWrappers.isAssignment(operand) { continue }
                 collector.add(operand, .read)
@@ -672,6 +679,16 @@ enum FileAccessTable {
         "clean": .write, "mv": .write,
     ]
 
+    /// Options of the path-taking git subcommands that take a value.
+    static let gitGrammar = OptionGrammar(
+        short: "mFCcntSGUOMBApLsb",
+        long: [
+            "--message", "--file", "--reuse-message", "--reedit-message", "--author", "--date", "--template",
+            "--format", "--pretty", "--grep", "--since", "--until", "--after", "--before", "--max-count", "--skip",
+            "--committer", "--fixup", "--squash", "--cleanup", "--trailer", "--source", "--pathspec-from-file",
+            "--unified", "--inter-hunk-context", "--diff-filter", "--word-diff-regex", "--output",
+        ])
+
     static func git(_ words: [ExpandedWord], _ collector: inout AccessCollector) {
         var index = 1
         // Global options before the subcommand.
@@ -682,15 +699,7 @@ enum FileAccessTable {
         guard index < words.count else { return }
         let subcommand = words[index].text
         guard let mode = gitPathCommands[subcommand] else { return }
-        let grammar = OptionGrammar(
-            short: "mFCcntSGUOMBApLsb",
-            long: [
-                "--message", "--file", "--reuse-message", "--reedit-message", "--author", "--date", "--template",
-                "--format", "--pretty", "--grep", "--since", "--until", "--after", "--before", "--max-count", "--skip",
-                "--committer", "--fixup", "--squash", "--cleanup", "--trailer", "--source", "--pathspec-from-file",
-                "--unified", "--inter-hunk-context", "--diff-filter", "--word-diff-regex", "--output",
-            ])
-        let scan = OptionScanner.scan(words, from: index + 1, grammar: grammar)
+        let scan = OptionScanner.scan(words, from: index + 1, grammar: gitGrammar)
         let via = "argument of git \(subcommand)"
         if subcommand == "commit" || subcommand == "tag" {
             for file in scan.values(of: ["-F", "--file", "-t", "--template", "--pathspec-from-file"]) {
@@ -744,9 +753,9 @@ enum FileAccessTable {
             subcommand = words[index].text
         }
         let grammar = OptionGrammar(
-            short: "eptwuhlmcaionv",
+            short: "eptwuhlmcaionvf",
             long: [
-                "--env", "--publish", "--tag", "--workdir", "--user", "--hostname", "--label", "--memory", "--cpus",
+                "--env-file", "--file", "--env", "--publish", "--tag", "--workdir", "--user", "--hostname", "--label", "--memory", "--cpus",
                 "--name", "--network", "--entrypoint", "--platform", "--build-arg", "--target", "--mount", "--volume",
                 "--cpu-shares", "--restart", "--add-host", "--device", "--dns", "--expose", "--cap-add", "--cap-drop",
                 "--security-opt", "--ulimit", "--shm-size", "--log-driver", "--log-opt", "--pid", "--ipc",

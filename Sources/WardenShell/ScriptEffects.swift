@@ -79,10 +79,11 @@ struct ScriptEffects {
             case .arithmetic(let expression):
                 addArithmetic(expression)
             }
-        case .functionDefinition:
-            // Defining a function changes nothing until it is called; calling it is a command
-            // name, whose effects are looked up then.
-            break
+        case .functionDefinition(_, let body, _):
+            // Defining a function changes nothing until it is called, but a summary made before
+            // the walk reaches the definition cannot look the function up by name: count its body
+            // as if it were called.
+            add(body)
         case .coprocess(_, let body, _):
             add(body)
         }

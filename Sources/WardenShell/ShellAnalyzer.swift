@@ -176,8 +176,9 @@ final class AnalysisWalker {
     var invocations: [CommandInvocation] = []
     var concerns: [ShellConcern] = []
     private var concernSet: Set<ShellConcern> = []
-    /// Expanded words left to produce; past it, words are kept as written and dynamic.
-    var wordBudget = 100_000
+    /// Characters of expanded words left to produce (brace expansion multiplies them); past it,
+    /// words are kept as written and dynamic.
+    var expansionBudget: Int
     /// Bytes of nested code (`bash -c`, `eval`) left to parse.
     var nestedCodeBudget: Int
     /// What each function defined so far may change when called.
@@ -190,6 +191,7 @@ final class AnalysisWalker {
         initialState = ShellState(
             variables: variables, workingDirectory: environment.workingDirectory, exported: Set(variables.keys))
         nestedCodeBudget = max(1 << 20, scriptSize * 16)
+        expansionBudget = max(1 << 20, scriptSize * 4)
     }
 
     func analyze(_ script: ShellScript) {
@@ -278,8 +280,8 @@ final class AnalysisWalker {
     func output(of command: Command, _ state: ShellState, _ frame: Frame, pipelineSource: String) -> StandardInput {
         let dynamic = StandardInput.dynamic(source: pipelineSource.trimmed)
         guard case .simple(let simple) = command, !simple.words.isEmpty else { return dynamic }
-        let savedBudget = wordBudget
-        defer { wordBudget = savedBudget }
+        let savedBudget = expansionBudget
+        defer { expansionBudget = savedBudget }
         let words = simple.words.flatMap { expand($0, state, frame) }
         guard let first = words.first, first.isStatic, words.allSatisfy(\.isStatic) else { return dynamic }
         let arguments = words.dropFirst().map(\.text)
@@ -713,7 +715,8 @@ final class AnalysisWalker {
             }
         }
         runNested(
-            word.text, label: label, placeholders: placeholders, context: context, sameShell: sameShell, &state, frame)
+            word.text, label: label, placeholders: placeholders + word.placeholders, context: context,
+            sameShell: sameShell, &state, frame)
     }
 
     func runNested(
@@ -815,6 +818,7 @@ final class AnalysisWalker {
             let placeholderOnly = arguments.allSatisfy { $0.isStatic || $0.isPlaceholderOnly }
             var word = ExpandedWord(word: ShellWord(text: code, isStatic: isStatic), range: nil)
             word.isPlaceholderOnly = !isStatic && placeholderOnly
+            word.placeholders = arguments.flatMap(\.placeholders)
             runCode(word, label: "eval", placeholders: [], context: context, sameShell: true, &state, frame)
         case "source", ".":
             guard let file = arguments.first else { return }
@@ -880,12 +884,15 @@ final class AnalysisWalker {
 }
 
 extension String {
+    /// Without the blanks and newlines around it (the only white space the shell knows).
     var trimmed: String {
-        let scalars = unicodeScalars
-        var start = scalars.startIndex
-        var end = scalars.endIndex
-        while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
-        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
-        return String(scalars[start..<end])
+        let bytes = utf8
+        func isSpace(_ c: UInt8) -> Bool { c == .space || c == .tab || c == .newline || c == 0x0D }
+        guard let first = bytes.first, let last = bytes.last, isSpace(first) || isSpace(last) else { return self }
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }

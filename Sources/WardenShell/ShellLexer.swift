@@ -148,22 +148,35 @@ extension ShellParser {
     /// The reserved word at the cursor, if the next token is one: unquoted, and followed by a
     /// metacharacter or the end.
     func reservedWord() -> (word: String, end: Int)? {
+        // Checked before every command, so without allocating: up to eight bytes packed in an
+        // integer (the longest reserved word, `function`, has eight).
         var i = significant(pos)
-        var text: [UInt8] = []
+        var key: UInt64 = 0
+        var count = 0
         while i < end, !bytes[i].isMetacharacter {
-            if text.count == 8 { return nil }
-            text.append(bytes[i])
+            if count == 8 { return nil }
+            key = key << 8 | UInt64(bytes[i])
+            count += 1
             i = significant(i + 1)
         }
-        guard !text.isEmpty else { return nil }
-        let word = String(decoding: text, as: UTF8.self)
-        return ShellParser.reservedWords.contains(word) ? (word, i) : nil
+        guard let (word, length) = ShellParser.reservedWordKeys[key], length == count else { return nil }
+        return (word, i)
     }
 
-    static let reservedWords: Set<String> = [
+    static let reservedWords = [
         "if", "then", "elif", "else", "fi", "do", "done", "case", "esac", "while", "until", "for",
         "select", "function", "time", "coproc", "{", "}", "[[", "]]", "!", "in",
     ]
+
+    static let reservedWordKeys: [UInt64: (String, Int)] = {
+        var keys: [UInt64: (String, Int)] = [:]
+        for word in reservedWords {
+            var key: UInt64 = 0
+            for byte in word.utf8 { key = key << 8 | UInt64(byte) }
+            keys[key] = (word, word.utf8.count)
+        }
+        return keys
+    }()
 
     mutating func isAtReservedWord(_ word: String) -> Bool {
         reservedWord()?.word == word

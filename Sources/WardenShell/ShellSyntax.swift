@@ -192,6 +192,7 @@ struct ParameterExpansion: Sendable {
     var isLength: Bool
     /// `${!x}` and `${!prefix*}`
     var isIndirect: Bool
+    /// `${a[…]}`: the index is expanded too (and may run commands).
     var arrayIndex: Word?
     /// The operator after the name: `:-`, `-`, `:=`, `#`, `//`, `:` (substring), `@`, …
     var op: String?

@@ -14,6 +14,8 @@ struct ExpandedWord {
     /// The word is dynamic only because it holds a placeholder (`{}` of `find -exec`) that another
     /// program fills in; the rest of it is known.
     var isPlaceholderOnly = false
+    /// The placeholders the word holds, so that code built from it keeps them dynamic.
+    var placeholders: [String] = []
 
     var text: String { word.text }
     var isStatic: Bool { word.isStatic }
@@ -103,30 +105,32 @@ enum ExpansionValue {
 
 extension AnalysisWalker {
     static let maximumBraceResults = 1024
+    /// The most characters one word's brace expansion may produce.
+    static let maximumBraceSize = 1 << 16
     static let maximumBraceDepth = 32
 
     /// Expands one word into the fields bash would produce.
     func expand(_ word: Word, _ state: ShellState, _ frame: Frame) -> [ExpandedWord] {
         let written = frame.text(word.range)
-        if wordBudget <= 0 {
+        if expansionBudget <= 0 {
             return [ExpandedWord(word: ShellWord(text: written, isStatic: false), range: word.range)]
         }
         // Fast path: a plain unquoted word without anything to expand.
         if word.parts.count == 1, case .literal(let text) = word.parts[0],
             !text.utf8.contains(where: { $0 == .openBrace || $0 == .tilde || $0 == .asterisk || $0 == .question || $0 == .openBracket })
         {
-            wordBudget -= 1
+            expansionBudget -= text.utf8.count + 1
             return [placeholderChecked(ExpandedWord(word: ShellWord(text: text), range: word.range), frame)]
         }
         if word.parts.count == 1, case .processSubstitution = word.parts[0] {
-            wordBudget -= 1
+            expansionBudget -= written.utf8.count + 1
             return [ExpandedWord(
                 word: ShellWord(text: written, isStatic: false, containsCommandOutput: true), range: word.range,
                 isProcessSubstitution: true)]
         }
         let atoms = ExpansionAtom.atoms(of: word.parts)
         guard let alternatives = braceExpand(atoms[...], depth: 0) else {
-            wordBudget -= 1
+            expansionBudget -= written.utf8.count + 1
             return [ExpandedWord(word: ShellWord(text: written, isStatic: false), range: word.range)]
         }
         var result: [ExpandedWord] = []
@@ -141,7 +145,7 @@ extension AnalysisWalker {
                 result.append(placeholderChecked(ExpandedWord(word: shellWord, range: word.range), frame))
             }
         }
-        wordBudget -= max(result.count, 1)
+        expansionBudget -= result.reduce(1) { $0 + $1.text.utf8.count + 1 }
         return result
     }
 
@@ -153,6 +157,7 @@ extension AnalysisWalker {
         var result = word
         result.word.isStatic = false
         result.isPlaceholderOnly = true
+        result.placeholders = frame.placeholders.filter { word.text.contains($0) }
         return result
     }
 
@@ -315,6 +320,11 @@ extension AnalysisWalker {
             }
             guard results.count * alternatives.count <= AnalysisWalker.maximumBraceResults else { return nil }
             let run = atoms[runStart..<i]
+            // The size of the combination, checked before it is built.
+            let size = results.count * alternatives.count * run.count
+                + alternatives.count * results.reduce(0) { $0 + $1.count }
+                + results.count * alternatives.reduce(0) { $0 + $1.count }
+            guard size <= AnalysisWalker.maximumBraceSize else { return nil }
             var combined: [[ExpansionAtom]] = []
             combined.reserveCapacity(results.count * alternatives.count)
             for prefix in results {

@@ -160,5 +160,11 @@ let variableFlowCases: [Case<String?>] = [
         #expect(!words[0].isStatic)
         let deep = "echo " + String(repeating: "{a,", count: 2000) + String(repeating: "}", count: 2000)
         #expect(try analyze(deep).invocations.count == 1)
+        // Few results but long ones: the size is bounded too (found by fuzzing, where every
+        // result was then scanned as a cluster of hundreds of option letters).
+        let long = "cat -m" + String(repeating: String(repeating: "x", count: 80) + "{0..3}", count: 5)
+        let arguments = Array(try analyze(long).invocations[0].arguments)
+        #expect(arguments.count == 1)
+        #expect(!arguments[0].isStatic)
     }
 }

@@ -188,6 +188,10 @@ let nothingWrappedCases: [String] = [
         let analysis = try analyze("find . -exec sh -c 'curl {}' \\;")
         #expect(analysis.names == ["find", "sh", "curl"])
         #expect(analysis.concerns == [.dynamicScript(source: "sh -c 'curl {}'")])
+        // The placeholder stays dynamic inside the code.
+        let command = try analyze("xargs -I{} sh -c '{} x'")
+        #expect(command.names == ["xargs", "sh", "?"])
+        #expect(command.concerns.contains(.dynamicCommandName(source: "{} x")))
         // parallel quotes them, so only the placeholder words are dynamic.
         let parallel = try analyze("parallel 'curl {}' ::: a")
         #expect(parallel.concerns.isEmpty)
@@ -242,22 +246,12 @@ let concernCases: [Case<[ShellConcern]>] = [
     }
 
     @Test func nestedCodeIsBoundedInDepth() throws {
-        var script = "curl x"
-        for _ in 0..<40 {
-            script = "bash -c " + shellQuoted(script)
-        }
+        // Each `eval` parses the rest of the line again, one level deeper.
+        let script = String(repeating: "eval ", count: 40) + "curl x"
         let analysis = try analyze(script)
         #expect(analysis.concerns.contains { if case .nestedSyntaxError(_, "nesting too deep") = $0 { true } else { false } })
-        #expect(analysis.invocations.count == AnalysisWalker.maximumNestedScripts)
-    }
-
-    func shellQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        #expect(analysis.invocations.count == AnalysisWalker.maximumNestedScripts + 1)
+        #expect(analysis.invocations.allSatisfy { $0.name == "eval" })
     }
 }
 
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}
