@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up and runs every test of Warden on a fresh Debian machine with Swift:
+#   unit and process tests, the end-to-end tests with the real Claude Code CLI, and a bounded fuzz run.
+# .ci/run calls exactly this. Environment: FUZZ_SECONDS (per fuzz target, default 30; 0 skips fuzzing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+log "Installing what the tests need"
+Scripts/install-deps.sh
+export WARDEN_CLAUDE_BIN="$(Scripts/install-claude-code.sh)"
+# The end-to-end tests fail, rather than skip, when the CLI is missing.
+export WARDEN_E2E_REQUIRED=1
+
+log "Building"
+swift build --build-tests
+
+log "Running the test suite"
+swift test --skip-build
+
+fuzz_seconds="${FUZZ_SECONDS:-30}"
+if [ "$fuzz_seconds" != "0" ]; then
+    log "Fuzzing each target for ${fuzz_seconds}s"
+    Scripts/fuzz.sh "$fuzz_seconds"
+fi
+log "All tests passed"
