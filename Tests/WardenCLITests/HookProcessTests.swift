@@ -25,12 +25,7 @@ import Musl
 
 /// Running the hook and preparing its inputs.
 private enum HookProcess {
-    static var executable: String {
-        if let path = ProcessInfo.processInfo.environment["WARDEN_HOOK_BIN"], !path.isEmpty { return path }
-        // During `swift test` on Linux this is the test runner in the build products directory.
-        let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent("warden-hook").path
-    }
+    static var executable: String { builtProduct("warden-hook", override: "WARDEN_HOOK_BIN") }
 
     static let home = "/home/warden-test"
     static let projectDirectory = "/home/warden-test/project"

@@ -11,8 +11,8 @@ import SystemPackage
 /// The package's root, found from this file, for the profiles.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A product built beside the test bundle (`.build/<config>/`), or the path in an environment
-/// variable named like `WARDEN_BIN`.
+/// A product built beside the test bundle, or the path in the environment variable `variable`.
+/// During `swift test` on Linux the test runner is in the build products directory.
 func builtProduct(_ name: String, override variable: String) -> String {
     if let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty { return path }
     let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -33,7 +33,7 @@ func runWarden(_ arguments: [String], in directory: String = packageRoot, enviro
         .path(FilePath(builtProduct("warden", override: "WARDEN_BIN"))), arguments: Arguments(arguments),
         environment: .inherit.updating(overrides), workingDirectory: FilePath(directory),
         output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-    return CommandOutput(status: result.terminationStatus, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "")
+    return CommandOutput(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
 }
 
 func temporaryFile(_ name: String, _ contents: String) throws -> String {
