@@ -44,19 +44,39 @@ struct ShellState {
     /// the user's environment).
     var variables: [String: String]
     var workingDirectory: String?
+    /// Exported variables among the known ones (only those matter to a child shell).
     var exported: Set<String> = []
+    /// Known variables whose value the script assigned (a child shell does not see them unless
+    /// they are exported).
     var assignedInScript: Set<String> = []
     var fieldSeparatorsChanged = false
+    var pwdAssigned = false
+    /// Beyond this many variables assigned by the script, new ones are simply unknown: states are
+    /// copied at every branch and compared after it, which must stay cheap however long the
+    /// script is.
+    static let maximumScriptVariables = 256
 
     func value(of name: String) -> String? {
-        if name == "PWD", !assignedInScript.contains("PWD") { return workingDirectory }
+        if name == "PWD", !pwdAssigned { return workingDirectory }
         return variables[name]
     }
 
     mutating func assign(_ name: String, _ value: String?) {
+        if name == "IFS" { fieldSeparatorsChanged = true }
+        if name == "PWD" { pwdAssigned = true }
+        guard let value, variables[name] != nil || assignedInScript.count < ShellState.maximumScriptVariables else {
+            variables[name] = nil
+            assignedInScript.remove(name)
+            exported.remove(name)
+            return
+        }
         assignedInScript.insert(name)
         variables[name] = value
-        if name == "IFS" { fieldSeparatorsChanged = true }
+    }
+
+    mutating func export(_ name: String) {
+        guard variables[name] != nil else { return }
+        exported.insert(name)
     }
 
     mutating func forget(_ name: String) {
@@ -65,15 +85,20 @@ struct ShellState {
 
     /// After code whose effects cannot be followed (`source`, `eval "$x"`, a computed command).
     mutating func forgetEverything() {
-        variables = [:]
+        forgetAllVariables()
         workingDirectory = nil
+    }
+
+    mutating func forgetAllVariables() {
+        variables = [:]
+        exported = []
+        assignedInScript = []
         fieldSeparatorsChanged = true
     }
 
     mutating func apply(_ effects: ScriptEffects) {
         if effects.assignsUnknownNames {
-            variables = [:]
-            fieldSeparatorsChanged = true
+            forgetAllVariables()
         } else {
             for name in effects.assignedNames { forget(name) }
         }
@@ -82,13 +107,19 @@ struct ShellState {
 
     /// Keeps only what is the same in both states: after a branch that may or may not have run.
     mutating func merge(_ other: ShellState) {
-        for (name, value) in variables where other.variables[name] != value {
+        var differing: [String] = []
+        for (name, value) in variables where other.variables[name] != value { differing.append(name) }
+        for name in exported where !other.exported.contains(name) { differing.append(name) }
+        for name in differing {
+            // A variable exported in one branch only is not known to be exported: forgotten.
             variables[name] = nil
+            exported.remove(name)
+            assignedInScript.remove(name)
         }
+        for name in other.assignedInScript where variables[name] != nil { assignedInScript.insert(name) }
         if workingDirectory != other.workingDirectory { workingDirectory = nil }
-        exported.formUnion(other.exported)
-        assignedInScript.formUnion(other.assignedInScript)
         fieldSeparatorsChanged = fieldSeparatorsChanged || other.fieldSeparatorsChanged
+        pwdAssigned = pwdAssigned || other.pwdAssigned
     }
 
     /// The state a new shell process starts with: only exported variables survive.
@@ -98,6 +129,7 @@ struct ShellState {
             child.variables[name] = nil
         }
         child.assignedInScript = []
+        child.pwdAssigned = false
         return child
     }
 }
@@ -218,13 +250,22 @@ final class AnalysisWalker {
             placeholders: placeholders, stdin: stdin, inheritedAccesses: [], functionState: functionState)
     }
 
-    /// Effects including those of the script functions they call.
+    static let maximumResolvedFunctions = 64
+
+    /// Effects including those of the script functions they call. Past a few dozen functions the
+    /// answer is "anything", which keeps each call cheap whatever the call graph.
     func resolved(_ effects: ScriptEffects) -> ScriptEffects {
         var result = effects
+        guard !functionEffects.isEmpty else { return result }
         var visited: Set<String> = []
         var queue = Array(effects.calledNames)
         while let name = queue.popLast() {
-            guard visited.insert(name).inserted, let called = functionEffects[name] else { continue }
+            guard let called = functionEffects[name], visited.insert(name).inserted else { continue }
+            if visited.count > AnalysisWalker.maximumResolvedFunctions {
+                result.assignsUnknownNames = true
+                result.changesDirectory = true
+                return result
+            }
             result.formUnion(called)
             queue.append(contentsOf: called.calledNames)
         }
@@ -855,6 +896,7 @@ final class AnalysisWalker {
     /// `export`/`declare`/`local`/`readonly`/`typeset` arguments.
     func declare(_ name: String, _ arguments: [ExpandedWord], _ state: inout ShellState) {
         var plainFlags = true
+        var exportFlag = name == "export"
         for argument in arguments {
             guard argument.isStatic else {
                 // `declare "$x=1"` sets a name only known at run time.
@@ -866,12 +908,12 @@ final class AnalysisWalker {
                 // Only export, read-only and global keep the value as written; `-i`, `-a`, `-n`,
                 // `-l`, `-u` … transform it.
                 if text.dropFirst().contains(where: { !"xrg-".contains($0) }) { plainFlags = false }
+                if text.hasPrefix("-"), text.contains("x") { exportFlag = true }
                 continue
             }
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let variable = String(parts[0].prefix(while: { $0 != "[" && $0 != "+" }))
             guard ShellParser.isValidName(variable) else { continue }
-            if name == "export" || text.contains("-x") { state.exported.insert(variable) }
             if parts.count == 2 {
                 let value = String(parts[1])
                 let simple = plainFlags && !parts[0].contains("[") && !parts[0].hasSuffix("+") && !value.hasPrefix("(")
@@ -879,6 +921,7 @@ final class AnalysisWalker {
             } else if name == "local" || name == "declare" || name == "typeset" {
                 state.forget(variable)
             }
+            if exportFlag { state.export(variable) }
         }
     }
 }

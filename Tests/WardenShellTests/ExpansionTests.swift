@@ -106,6 +106,10 @@ let variableFlowCases: [Case<String?>] = [
     Case("X=curl; bash -c '$X'", nil),
     Case("export X=curl; bash -c '$X'", "curl"),
     Case("X=curl; export X; bash -c '$X'", "curl"),
+    Case("X=curl; export Y=1 X; bash -c '$X'", "curl"),
+    Case("X=curl; declare -x X=curl; bash -c '$X'", "curl"),
+    Case("X=curl; declare Y=1 X; bash -c '$X'", nil),
+    Case("X=curl; if true; then export X; fi; bash -c '$X'", nil),
 ]
 
 @Suite struct ExpansionTests {

@@ -94,6 +94,9 @@ func deeplyNested(_ kind: Int, depth: Int) -> String {
         _ = try analyze(String(repeating: "x=$(a); ", count: 5_000))
         _ = try analyze(String(repeating: "while a; do ", count: 150) + "b" + String(repeating: "; done", count: 150))
         _ = try analyze(String(repeating: "f() { ", count: 150) + "a" + String(repeating: "; }", count: 150))
+        // Many variables, then many branches to merge.
+        _ = try analyze((0..<5_000).map { "v\($0)=x; " }.joined() + String(repeating: "a && b=1; ", count: 5_000))
+        _ = try analyze((0..<3_000).map { "export v\($0)=x; " }.joined() + String(repeating: "if a; then b=1; fi; ", count: 3_000))
         #expect(clock.now - start < .seconds(30))
     }
 
