@@ -394,6 +394,23 @@ final class AnalysisWalker {
         }
     }
 
+    /// A loop body may run any number of times, none included: what it may change is forgotten
+    /// before it (later iterations see earlier ones' changes) and after it, and what it leaves
+    /// the same either way is kept. `beforeBody` walks what runs before each iteration (a
+    /// `while` condition) in the loop's state.
+    func walkLoop(
+        _ body: CommandList, effects: ScriptEffects, _ state: inout ShellState, _ frame: Frame,
+        beforeBody: (inout ShellState) -> Void = { _ in }
+    ) {
+        let resolvedEffects = resolved(effects)
+        state.apply(resolvedEffects)
+        beforeBody(&state)
+        var bodyState = state
+        walk(body, &bodyState, frame)
+        state.merge(bodyState)
+        state.apply(resolvedEffects)
+    }
+
     func walk(_ compound: CompoundCommand, _ state: inout ShellState, _ frame: Frame) {
         switch compound {
         case .braceGroup(let list):
@@ -423,33 +440,17 @@ final class AnalysisWalker {
             // Later iterations see what earlier ones changed.
             var effects = ScriptEffects.of(condition)
             effects.formUnion(ScriptEffects.of(body))
-            let resolvedEffects = resolved(effects)
-            state.apply(resolvedEffects)
-            walk(condition, &state, frame)
-            var bodyState = state
-            walk(body, &bodyState, frame)
-            state.merge(bodyState)
-            state.apply(resolvedEffects)
+            walkLoop(body, effects: effects, &state, frame) { walk(condition, &$0, frame) }
         case .forEach(let variable, let items, let body, _):
             for item in items ?? [] { walkWord(item, &state, frame) }
             var effects = ScriptEffects.of(body)
             effects.assignedNames.insert(variable)
-            let resolvedEffects = resolved(effects)
-            state.apply(resolvedEffects)
-            var bodyState = state
-            walk(body, &bodyState, frame)
-            state.merge(bodyState)
-            state.apply(resolvedEffects)
+            walkLoop(body, effects: effects, &state, frame)
         case .arithmeticFor(let header, let body):
             walkWord(header, &state, frame)
             var effects = ScriptEffects.of(body)
             effects.addArithmetic(header)
-            let resolvedEffects = resolved(effects)
-            state.apply(resolvedEffects)
-            var bodyState = state
-            walk(body, &bodyState, frame)
-            state.merge(bodyState)
-            state.apply(resolvedEffects)
+            walkLoop(body, effects: effects, &state, frame)
         case .caseClause(let subject, let items):
             walkWord(subject, &state, frame)
             var merged = state
