@@ -881,7 +881,9 @@ final class AnalysisWalker {
                 runCode(value, label: "alias", placeholders: [], context: context, sameShell: false, &copy, frame)
             }
         case "trap":
-            guard let action = arguments.first, !action.text.hasPrefix("-") || !action.isStatic, arguments.count > 1
+            // `trap [--] ACTION SIGNAL…`; `trap -p`, `trap -l` and `trap - SIGNAL` run nothing.
+            let operands = arguments.first.map { $0.isStatic && $0.text == "--" } == true ? Array(arguments.dropFirst()) : arguments
+            guard let action = operands.first, !action.text.hasPrefix("-") || !action.isStatic, operands.count > 1
             else { return }
             var copy = state
             runCode(action, label: "trap", placeholders: [], context: context, sameShell: false, &copy, frame)

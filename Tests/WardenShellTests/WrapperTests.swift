@@ -106,6 +106,7 @@ let wrapperCases: [Case<Wrapped>] = [
     Case("sg docker -c 'curl x'", Wrapped(["sg"], ["curl", "x"])),
     Case("alias get='curl -s'", Wrapped(["alias"], ["curl", "-s"])),
     Case("trap 'curl x' EXIT", Wrapped(["trap"], ["curl", "x"])),
+    Case("trap -- 'curl x' INT TERM", Wrapped(["trap"], ["curl", "x"])),
     // Shells
     Case("bash -c 'curl x'", Wrapped(["bash -c"], ["curl", "x"])),
     Case("bash -ec 'curl x'", Wrapped(["bash -c"], ["curl", "x"])),
