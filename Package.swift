@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell"], swiftSettings: hotPathSettings),
         // Hook events in, Claude Code answers out: the logic behind `warden-hook`, without I/O.
         .target(name: "WardenHooks", dependencies: ["WardenJSON", "WardenPolicy"], swiftSettings: hotPathSettings),
+        // Secret and personal-data detectors (hand-written: no maintained Swift scanner exists).
+        .target(name: "WardenDetect", swiftSettings: hotPathSettings),
         // The operating system through libc only: files, the environment, realpath and glob.
         .target(name: "WardenSystem", dependencies: ["WardenPolicy"], swiftSettings: hotPathSettings),
 
@@ -50,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "warden-bench",
             dependencies: [
-                "WardenShell", "WardenPolicy",
+                "WardenShell", "WardenPolicy", "WardenDetect", "WardenJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "WardenJSONTests", dependencies: ["WardenJSON"]),
         .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
+        .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenHooksTests", dependencies: ["WardenHooks", "WardenPolicy", "WardenJSON"]),
         // Runs the built `warden` and `warden-hook` executables as processes.
         .testTarget(
