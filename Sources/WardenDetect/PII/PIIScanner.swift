@@ -1,0 +1,310 @@
+// The personal-data scanner: one pass over the bytes with a byte-class prefilter.
+//
+// Hand-written, like the secret scanner, because no maintained Swift PII scanner exists, and because
+// it is linked into the hook binary, whose start-up time is its latency: no Foundation, no Regex,
+// nothing computed at process start (the byte-class table below is a static string in the binary).
+//
+// How the pass works. Text is mostly letters. The loop jumps over each run of word bytes
+// (letters, digits, `_`) in one tight loop and looks at a run only once, at its end:
+//   - a run that starts with a digit may start a card number, an SSN, a phone number, an IPv4 or
+//     IPv6 address or a base58 Bitcoin address (the numeric matchers bail out on the first byte
+//     that does not fit, so the digits of ordinary text cost a few compares);
+//   - a run that starts with a letter is checked for an IBAN (`DE89…`), a bech32 address (`bc1…`),
+//     the first group of an IPv6 address (`fe80:`) and the keywords that gate weak formats;
+//   - between runs only `@` (e-mail), `+` (international phone), `(` (`(415) 555-2671`),
+//     `::` (compressed IPv6) and newlines (which end a keyword's reach) do anything.
+// Digits in the middle of a word (`abc123`) never start a candidate, which keeps identifiers,
+// hashes and UUID fragments out. Matchers return the first match starting at the candidate; the
+// loop resumes after it, so the scanner's own findings never overlap (an e-mail address replaces
+// whatever was found inside its local part before its `@` was reached).
+
+struct PIIScanner: Sendable {
+    /// Every PII kind (category .pii).
+    static let kinds: [DetectionKind] = PIIKinds.all
+
+    let email: Bool
+    let phone: Bool
+    let card: Bool
+    let ssn: Bool
+    let iban: Bool
+    let ip: Bool
+    let bitcoin: Bool
+
+    init(enabled: Set<DetectionKind>) {
+        email = enabled.contains(PIIKinds.email)
+        phone = enabled.contains(PIIKinds.phoneNumber)
+        card = enabled.contains(PIIKinds.creditCard)
+        ssn = enabled.contains(PIIKinds.usSSN)
+        iban = enabled.contains(PIIKinds.iban)
+        ip = enabled.contains(PIIKinds.ipAddress)
+        bitcoin = enabled.contains(PIIKinds.bitcoinAddress)
+    }
+
+    /// Appends findings (UTF-8 byte ranges, end exclusive); no overlaps among its own findings.
+    func scan(_ bytes: UnsafeBufferPointer<UInt8>, into findings: inout [Finding]) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        guard email || phone || card || ssn || iban || ip || bitcoin else { return }
+        let pass = PIIPass(scanner: self, text: PIIText(p: base, n: bytes.count), firstOwn: findings.count)
+        pass.run(into: &findings)
+    }
+}
+
+/// A match a matcher hands back to the pass.
+struct PIIMatch {
+    var range: Range<Int>
+    var kind: DetectionKind
+    var confidence: Confidence
+    var rule: String
+}
+
+/// The scanned bytes, with reads outside them answering 0 so that matchers can look around a
+/// candidate without bounds checks of their own.
+struct PIIText {
+    let p: UnsafePointer<UInt8>
+    let n: Int
+
+    @inline(__always) subscript(i: Int) -> UInt8 { (i >= 0 && i < n) ? p[i] : 0 }
+}
+
+/// Byte classes. The table is a static string, so it lives in the binary and costs nothing at start-up.
+enum PIIByte {
+    static let digit: UInt8 = 1
+    static let upper: UInt8 = 2
+    static let lower: UInt8 = 4
+    static let hex: UInt8 = 8
+    static let word: UInt8 = 16
+    static let base58: UInt8 = 32
+    /// Digits, `@`, `+`, `(` and `:`: the bytes a candidate can start at.
+    static let trigger: UInt8 = 64
+
+    @inline(__always) static var table: UnsafePointer<UInt8> {
+        let t: StaticString = """
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{40}\u{00}\u{00}\u{40}\u{00}\u{00}\u{00}\u{00}\
+        \u{59}\u{79}\u{79}\u{79}\u{79}\u{79}\u{79}\u{79}\u{79}\u{79}\u{40}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{40}\u{3a}\u{3a}\u{3a}\u{3a}\u{3a}\u{3a}\u{32}\u{32}\u{12}\u{32}\u{32}\u{32}\u{32}\u{32}\u{12}\
+        \u{32}\u{32}\u{32}\u{32}\u{32}\u{32}\u{32}\u{32}\u{32}\u{32}\u{32}\u{00}\u{00}\u{00}\u{00}\u{10}\
+        \u{00}\u{3c}\u{3c}\u{3c}\u{3c}\u{3c}\u{3c}\u{34}\u{34}\u{34}\u{34}\u{34}\u{14}\u{34}\u{34}\u{34}\
+        \u{34}\u{34}\u{34}\u{34}\u{34}\u{34}\u{34}\u{34}\u{34}\u{34}\u{34}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\
+        \u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}\u{00}
+        """
+        return t.utf8Start
+    }
+
+    @inline(__always) static func cls(_ b: UInt8) -> UInt8 { table[Int(b)] }
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
+    @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 }
+    @inline(__always) static func isUpper(_ b: UInt8) -> Bool { b &- 65 < 26 }
+    @inline(__always) static func isLower(_ b: UInt8) -> Bool { b &- 97 < 26 }
+    @inline(__always) static func isAlnum(_ b: UInt8) -> Bool { isDigit(b) || isAlpha(b) }
+    /// Letters, digits and `_`: the bytes of an identifier.
+    @inline(__always) static func isWord(_ b: UInt8) -> Bool { table[Int(b)] & word != 0 }
+    @inline(__always) static func isHex(_ b: UInt8) -> Bool { table[Int(b)] & hex != 0 }
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { isUpper(b) ? b | 0x20 : b }
+}
+
+/// One scan: the loop, and where this scanner's own findings start in the caller's array.
+struct PIIPass {
+    let scanner: PIIScanner
+    let t: PIIText
+    let firstOwn: Int
+    /// How far before a weak format its keyword may end ("phone: ", "SSN #").
+    static let keywordReach = 40
+
+    init(scanner: PIIScanner, text: PIIText, firstOwn: Int) {
+        self.scanner = scanner
+        self.t = text
+        self.firstOwn = firstOwn
+    }
+
+    func run(into findings: inout [Finding]) {
+        let p = t.p
+        let n = t.n
+        let table = PIIByte.table
+        var i = 0
+        while true {
+            // The prefilter: letters, spaces and most punctuation start nothing.
+            while i < n && table[Int(p[i])] & PIIByte.trigger == 0 { i &+= 1 }
+            guard i < n else { return }
+            let match: PIIMatch?
+            var next = i &+ 1
+            if PIIByte.isDigit(p[i]) {
+                var e = next
+                while e < n && table[Int(p[e])] & PIIByte.word != 0 { e &+= 1 }
+                match = PIIByte.isWord(t[i - 1]) ? wordWithDigits(i, e) : numericWord(i, e)
+                next = e
+            } else {
+                match = punctuation(i)
+            }
+            if let match {
+                emit(match, into: &findings)
+                i = resume(after: match.range.upperBound, from: i)
+            } else {
+                i = next
+            }
+        }
+    }
+
+    /// Appends a match. Only an e-mail address can start before the current position (its local
+    /// part was passed over before the `@` was seen): whatever was found inside it gives way.
+    func emit(_ m: PIIMatch, into findings: inout [Finding]) {
+        while findings.count > firstOwn, let last = findings.last, last.range.upperBound > m.range.lowerBound {
+            findings.removeLast()
+        }
+        findings.append(Finding(kind: m.kind, range: m.range, confidence: m.confidence, rule: m.rule))
+    }
+
+    /// Where to go on after a match: its end, moved past the rest of a word it ended inside.
+    func resume(after end: Int, from i: Int) -> Int {
+        var k = max(end, i + 1)
+        while k < t.n && PIIByte.isWord(t.p[k]) && PIIByte.isWord(t.p[k - 1]) { k += 1 }
+        return k
+    }
+
+    /// The first digit `d` of a word that started before it, which runs to `e`: an IBAN (`DE89…`)
+    /// or a bech32 address (`bc1…`) if the word started two letters before. Any other digit inside
+    /// a word (`abc123`, hashes, UUID fragments) starts nothing.
+    func wordWithDigits(_ d: Int, _ e: Int) -> PIIMatch? {
+        let s = d - 2
+        guard s >= 0, !PIIByte.isWord(t[s - 1]) else { return nil }
+        let b0 = t.p[s]
+        if PIIByte.isUpper(b0) && PIIByte.isUpper(t.p[s + 1]) && scanner.iban && e - s >= 4, let m = matchIBAN(s, e) { return m }
+        if (b0 | 0x20) == UInt8(ascii: "b") && t.p[d] == UInt8(ascii: "1") && e - s >= 14 && scanner.bitcoin {
+            return matchBech32(s, e)
+        }
+        return nil
+    }
+
+    /// A run of word bytes `[s, e)` that starts with a digit.
+    func numericWord(_ s: Int, _ e: Int) -> PIIMatch? {
+        let len = e - s
+        var d = 1
+        while d < len && PIIByte.isDigit(t.p[s + d]) { d += 1 }
+        let next = t[e]
+        if next == UInt8(ascii: ":") {
+            // `2001:db8::1`; otherwise times, ports, ratios.
+            return scanner.ip && len <= 4 ? matchIPv6(s) : nil
+        }
+        if d < len {
+            // Digits then letters: only a base58 address can start here.
+            return scanner.bitcoin && len >= 25 && len <= 35 ? matchBase58(s, e) : nil
+        }
+        // A run of digits only. Most are short numbers followed by nothing that continues them.
+        let separated = Self.isGroupSeparator(next) && PIIByte.isDigit(t[e + 1])
+        guard separated || d >= 7 || next == UInt8(ascii: " ") || next == UInt8(ascii: "(") else { return nil }
+        // Digits glued to a word by `.` or `-` (`pkg-1.2`, `build.20`, `2024-01`) are part of an
+        // identifier, a version or a date, not the start of a value; only an IPv4 address may follow
+        // a number and a dash (`10.0.0.1-10.0.0.9`).
+        let prev = t[s - 1]
+        if (prev == UInt8(ascii: ".") || prev == UInt8(ascii: "-")) && PIIByte.isAlnum(t[s - 2]) {
+            guard scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s - 2]) && next == UInt8(ascii: ".") && d <= 3 else {
+                return nil
+            }
+            return matchIPv4(s)
+        }
+        if next == UInt8(ascii: ".") && d <= 3 && scanner.ip, let m = matchIPv4(s) { return m }
+        if scanner.card && (d == 4 || (d >= 13 && d <= 19)), let m = matchCard(s, d) { return m }
+        if d == 3 {
+            if scanner.ssn, let m = matchSSN(s) { return m }
+            if scanner.phone, let m = matchNANP(s, from: s) { return m }
+        } else if d == 1 && t.p[s] == UInt8(ascii: "1") && scanner.phone, let m = matchNANPWithTrunk(s) {
+            return m
+        }
+        if scanner.phone && d >= 4 && t.p[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0"),
+           let m = matchInternational(s, plus: false) { return m }
+        if scanner.ssn && d == 9 && followsKeyword(s, ssn: true), let m = matchSSNAfterKeyword(s) { return m }
+        if scanner.phone && (d >= 7 || separated) { return matchPhoneAfterKeyword(s) }
+        return nil
+    }
+
+    @inline(__always) static func isGroupSeparator(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: " ") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "/")
+    }
+
+    /// A byte between runs that may start a candidate.
+    func punctuation(_ i: Int) -> PIIMatch? {
+        switch t.p[i] {
+        case UInt8(ascii: "@"):
+            return scanner.email ? matchEmail(i) : nil
+        case UInt8(ascii: "+"):
+            return scanner.phone ? matchInternational(i, plus: true) : nil
+        case UInt8(ascii: "("):
+            guard scanner.phone, !PIIByte.isWord(t[i - 1]) else { return nil }
+            if let m = matchNANPParenthesized(i, from: i) { return m }
+            if PIIByte.isDigit(t[i + 1]) { return matchPhoneAfterKeyword(i) }
+            return nil
+        case UInt8(ascii: ":"):
+            guard scanner.ip else { return nil }
+            // A first group that starts with a letter (`fe80:`, `ff02::`); groups that start with
+            // a digit were tried with their word.
+            var ws = i
+            while ws > 0 && i - ws <= 4 && PIIByte.isHex(t.p[ws - 1]) { ws -= 1 }
+            if ws < i && i - ws <= 4 && !PIIByte.isDigit(t.p[ws]) && !PIIByte.isWord(t[ws - 1]), let m = matchIPv6(ws) {
+                return m
+            }
+            return t[i + 1] == UInt8(ascii: ":") ? matchIPv6(i) : nil
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Keywords
+
+    /// Whether a keyword that lets a weak format through ends within `keywordReach` bytes before
+    /// `s`, on the same line and with no digits in between: "phone", "tel", "mobile", "cell",
+    /// "fax" (and a few spellings) for national phone numbers (`ssn` false), "SSN" and "social
+    /// security" for a bare 9-digit SSN (`ssn` true). Looked up only for the few candidates that
+    /// need it, so ordinary words cost nothing.
+    func followsKeyword(_ s: Int, ssn: Bool) -> Bool {
+        var k = s - 1
+        let limit = s - Self.keywordReach
+        while k >= 0 && k >= limit {
+            let b = t.p[k]
+            if b == UInt8(ascii: "\n") || PIIByte.isDigit(b) { return false }
+            if PIIByte.isAlpha(b) {
+                let e = k + 1
+                while k > 0 && e - k < 12 && PIIByte.isAlpha(t.p[k - 1]) { k -= 1 }
+                if !PIIByte.isWord(t[k - 1]) && isKeyword(k, e, ssn: ssn) { return true }
+            }
+            k -= 1
+        }
+        return false
+    }
+
+    func isKeyword(_ s: Int, _ e: Int, ssn: Bool) -> Bool {
+        if ssn {
+            if spells(s, e, "ssn") || spells(s, e, "ssns") { return true }
+            guard spells(s, e, "security") else { return false }
+            // "social security", "Social-Security"
+            var k = s - 1
+            while k > 0 && s - k <= 2 && (t[k] == UInt8(ascii: " ") || t[k] == UInt8(ascii: "-")) { k -= 1 }
+            return k < s - 1 && k >= 5 && spells(k - 5, k + 1, "social")
+        }
+        switch e - s {
+        case 3: return spells(s, e, "tel") || spells(s, e, "fax") || spells(s, e, "mob")
+        case 4: return spells(s, e, "cell")
+        case 5: return spells(s, e, "phone")
+        case 6: return spells(s, e, "phones") || spells(s, e, "mobile")
+        case 7: return spells(s, e, "telefon")
+        case 8: return spells(s, e, "telefono") || spells(s, e, "whatsapp")
+        case 9: return spells(s, e, "telephone") || spells(s, e, "cellphone")
+        default: return false
+        }
+    }
+
+    /// Whether `[s, e)` spells `word`, ignoring the case of ASCII letters.
+    @inline(__always) func spells(_ s: Int, _ e: Int, _ word: StaticString) -> Bool {
+        guard e - s == word.utf8CodeUnitCount, s >= 0, e <= t.n else { return false }
+        let w = word.utf8Start
+        for k in 0..<(e - s) where PIIByte.lower(t.p[s + k]) != w[k] { return false }
+        return true
+    }
+}

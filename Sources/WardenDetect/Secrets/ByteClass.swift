@@ -1,0 +1,287 @@
+// Byte classes and small helpers shared by the secret rules.
+//
+// The secret scanner is hand-written (no Regex, no Foundation) because no maintained Swift secret
+// scanner exists, and because the hook binary it is linked into must not compute anything at
+// process start: every table here is a lazily initialised static, built on first scan.
+
+/// Character classes of a byte, as bits: the scanner's one table lookup per byte.
+enum ByteClass {
+    static let lower: UInt16 = 1
+    static let upper: UInt16 = 2
+    static let digit: UInt16 = 4
+    static let underscore: UInt16 = 8
+    static let dash: UInt16 = 16
+    static let plus: UInt16 = 32
+    static let slash: UInt16 = 64
+    static let dot: UInt16 = 128
+    static let equals: UInt16 = 256
+    static let tilde: UInt16 = 512
+    static let hexLower: UInt16 = 1024   // a-f
+    static let hexUpper: UInt16 = 2048   // A-F
+    /// A byte that can start a provider prefix (see `PrefixRules`).
+    static let prefixStart: UInt16 = 4096
+    static let percent: UInt16 = 8192
+    static let colon: UInt16 = 16384
+    /// g-z, G-Z: a run without one is hex (or digits).
+    static let nonHexLetter: UInt16 = 32768
+
+    static let letter: UInt16 = lower | upper
+    static let alnum: UInt16 = lower | upper | digit
+    static let word: UInt16 = alnum | underscore
+    /// Bytes of a value run: what keyword rules look at. `=` is not one (it separates
+    /// `KEY=value`); trailing `=` padding is added back to base64 values.
+    static let token: UInt16 = alnum | underscore | dash | plus | slash | dot | tilde
+
+    // Body alphabets for rules.
+    static let alnumU: UInt16 = alnum | underscore
+    static let alnumUD: UInt16 = alnum | underscore | dash
+    static let base64: UInt16 = alnum | plus | slash
+    static let base64URL: UInt16 = alnum | underscore | dash
+    static let hexL: UInt16 = digit | hexLower
+    static let hexAny: UInt16 = digit | hexLower | hexUpper
+    static let upperDigit: UInt16 = upper | digit
+    static let lowerDigit: UInt16 = lower | digit
+
+    /// 256 entries, built on first use.
+    static let table: [UInt16] = {
+        var t = [UInt16](repeating: 0, count: 256)
+        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(b)] = lower }
+        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(b)] = upper }
+        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(b)] = digit }
+        for b in UInt8(ascii: "g")...UInt8(ascii: "z") { t[Int(b)] |= nonHexLetter }
+        for b in UInt8(ascii: "G")...UInt8(ascii: "Z") { t[Int(b)] |= nonHexLetter }
+        for b in UInt8(ascii: "a")...UInt8(ascii: "f") { t[Int(b)] |= hexLower }
+        for b in UInt8(ascii: "A")...UInt8(ascii: "F") { t[Int(b)] |= hexUpper }
+        t[Int(UInt8(ascii: "_"))] = underscore
+        t[Int(UInt8(ascii: "-"))] = dash
+        t[Int(UInt8(ascii: "+"))] = plus
+        t[Int(UInt8(ascii: "/"))] = slash
+        t[Int(UInt8(ascii: "."))] = dot
+        t[Int(UInt8(ascii: "="))] = equals
+        t[Int(UInt8(ascii: "~"))] = tilde
+        t[Int(UInt8(ascii: "%"))] = percent
+        t[Int(UInt8(ascii: ":"))] = colon
+        for rule in PrefixRules.all { t[Int(rule.prefix[0])] |= prefixStart }
+        return t
+    }()
+}
+
+/// A view of the scanned buffer with bounds-safe helpers. Rules read through this.
+struct Bytes {
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    let cls: UnsafePointer<UInt16>
+
+    @inline(__always) subscript(i: Int) -> UInt8 { p[i] }
+    @inline(__always) func at(_ i: Int) -> UInt8 { i >= 0 && i < n ? p[i] : 0 }
+    @inline(__always) func c(_ i: Int) -> UInt16 { i >= 0 && i < n ? cls[Int(p[i])] : 0 }
+    @inline(__always) func isClass(_ i: Int, _ mask: UInt16) -> Bool { c(i) & mask != 0 }
+
+    /// Bytes of `mask` from `i`, at most `limit`.
+    @inline(__always) func run(from i: Int, _ mask: UInt16, limit: Int = Int.max) -> Int {
+        var j = i
+        let end = limit == Int.max ? n : min(n, i + limit)
+        while j < end && cls[Int(p[j])] & mask != 0 { j += 1 }
+        return j - i
+    }
+
+    /// Whether `lit` (ASCII) is at `i`, exactly.
+    @inline(__always) func has(_ lit: [UInt8], at i: Int) -> Bool {
+        guard i >= 0, i + lit.count <= n else { return false }
+        for k in 0..<lit.count where p[i + k] != lit[k] { return false }
+        return true
+    }
+
+    /// Whether `lit` (lowercase ASCII) is at `i`, ignoring ASCII case.
+    @inline(__always) func hasFolded(_ lit: [UInt8], at i: Int) -> Bool {
+        guard i >= 0, i + lit.count <= n else { return false }
+        for k in 0..<lit.count where Ascii.lower(p[i + k]) != lit[k] { return false }
+        return true
+    }
+
+    /// First index of `lit` in `from..<to` (exact case), or nil.
+    func find(_ lit: [UInt8], from: Int, to: Int) -> Int? {
+        guard !lit.isEmpty else { return nil }
+        let first = lit[0]
+        let last = min(to, n) - lit.count
+        var i = max(0, from)
+        while i <= last {
+            if p[i] == first && has(lit, at: i) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// First index of `lit` (lowercase) in `from..<to`, ignoring case.
+    func findFolded(_ lit: [UInt8], from: Int, to: Int) -> Int? {
+        guard !lit.isEmpty else { return nil }
+        let first = lit[0]
+        let last = min(to, n) - lit.count
+        var i = max(0, from)
+        while i <= last {
+            if Ascii.lower(p[i]) == first && hasFolded(lit, at: i) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Start of the line holding `i`, looking back at most `limit` bytes.
+    func lineStart(_ i: Int, limit: Int) -> Int {
+        var j = i
+        let stop = max(0, i - limit)
+        while j > stop && p[j - 1] != 10 && p[j - 1] != 13 { j -= 1 }
+        return j
+    }
+}
+
+enum Ascii {
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b &- 65 < 26 ? b | 0x20 : b }
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
+    @inline(__always) static func isHex(_ b: UInt8) -> Bool { b &- 48 < 10 || (b | 0x20) &- 97 < 6 }
+    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 }
+    @inline(__always) static func isQuote(_ b: UInt8) -> Bool { b == 34 || b == 39 || b == 96 }
+    static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+}
+
+/// Statistics of a candidate value, computed once.
+struct ValueShape {
+    var length = 0
+    var lower = 0, upper = 0, digits = 0, other = 0
+    var hexOnly = true
+    var distinct = 0
+    var entropy = 0.0
+    var maxRepeat = 0   // longest run of one repeated byte
+
+    init(_ b: Bytes, _ s: Int, _ e: Int) {
+        length = e - s
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 128) { counts in
+            counts.initialize(repeating: 0)
+            fill(b, s, e, counts)
+        }
+    }
+
+    private mutating func fill(_ b: Bytes, _ s: Int, _ e: Int, _ counts: UnsafeMutableBufferPointer<UInt16>) {
+        var prev: UInt8 = 0
+        var rep = 0
+        for i in s..<e {
+            let x = b[i]
+            if x &- 97 < 26 { lower += 1 } else if x &- 65 < 26 { upper += 1 } else if x &- 48 < 10 { digits += 1 } else { other += 1 }
+            if !Ascii.isHex(x) { hexOnly = false }
+            if x < 128 { counts[Int(x)] += 1 }
+            if x == prev { rep += 1 } else { rep = 1; prev = x }
+            if rep > maxRepeat { maxRepeat = rep }
+        }
+        // H = log2(N) - (1/N) * sum(c * log2 c), with c * log2 c from a table.
+        let t = Entropy.cLog2c
+        var sum = 0.0
+        for k in 0..<128 {
+            let c = Int(counts[k])
+            if c > 0 { distinct += 1; sum += c < 1025 ? t[c] : Double(c) * Entropy.log2(Double(c)) }
+        }
+        let total = Double(length)
+        entropy = length > 0 ? Entropy.log2(total) - sum / total : 0
+    }
+
+    var letters: Int { lower + upper }
+    var isDigitsOnly: Bool { digits == length }
+}
+
+enum Entropy {
+    /// c * log2(c) for c in 0...1024, built on first use.
+    nonisolated(unsafe) static let cLog2c: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 1025)
+        p[0] = 0
+        for c in 1...1024 { p[c] = Double(c) * log2(Double(c)) }
+        return p
+    }()
+
+    /// log2 without Foundation: exponent plus a short series for the significand.
+    @inline(__always) static func log2(_ x: Double) -> Double {
+        guard x > 0 else { return -1_000 }
+        let e = Double(x.exponent)
+        let m = x.significand  // [1, 2)
+        let t = (m - 1) / (m + 1)
+        let t2 = t * t
+        let ln = 2 * t * (1 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 / 9))))
+        return e + ln * 1.4426950408889634
+    }
+}
+
+/// A set of ASCII literals matched case-insensitively, stored in plain memory so that lookups in
+/// the hot path do no reference counting. Built once, on first use, and never freed.
+struct LiteralSet: @unchecked Sendable {
+    private let text: UnsafeMutablePointer<UInt8>
+    /// Per entry: offset into `text`, length, payload.
+    private let offsets: UnsafeMutablePointer<Int32>
+    private let lengths: UnsafeMutablePointer<UInt8>
+    private let payloads: UnsafeMutablePointer<UInt16>
+    /// Per lowercase first byte (0..<128): first index and count into `order`.
+    private let bucketStart: UnsafeMutablePointer<Int32>
+    private let bucketCount: UnsafeMutablePointer<Int32>
+    private let order: UnsafeMutablePointer<Int32>
+    /// One bit per lowercase (first, second) byte pair.
+    private let pairs: UnsafeMutablePointer<UInt64>
+    let minLength: Int
+
+    init(_ entries: [(String, UInt16)]) {
+        let words = entries.map { (Array($0.0.lowercased().utf8), $0.1) }
+        let total = words.reduce(0) { $0 + $1.0.count }
+        text = .allocate(capacity: max(total, 1))
+        offsets = .allocate(capacity: max(words.count, 1))
+        lengths = .allocate(capacity: max(words.count, 1))
+        payloads = .allocate(capacity: max(words.count, 1))
+        bucketStart = .allocate(capacity: 128)
+        bucketCount = .allocate(capacity: 128)
+        order = .allocate(capacity: max(words.count, 1))
+        pairs = .allocate(capacity: 256)
+        pairs.initialize(repeating: 0, count: 256)
+        var off = 0
+        for (k, w) in words.enumerated() {
+            for (j, x) in w.0.enumerated() { text[off + j] = x }
+            offsets[k] = Int32(off)
+            lengths[k] = UInt8(w.0.count)
+            payloads[k] = w.1
+            off += w.0.count
+            if w.0.count >= 2 {
+                let v = Int(w.0[0] & 127) << 7 | Int(w.0[1] & 127)
+                pairs[v >> 6] |= 1 << UInt64(v & 63)
+            }
+        }
+        var sorted = Array(0..<words.count)
+        sorted.sort { (words[$0].0.first ?? 0, -words[$0].0.count) < (words[$1].0.first ?? 0, -words[$1].0.count) }
+        bucketStart.initialize(repeating: 0, count: 128)
+        bucketCount.initialize(repeating: 0, count: 128)
+        for (pos, k) in sorted.enumerated() {
+            order[pos] = Int32(k)
+            let f = Int(words[k].0[0] & 127)
+            if bucketCount[f] == 0 { bucketStart[f] = Int32(pos) }
+            bucketCount[f] += 1
+        }
+        minLength = words.map { $0.0.count }.min() ?? 1
+    }
+
+    /// Whether some literal could start with these two bytes (already lowercased).
+    @inline(__always) func mayStart(_ x: UInt8, _ y: UInt8) -> Bool {
+        let v = Int(x & 127) << 7 | Int(y & 127)
+        return pairs[v >> 6] & (1 << UInt64(v & 63)) != 0
+    }
+
+    /// The longest literal at `i` (ignoring case) ending at or before `limit`: (length, payload).
+    @inline(__always) func match(_ b: Bytes, at i: Int, limit: Int) -> (Int, UInt16)? {
+        let f = Int(Ascii.lower(b[i]) & 127)
+        let count = Int(bucketCount[f])
+        guard count > 0 else { return nil }
+        let start = Int(bucketStart[f])
+        for pos in start..<(start + count) {
+            let k = Int(order[pos])
+            let len = Int(lengths[k])
+            guard i + len <= limit else { continue }
+            let t = text + Int(offsets[k])
+            var ok = true
+            var j = 1
+            while j < len { if Ascii.lower(b[i + j]) != t[j] { ok = false; break }; j += 1 }
+            if ok { return (len, payloads[k]) }
+        }
+        return nil
+    }
+}

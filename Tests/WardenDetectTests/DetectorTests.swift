@@ -1,0 +1,57 @@
+import Testing
+@testable import WardenDetect
+
+/// The merge rules that make redaction safe when two rules claim overlapping bytes.
+@Suite struct DetectorMergeTests {
+    static let secret = DetectionKind("TEST_SECRET", .secret)
+    static let email = DetectionKind("TEST_EMAIL", .pii)
+
+    func finding(_ kind: DetectionKind, _ range: Range<Int>, _ confidence: Confidence) -> Finding {
+        Finding(kind: kind, range: range, confidence: confidence, rule: kind.name.lowercased())
+    }
+
+    @Test func disjointFindingsComeBackSortedByPosition() {
+        let merged = Detector.merged([finding(Self.email, 20..<30, .medium), finding(Self.secret, 0..<10, .high)])
+        #expect(merged.map(\.range) == [0..<10, 20..<30])
+    }
+
+    @Test func adjacentFindingsStaySeparate() {
+        let merged = Detector.merged([finding(Self.secret, 0..<10, .high), finding(Self.email, 10..<20, .medium)])
+        #expect(merged.count == 2)
+    }
+
+    @Test func overlapBecomesTheUnionUnderTheMoreConfidentKind() {
+        let merged = Detector.merged([finding(Self.email, 5..<25, .medium), finding(Self.secret, 0..<12, .high)])
+        #expect(merged.count == 1)
+        #expect(merged[0].range == 0..<25)
+        #expect(merged[0].kind == Self.secret)
+    }
+
+    @Test func onEqualConfidenceASecretBeatsPersonalData() {
+        let merged = Detector.merged([finding(Self.email, 0..<30, .medium), finding(Self.secret, 4..<12, .medium)])
+        #expect(merged == [Finding(kind: Self.secret, range: 0..<30, confidence: .medium, rule: "test_secret")])
+    }
+
+    @Test func aChainOfOverlapsCollapsesIntoOne() {
+        let merged = Detector.merged([
+            finding(Self.email, 0..<10, .low), finding(Self.email, 8..<20, .low), finding(Self.email, 19..<40, .low),
+        ])
+        #expect(merged.map(\.range) == [0..<40])
+    }
+
+    @Test func catalogueNamesAreUniqueAndResolvable() {
+        let names = Detector.catalogue.map(\.name)
+        #expect(Set(names).count == names.count)
+        for kind in Detector.catalogue {
+            #expect(Detector.kind(named: kind.name) == kind)
+        }
+        #expect(Detector.kind(named: "NOT_A_KIND") == nil)
+    }
+
+    @Test func onlyRequestedKindsAreReported() {
+        let emailOnly = Detector.catalogue.filter { $0.category == .pii && $0.name == "EMAIL" }
+        let detector = Detector(kinds: Set(emailOnly))
+        let findings = detector.scan("contact ada@example.org, key AKIA" + "Z7QRSTUVWXY23456")
+        #expect(findings.map(\.kind.name) == ["EMAIL"])
+    }
+}
