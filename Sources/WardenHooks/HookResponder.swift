@@ -1,5 +1,7 @@
+import WardenDetect
 import WardenJSON
 public import WardenPolicy
+public import WardenRedact
 
 /// What the hook process answers: Claude Code reads stdout as JSON when the exit status is 0, and
 /// treats exit status 2 as a block with stderr as the reason. Any other status lets the tool run,
@@ -8,17 +10,23 @@ public struct HookAnswer: Sendable, Equatable {
     public var exitStatus: Int32
     public var stdout: String
     public var stderr: String
+    /// What was decided, for the decision log: never a detected value.
+    public var summary: DecisionSummary
+    /// The session's pseudonym book after this answer, when pseudonyms are in use: the caller
+    /// saves it for the next hook call of the session.
+    public var pseudonyms: PseudonymBook?
 
-    public init(exitStatus: Int32, stdout: String = "", stderr: String = "") {
+    public init(exitStatus: Int32, stdout: String = "", stderr: String = "", summary: DecisionSummary = DecisionSummary(decision: .none)) {
         self.exitStatus = exitStatus
         self.stdout = stdout
         self.stderr = stderr
+        self.summary = summary
     }
 
     /// Blocks whatever the event was about: exit 2 with the reason on stderr. Used when Warden
     /// cannot judge the event at all.
     public static func block(_ reason: String) -> HookAnswer {
-        HookAnswer(exitStatus: 2, stderr: "Warden blocked this: \(reason)\n")
+        HookAnswer(exitStatus: 2, stderr: "Warden blocked this: \(reason)\n", summary: DecisionSummary(decision: .deny, reason: reason))
     }
 
     /// No decision: Claude Code goes on as if the hook were not there.
@@ -31,11 +39,25 @@ public struct HookResponder: Sendable {
     public let policy: Result<Policy, PolicyLoadError>
     public let home: String?
     public let fileSystem: any FileSystemView
+    /// The session's pseudonyms, when the policy asks for them: the caller loads the book before
+    /// and saves the answer's `pseudonyms` after.
+    public var pseudonyms: PseudonymBook?
 
-    public init(policy: Result<Policy, PolicyLoadError>, home: String?, fileSystem: any FileSystemView = NoFileSystem()) {
+    public init(
+        policy: Result<Policy, PolicyLoadError>, home: String?, fileSystem: any FileSystemView = NoFileSystem(),
+        pseudonyms: PseudonymBook? = nil
+    ) {
         self.policy = policy
         self.home = home
         self.fileSystem = fileSystem
+        self.pseudonyms = pseudonyms
+    }
+
+    /// The detection settings in force: the policy's, or the defaults when the policy cannot be
+    /// used (the defaults redact every kind: an unusable policy never means less redaction).
+    var detection: DetectionSettings {
+        if case .success(let policy) = policy { return policy.detection }
+        return .defaults
     }
 
     public func answer(event bytes: [UInt8]) -> HookAnswer {
@@ -54,6 +76,10 @@ public struct HookResponder: Sendable {
         switch eventName {
         case "PreToolUse":
             return preToolUse(event)
+        case "PostToolUse":
+            return postToolUse(event)
+        case "UserPromptSubmit":
+            return userPromptSubmit(event)
         default:
             // Warden has nothing to say about other events yet; answering nothing lets them pass
             // unchanged, which is what a hook that is not registered for them would do.
@@ -87,8 +113,11 @@ public struct HookResponder: Sendable {
     static func preToolUseAnswer(_ decision: Decision) -> HookAnswer {
         let permissionDecision: String
         var reason = decision.reason
+        let summary = DecisionSummary(
+            decision: DecisionSummary.Decision(decision.verdict), rules: Array(Set(decision.matches.map(\.rule.text))).sorted(),
+            reason: decision.reason)
         switch decision.verdict {
-        case .none: return .noDecision
+        case .none: return HookAnswer(exitStatus: 0, summary: summary)
         case .deny: permissionDecision = "deny"
         case .ask: permissionDecision = "ask"
         case .allow:
@@ -103,6 +132,6 @@ public struct HookResponder: Sendable {
                 "permissionDecisionReason": .string(reason ?? "Warden: \(permissionDecision)."),
             ]),
         ])
-        return HookAnswer(exitStatus: 0, stdout: output.serialized + "\n")
+        return HookAnswer(exitStatus: 0, stdout: output.serialized + "\n", summary: summary)
     }
 }

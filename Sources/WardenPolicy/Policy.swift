@@ -26,18 +26,21 @@ public struct Policy: Sendable {
     /// `permissions.disableBypassPermissionsMode` is `"disable"`.
     public let bypassPermissionsDisabled: Bool
     public let unverifiableCommands: UnverifiableCommandAction
+    /// What happens to secrets and personal data in tool output, prompts and commits.
+    public let detection: DetectionSettings
 
     /// The key of Warden's own settings in a managed-settings file.
     public static let namespace = "warden"
 
     public init(
         rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
-        unverifiableCommands: UnverifiableCommandAction = .ask
+        unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults
     ) {
         self.rules = rules
         self.settingsDirectory = settingsDirectory
         self.bypassPermissionsDisabled = bypassPermissionsDisabled
         self.unverifiableCommands = unverifiableCommands
+        self.detection = detection
     }
 
     /// A policy with the given rules, for tests and `warden policy explain --rule`.
@@ -149,13 +152,13 @@ private struct PolicyReader {
         checkDuplicates(members, in: "the settings")
         var rules: [PermissionRule] = []
         var bypassDisabled = false
-        var unverifiable = UnverifiableCommandAction.ask
+        var warden = WardenSettings()
         for member in members {
             switch member.key {
             case "permissions":
                 readPermissions(member.value, rules: &rules, bypassDisabled: &bypassDisabled)
             case Policy.namespace:
-                unverifiable = readWardenSettings(member.value)
+                warden = readWardenSettings(member.value)
             case "cleanupPeriodDays":
                 if (member.value.integer ?? -1) < 0 {
                     error("cleanupPeriodDays must be a whole number of days, 0 or more", at: member.value.position)
@@ -168,7 +171,7 @@ private struct PolicyReader {
         }
         return Policy(
             rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
-            unverifiableCommands: unverifiable)
+            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection)
     }
 
     mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
@@ -228,13 +231,13 @@ private struct PolicyReader {
 
     /// Warden's own namespace is checked strictly: a misspelt key there is a security setting that
     /// silently does nothing.
-    mutating func readWardenSettings(_ json: JSONValue) -> UnverifiableCommandAction {
+    mutating func readWardenSettings(_ json: JSONValue) -> WardenSettings {
+        var settings = WardenSettings()
         guard let members = json.members else {
             error("\"\(Policy.namespace)\" must be an object, found \(json.typeName)", at: json.position)
-            return .ask
+            return settings
         }
         checkDuplicates(members, in: "\"\(Policy.namespace)\"")
-        var unverifiable = UnverifiableCommandAction.ask
         for member in members {
             switch member.key {
             case "unverifiableCommands":
@@ -242,11 +245,21 @@ private struct PolicyReader {
                     error("unverifiableCommands must be \"ask\" or \"deny\"", at: member.value.position)
                     continue
                 }
-                unverifiable = value
+                settings.unverifiableCommands = value
+            case "detection":
+                var reader = DetectionSettingsReader()
+                settings.detection = reader.read(member.value)
+                problems += reader.problems
             default:
-                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands)", at: member.keyPosition)
+                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection)", at: member.keyPosition)
             }
         }
-        return unverifiable
+        return settings
     }
+}
+
+/// Everything under the policy's `warden` key.
+private struct WardenSettings {
+    var unverifiableCommands = UnverifiableCommandAction.ask
+    var detection = DetectionSettings.defaults
 }
