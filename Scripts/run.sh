@@ -44,7 +44,9 @@ python3 - "$policy_source" "$repo/hooks/managed-settings.json" > "$merged" <<'PY
 import json, sys
 policy = json.load(open(sys.argv[1]))
 hooks = json.load(open(sys.argv[2]))
+env = {**policy.get("env", {}), **hooks.get("env", {})}
 policy.update(hooks)
+policy["env"] = env
 json.dump(policy, sys.stdout, indent=2)
 print()
 PY

@@ -81,6 +81,16 @@ func installCrashPath() {
     alarm(watchdogSeconds)
 }
 
+// Claude Code's shell prefix (see CommandRunner): a command to run, or this hook started through it.
+var hookArguments = Array(CommandLine.arguments.dropFirst())
+if hookArguments.first == "--run" {
+    guard hookArguments.count == 2 else { CommandRunner.fail("usage: warden-hook --run COMMAND") }
+    guard let words = CommandRunner.ownInvocation(hookArguments[1]) else {
+        CommandRunner.run(hookArguments[1], policyPath: nil)
+    }
+    hookArguments = Array(words.dropFirst())
+}
+
 installCrashPath()
 
 // MARK: Small I/O helpers
@@ -116,6 +126,7 @@ func finish(_ answer: HookAnswer) -> Never {
 
 let usage = """
     usage: warden-hook [--policy FILE]
+           warden-hook --run COMMAND
 
     Reads one Claude Code hook event (JSON) on standard input and answers as Claude Code expects.
     Register it for PreToolUse, PostToolUse and UserPromptSubmit (see hooks/managed-settings.json).
@@ -124,12 +135,19 @@ let usage = """
     Exit status: 0 with a JSON decision (or nothing) on stdout; 2 with the reason on stderr when the
     event must be blocked because Warden cannot judge it (malformed event, unusable policy, crash).
 
+    --run COMMAND           run COMMAND as Claude Code's shell prefix: set
+                            CLAUDE_CODE_SHELL_PREFIX="/usr/local/bin/warden-hook --run" (the managed
+                            settings in hooks/ do). A Bash tool command runs under $CLAUDE_CODE_SHELL,
+                            else $SHELL (bash or zsh), else /bin/bash, with its stdout and stderr
+                            redacted as the policy says for tool output and its exit status kept.
+                            Anything else Claude Code starts through the prefix (hooks, MCP servers)
+                            runs unchanged; this hook itself is answered in the same process.
     --crash-for-test KIND   crash on purpose (trap, overflow, segfault) to prove a crash blocks.
 
     """
 
 var policyPath: String? = nil
-var arguments = CommandLine.arguments.dropFirst()
+var arguments = hookArguments[...]
 while let argument = arguments.popFirst() {
     switch argument {
     case "--policy":

@@ -426,7 +426,21 @@ struct MalformedEvent: Sendable, CustomTestStringConvertible {
         #expect(elapsed < .seconds(5), "a 40 KB script took \(elapsed)")
     }
 
-    @Test(arguments: ["PostToolUse", "UserPromptSubmit", "SessionStart"])
+    @Test func postToolUseOutputIsRedactedInTheSameShape() async throws {
+        let email = "ada.lovelace" + "@" + "analytical.co.uk"
+        let output = try await HookProcess.run(
+            ["--policy", try HookProcess.denyingPolicy()],
+            stdin: HookProcess.event(["hook_event_name": "PostToolUse", "cwd": "/tmp", "session_id": "s", "tool_name": "Bash",
+                                      "tool_input": ["command": "cat users.csv"],
+                                      "tool_response": ["stdout": "Ada,\(email)\n", "stderr": "", "interrupted": false]]))
+        #expect(output.status == .exited(0), "\(output)")
+        let updated = try #require(output.decision?["updatedToolOutput"] as? [String: Any], "\(output)")
+        #expect(updated["stdout"] as? String == "Ada,[REDACTED:EMAIL]\n")
+        #expect(updated["interrupted"] as? Bool == false)
+        #expect(!output.stdout.contains(email))
+    }
+
+    @Test(arguments: ["UserPromptSubmit", "SessionStart", "Stop"])
     func otherEventsAnswerNothing(eventName: String) async throws {
         let output = try await HookProcess.run(
             ["--policy", try HookProcess.denyingPolicy()],

@@ -1,0 +1,109 @@
+// `warden-hook --run COMMAND`, as Claude Code runs it when CLAUDE_CODE_SHELL_PREFIX names it: a Bash
+// tool command's output is redacted on its way to Claude Code and its exit status is kept; other
+// commands (MCP servers, other hooks) run unchanged; Warden's own hook started through the prefix
+// is answered in the same process.
+
+import Foundation
+import Subprocess
+import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+private enum ShellPrefix {
+    static let email = "ada.lovelace" + "@" + "analytical.co.uk"
+    static let awsKey = "AKIA" + "Z7QRSTUVWXY23456"
+
+    /// A command string of the shape Claude Code builds for a Bash tool call.
+    static func toolCommand(_ command: String, cwdFile: String = "/tmp/claude-warden-test-\(UUID().uuidString)-cwd") -> String {
+        let quoted = "'" + command.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        return "eval \(quoted) < /dev/null && pwd -P >| \(cwdFile)"
+    }
+
+    static func run(_ command: String, stdin: String? = nil, environment: [String: String?] = [:]) async throws -> CommandOutput {
+        var overrides: [Environment.Key: String?] = ["WARDEN_POLICY": nil, "CLAUDE_CODE_SHELL": nil, "SHELL": "/bin/bash"]
+        for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
+        let input: InputProtocol
+        if let stdin {
+            let path = try temporaryFile("stdin", stdin)
+            input = .fileDescriptor(try FileDescriptor.open(FilePath(path), .readOnly), closeAfterSpawningProcess: true)
+        } else {
+            input = .none
+        }
+        let result = try await Subprocess.run(
+            .path(FilePath(builtProduct("warden-hook", override: "WARDEN_HOOK_BIN"))), arguments: ["--run", command],
+            environment: .inherit.updating(overrides), input: input,
+            output: .string(limit: 1 << 24), error: .string(limit: 1 << 20))
+        return CommandOutput(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
+    }
+}
+
+@Suite struct ShellPrefixProcessTests {
+    @Test func aFailingToolCommandIsRedactedAndKeepsItsStatus() async throws {
+        let output = try await ShellPrefix.run(ShellPrefix.toolCommand(
+            "printf 'name,email\\nAda,\(ShellPrefix.email)\\n'; echo 'key \(ShellPrefix.awsKey)' >&2; exit 3"))
+        #expect(output.exitCode == 3)
+        #expect(output.stdout == "name,email\nAda,[REDACTED:EMAIL]\n")
+        #expect(output.stderr == "key [REDACTED:AWS_ACCESS_KEY_ID]\n")
+    }
+
+    @Test func aCommandKilledByASignalReportsItTheWayAShellDoes() async throws {
+        let output = try await ShellPrefix.run(ShellPrefix.toolCommand("echo before; kill -TERM $$"))
+        #expect(output.exitCode == 143, "128 + SIGTERM")
+        #expect(output.stdout == "before\n")
+    }
+
+    @Test func theWorkingDirectoryTailStillRuns() async throws {
+        let marker = "/tmp/claude-warden-test-\(UUID().uuidString)-cwd"
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let output = try await ShellPrefix.run(ShellPrefix.toolCommand("cd /usr && true", cwdFile: marker))
+        #expect(output.exitCode == 0)
+        #expect(try String(contentsOfFile: marker, encoding: .utf8) == "/usr\n")
+    }
+
+    @Test func largeOutputIsRedactedThroughout() async throws {
+        // About 3 MB: many batches of the stream redactor, with values at every offset.
+        let script = "for i in $(seq 1 40000); do echo \"line $i user \(ShellPrefix.email) ok\"; done"
+        let output = try await ShellPrefix.run(ShellPrefix.toolCommand(script))
+        #expect(output.exitCode == 0)
+        let lines = output.stdout.split(separator: "\n")
+        #expect(lines.count == 40000)
+        #expect(lines.allSatisfy { $0.hasSuffix(" user [REDACTED:EMAIL] ok") })
+        #expect(!output.stdout.contains("analytical"))
+    }
+
+    @Test func aBackgroundJobDoesNotHoldTheAnswer() async throws {
+        let start = ContinuousClock.now
+        let output = try await ShellPrefix.run(ShellPrefix.toolCommand("sleep 30 & echo started"))
+        #expect(output.exitCode == 0)
+        #expect(output.stdout == "started\n")
+        #expect(ContinuousClock.now - start < .seconds(20))
+    }
+
+    @Test func otherCommandsRunUnchanged() async throws {
+        // An MCP server or another hook: no tool-command tail, so its output is not Warden's to touch.
+        let output = try await ShellPrefix.run("echo \(ShellPrefix.email); exit 4")
+        #expect(output.exitCode == 4)
+        #expect(output.stdout == "\(ShellPrefix.email)\n")
+    }
+
+    @Test func wardensOwnHookStartedThroughThePrefixIsAnswered() async throws {
+        let hook = builtProduct("warden-hook", override: "WARDEN_HOOK_BIN")
+        let policy = try temporaryFile("policy.json", #"{"permissions": {"deny": ["Bash(curl:*)"]}}"#)
+        let event = #"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"curl x.example"},"cwd":"/tmp","session_id":"s"}"#
+        let output = try await ShellPrefix.run("\(hook) --policy \(policy)", stdin: event)
+        #expect(output.exitCode == 0)
+        #expect(output.stdout.contains(#""permissionDecision":"deny""#))
+    }
+
+    @Test func aMissingCommandIsAUsageError() async throws {
+        let result = try await Subprocess.run(
+            .path(FilePath(builtProduct("warden-hook", override: "WARDEN_HOOK_BIN"))), arguments: ["--run"],
+            output: .string(limit: 4096), error: .string(limit: 4096))
+        #expect(result.terminationStatus == .exited(126))
+        #expect(result.standardError == "warden-hook --run: usage: warden-hook --run COMMAND\n")
+    }
+}
