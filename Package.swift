@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
     ],
     targets: [
         // JSON reader with source positions and a writer; no Foundation.
@@ -26,11 +27,15 @@ let package = Package(
         // Shell lexer, parser and static analysis into the simple commands a script runs.
         .target(name: "WardenShell", swiftSettings: hotPathSettings),
         // Managed-settings model, rule syntax and matching, the permission decision.
-        .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell"], swiftSettings: hotPathSettings),
+        .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell", "WardenDetect"], swiftSettings: hotPathSettings),
         // Hook events in, Claude Code answers out: the logic behind `warden-hook`, without I/O.
-        .target(name: "WardenHooks", dependencies: ["WardenJSON", "WardenPolicy"], swiftSettings: hotPathSettings),
+        .target(name: "WardenHooks", dependencies: ["WardenJSON", "WardenPolicy", "WardenDetect", "WardenRedact"], swiftSettings: hotPathSettings),
         // Secret and personal-data detectors (hand-written: no maintained Swift scanner exists).
         .target(name: "WardenDetect", swiftSettings: hotPathSettings),
+        // Replaces what the detectors find: placeholders, pseudonyms, JSON of the same shape, streams.
+        .target(name: "WardenRedact", dependencies: ["WardenDetect", "WardenJSON"], swiftSettings: hotPathSettings),
+        // Detection in files and commits: positions, masked previews, fingerprints, staged diffs.
+        .target(name: "WardenScan", dependencies: ["WardenDetect"], swiftSettings: hotPathSettings),
         // The operating system through libc only: files, the environment, realpath and glob.
         .target(name: "WardenSystem", dependencies: ["WardenPolicy"], swiftSettings: hotPathSettings),
 
@@ -46,7 +51,10 @@ let package = Package(
             name: "warden",
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
+                "WardenDetect", "WardenRedact", "WardenScan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -61,7 +69,9 @@ let package = Package(
         .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
-        .testTarget(name: "WardenHooksTests", dependencies: ["WardenHooks", "WardenPolicy", "WardenJSON"]),
+        .testTarget(name: "WardenScanTests", dependencies: ["WardenScan", "WardenDetect"]),
+        .testTarget(name: "WardenRedactTests", dependencies: ["WardenRedact", "WardenDetect", "WardenJSON"]),
+        .testTarget(name: "WardenHooksTests", dependencies: ["WardenHooks", "WardenPolicy", "WardenJSON", "WardenDetect", "WardenRedact"]),
         // Runs the built `warden` and `warden-hook` executables as processes.
         .testTarget(
             name: "WardenCLITests",

@@ -1,17 +1,17 @@
 import ArgumentParser
 
 @main
-struct Warden: ParsableCommand {
+struct Warden: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warden",
-        abstract: "Govern Claude Code with managed policies: check them, test them, explain their decisions.",
+        abstract: "Govern Claude Code with managed policies; find and redact secrets and personal data.",
         discussion: """
             The policy is Claude Code's managed-settings format (permissions.allow/ask/deny) with \
             Warden's own settings under the "warden" key. Unless --policy is given, commands use \
             $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.
             """,
         version: "0.1.0",
-        subcommands: [PolicyCommand.self]
+        subcommands: [PolicyCommand.self, RedactCommand.self, ScanCommand.self, PrecommitCommand.self]
     )
 }
 
