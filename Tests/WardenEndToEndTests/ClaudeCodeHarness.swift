@@ -392,7 +392,9 @@ enum ClaudeCode {
         }
 
         let scriptFile = workspace.appendingPathComponent("script.json")
-        try JSONSerialization.data(withJSONObject: session.script.map(\.scriptObject), options: [.prettyPrinted])
+        // Tool inputs may name files by absolute path: @PROJECT@ stands for the project directory.
+        let script = try JSONSerialization.data(withJSONObject: session.script.map(\.scriptObject), options: [.prettyPrinted, .withoutEscapingSlashes])
+        try Data(String(decoding: script, as: UTF8.self).replacingOccurrences(of: "@PROJECT@", with: project.path).utf8)
             .write(to: scriptFile)
         let logFile = workspace.appendingPathComponent("requests.jsonl")
         let settingsFile = workspace.appendingPathComponent("settings.json")
@@ -529,6 +531,12 @@ enum ClaudeCode {
                 words += ["--policy", policyFile.path]
             }
             command = words.map(shellQuoted).joined(separator: " ")
+            // As hooks/managed-settings.json does: shell commands run through `warden-hook --run`,
+            // which redacts their output (failing commands included) under the same policy.
+            var environment = settings["env"] as? [String: Any] ?? [:]
+            environment["CLAUDE_CODE_SHELL_PREFIX"] = try wardenHook() + " --run"
+            if policy != nil { environment["WARDEN_POLICY"] = workspace.appendingPathComponent("policy.json").path }
+            settings["env"] = environment
         }
         if let command {
             let handler: [String: Any] = ["type": "command", "command": command]

@@ -29,7 +29,8 @@ extension PIIPass {
             while PIIByte.isDigit(t[e]) && e - k <= 7 { e += 1 }
             let g = e - k - 1
             if g > 6 || PIIByte.isWord(t[e]) { break }
-            if (t[e] == UInt8(ascii: ".") || t[e] == UInt8(ascii: ",")) && PIIByte.isDigit(t[e + 1]) { break }
+            // A decimal point continues a number (`1111.50`); a comma does not: CSV fields are comma-separated.
+            if t[e] == UInt8(ascii: ".") && PIIByte.isDigit(t[e + 1]) { break }
             lengths |= UInt64(g) << UInt64(4 * count)
             count += 1
             k = e
