@@ -2,6 +2,8 @@
 // They read the candidate straight from the scanned bytes (skipping separators) and allocate
 // nothing.
 
+import WardenDigest
+
 enum PIIChecksum {
     /// Luhn (ISO/IEC 7812-1) over the digits in `r`, separators skipped.
     static func luhn(_ t: PIIText, _ r: Range<Int>) -> Bool {
@@ -93,8 +95,8 @@ enum PIIChecksum {
             while zeros < 25 && bytes[zeros] == 0 { zeros += 1 }
             guard ones == zeros, bytes[0] == 0x00 || bytes[0] == 0x05 else { return false }
             let digest = UnsafeMutableBufferPointer(rebasing: buffer[32..<64])
-            PIISHA256.hash(UnsafeBufferPointer(rebasing: bytes[0..<21]), into: digest)
-            PIISHA256.hash(UnsafeBufferPointer(digest), into: digest)
+            SHA256Digest.hash(UnsafeBufferPointer(rebasing: bytes[0..<21]), into: digest)
+            SHA256Digest.hash(UnsafeBufferPointer(digest), into: digest)
             return digest[0] == bytes[21] && digest[1] == bytes[22] && digest[2] == bytes[23] && digest[3] == bytes[24]
         }
     }

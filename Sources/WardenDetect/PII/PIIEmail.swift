@@ -1,8 +1,10 @@
 // E-mail addresses: `local@domain.tld`, found from the `@`.
 //
 // Decisions:
-// - The domain needs at least two labels and a top-level label of letters (or an IDN `xn--…`
-//   label): `user@localhost`, `pkg@1.2.3`, `image@sha256:…` are not addresses.
+// - The domain needs at least two labels and a top-level label of ASCII letters (or an IDN
+//   `xn--…` label): `user@localhost`, `pkg@1.2.3`, `image@sha256:…` are not addresses. The local
+//   part and the other labels may hold non-ASCII letters (`josé@bücher.example`); a top-level
+//   label written in Unicode (`.рф`) is not recognised, its `xn--` form is.
 // - `git@host…` is the service account of git hosting (`git@github.com:org/repo.git` SSH
 //   remotes, `ssh -T git@gitlab.com`): not personal data, not reported.
 // - `user:password@host` inside a URL is a credential, the secret scanner's business: the part
@@ -16,10 +18,14 @@ extension PIIPass {
     func matchEmail(_ at: Int) -> PIIMatch? {
         // The local part, backwards from the `@`.
         var ls = at
-        while ls > 0 && at - ls <= 64 && Self.isLocalPartByte(t.p[ls - 1]) { ls -= 1 }
+        while ls > 0 && at - ls <= 64 {
+            let b = t.p[ls - 1]
+            guard Self.isLocalPartByte(b) || (b >= 0x80 && !endsUnicodePunctuation(ls - 1)) else { break }
+            ls -= 1
+        }
         guard at - ls <= 64 else { return nil }
         // Leading punctuation is quoting or list syntax, not part of the address.
-        while ls < at && !PIIByte.isAlnum(t.p[ls]) && t.p[ls] != UInt8(ascii: "_") { ls += 1 }
+        while ls < at && t.p[ls] < 0x80 && !PIIByte.isAlnum(t.p[ls]) && t.p[ls] != UInt8(ascii: "_") { ls += 1 }
         guard ls < at, t.p[at - 1] != UInt8(ascii: ".") else { return nil }
         var k = ls
         while k < at - 1 {
@@ -38,19 +44,23 @@ extension PIIPass {
         k = at + 1
         while true {
             let start = k
-            while PIIByte.isAlnum(t[k]) || t[k] == UInt8(ascii: "-") { k += 1 }
+            while PIIByte.isAlnum(t[k]) || t[k] == UInt8(ascii: "-") || (t[k] >= 0x80 && !startsUnicodePunctuation(k)) { k += 1 }
             guard k > start, k - start <= 63,
                   t.p[start] != UInt8(ascii: "-"), t.p[k - 1] != UInt8(ascii: "-") else { return nil }
             labels += 1
             lastLabel = start
             if labels == 1 { firstLabelEnd = k }
-            if t[k] == UInt8(ascii: "."), PIIByte.isAlnum(t[k + 1]) {
+            if t[k] == UInt8(ascii: "."), PIIByte.isAlnum(t[k + 1]) || t[k + 1] >= 0x80 {
                 k += 1
                 continue
             }
             break
         }
-        let end = k
+        // Other labels may be internationalised (`bücher.example`); the top-level one is ASCII, so
+        // what follows it is not part of the address (`jane@example.com’s`).
+        var end = lastLabel
+        while PIIByte.isAlnum(t[end]) || t[end] == UInt8(ascii: "-") { end += 1 }
+        if end < k && t.p[end - 1] == UInt8(ascii: "-") { return nil }
         guard labels >= 2, end - at <= 254 else { return nil }
         // The address must end there: not in the middle of an identifier, a path or another address.
         let after = t[end]
@@ -67,7 +77,31 @@ extension PIIPass {
         return PIIMatch(range: ls..<end, kind: PIIKinds.email, confidence: .medium, rule: "email")
     }
 
-    /// Letters, digits and `. _ % + - '`: what local parts are made of in practice.
+    /// Whether the byte at `k` ends a UTF-8 punctuation or space character that cannot be part of
+    /// an address: U+2000–U+207F (dashes, curly quotes, bullets, spaces), U+00A0, U+00AB, U+00BB,
+    /// U+3000–U+303F (CJK space, punctuation and brackets) and the fullwidth and halfwidth forms of
+    /// ASCII punctuation (U+FF01–U+FF0F, U+FF1A–U+FF20, U+FF3B–U+FF40, U+FF5B–U+FF65).
+    func endsUnicodePunctuation(_ k: Int) -> Bool {
+        let b = t[k]
+        if t[k - 1] == 0xC2 { return b == 0xA0 || b == 0xAB || b == 0xBB }
+        if t[k - 2] == 0xE2 { return t[k - 1] == 0x80 || t[k - 1] == 0x81 }
+        if t[k - 2] == 0xE3 { return t[k - 1] == 0x80 }
+        if t[k - 2] == 0xEF && t[k - 1] == 0xBC { return (0x81...0x8F).contains(b) || (0x9A...0xA0).contains(b) || b >= 0xBB }
+        if t[k - 2] == 0xEF && t[k - 1] == 0xBD { return b == 0x80 || (0x9B...0xA5).contains(b) }
+        return false
+    }
+
+    /// Whether a punctuation or space character of `endsUnicodePunctuation` starts at `k`.
+    func startsUnicodePunctuation(_ k: Int) -> Bool {
+        switch t[k] {
+        case 0xC2: return endsUnicodePunctuation(k + 1)
+        case 0xE2, 0xE3, 0xEF: return endsUnicodePunctuation(k + 2)
+        default: return false
+        }
+    }
+
+    /// Letters, digits and `. _ % + - '`: what local parts are made of in practice (and, outside
+    /// ASCII, any letter: `josé@…`, `müller@…`).
     @inline(__always) static func isLocalPartByte(_ b: UInt8) -> Bool {
         PIIByte.isWord(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
             || b == UInt8(ascii: "%") || b == UInt8(ascii: "'")

@@ -94,14 +94,13 @@ extension PIIPass {
     }
 
     /// Any national format after a phone keyword, at `s` (a digit or a `(`): low confidence. The
-    /// keyword is looked for last, once the digits have the shape of a number.
+    /// caller checked the keyword (`followsKeyword`), which is cheap where digits are dense.
     func matchPhoneAfterKeyword(_ s: Int) -> PIIMatch? {
         guard let groups = readGroups(s, maxDigits: 15, allowParentheses: true) else { return nil }
         guard groups.digits >= 7, !PIIByte.isWord(t[groups.end]) else { return nil }
         // A decimal number (`1412830.188`) is no phone number.
         if groups.count == 2 && t[s + Int(groups.shape & 0xF)] == UInt8(ascii: ".") { return nil }
         if isDateShape(groups.shape, count: groups.count, at: s) { return nil }
-        guard followsKeyword(s, ssn: false) else { return nil }
         return PIIMatch(range: s..<groups.end, kind: PIIKinds.phoneNumber, confidence: .low, rule: "phone-keyword")
     }
 

@@ -4,17 +4,21 @@
 // it is linked into the hook binary, whose start-up time is its latency: no Foundation, no Regex,
 // nothing computed at process start (the byte-class table below is a static string in the binary).
 //
-// How the pass works. Text is mostly letters. The loop jumps over each run of word bytes
-// (letters, digits, `_`) in one tight loop and looks at a run only once, at its end:
-//   - a run that starts with a digit may start a card number, an SSN, a phone number, an IPv4 or
-//     IPv6 address or a base58 Bitcoin address (the numeric matchers bail out on the first byte
-//     that does not fit, so the digits of ordinary text cost a few compares);
-//   - a run that starts with a letter is checked for an IBAN (`DE89…`), a bech32 address (`bc1…`),
-//     the first group of an IPv6 address (`fe80:`) and the keywords that gate weak formats;
-//   - between runs only `@` (e-mail), `+` (international phone), `(` (`(415) 555-2671`),
-//     `::` (compressed IPv6) and newlines (which end a keyword's reach) do anything.
-// Digits in the middle of a word (`abc123`) never start a candidate, which keeps identifiers,
-// hashes and UUID fragments out. Matchers return the first match starting at the candidate; the
+// How the pass works. Only five kinds of byte can start a candidate: digits, `@`, `+`, `(` and `:`.
+// The prefilter skips everything else (letters, spaces, most punctuation) eight bytes at a time
+// with a branch-free test (SWAR), then looks at each trigger once:
+//   - a digit that starts a word may start a card number, an SSN, a phone number, an IPv4 or IPv6
+//     address or a base58 Bitcoin address; the numeric matchers bail out on the first byte that
+//     does not fit, and most numbers (short, not followed by a separator and more digits) are
+//     turned away before any matcher runs;
+//   - the first digit of a word that started two letters earlier may be an IBAN (`DE89…`) or a
+//     bech32 address (`bc1…`); any other digit inside a word (`abc123`, hashes, UUID fragments)
+//     starts nothing, and the rest of the word is skipped;
+//   - `@` starts an e-mail address (its local part is read backwards), `+` an international phone
+//     number, `(` a North American one (`(415) 555-2671`), `:` an IPv6 address (`::1…`, or a first
+//     group that starts with a letter, `fe80:`).
+// Keywords that let weak formats through ("phone", "SSN"…) are looked for backwards, and only for
+// the few candidates that need one. Matchers return the first match starting at the candidate; the
 // loop resumes after it, so the scanner's own findings never overlap (an e-mail address replaces
 // whatever was found inside its local part before its `@` was reached).
 
@@ -99,6 +103,33 @@ enum PIIByte {
         return t.utf8Start
     }
 
+    /// The trigger bytes among eight bytes loaded little-endian: the high bit of each byte that is
+    /// a digit, `@`, `+`, `(` or `:`, computed without branches (SWAR). Bytes of 0x80 and above
+    /// (UTF-8 sequences) are never triggers.
+    @inline(__always) static func triggers(in x: UInt64) -> UInt64 {
+        #if _endian(little)
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let y = x & low7
+        // High bit set where y >= 0x30, and where y >= 0x3A: no carries cross bytes.
+        let atLeast0 = y &+ ones &* 0x50
+        let above9 = y &+ ones &* 0x46
+        let digits = atLeast0 & ~above9 & ~x & high
+        @inline(__always) func equal(_ c: UInt8) -> UInt64 {
+            let v = x ^ (ones &* UInt64(c))
+            return ~(((v & low7) &+ low7) | v | low7)
+        }
+        return digits | equal(UInt8(ascii: "@")) | equal(UInt8(ascii: "+")) | equal(UInt8(ascii: "(")) | equal(UInt8(ascii: ":"))
+        #else
+        var mask: UInt64 = 0
+        for k in 0..<8 where table[Int(UInt8(truncatingIfNeeded: x >> UInt64(8 * (7 - k))))] & trigger != 0 {
+            mask |= 0x80 << UInt64(8 * k)
+        }
+        return mask
+        #endif
+    }
+
     @inline(__always) static func cls(_ b: UInt8) -> UInt8 { table[Int(b)] }
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
     @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 }
@@ -131,7 +162,16 @@ struct PIIPass {
         let table = PIIByte.table
         var i = 0
         while true {
-            // The prefilter: letters, spaces and most punctuation start nothing.
+            // The prefilter: letters, spaces and most punctuation start nothing. Eight bytes at a
+            // time while there are eight, then one at a time.
+            while i &+ 8 <= n {
+                let mask = PIIByte.triggers(in: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                if mask != 0 {
+                    i &+= mask.trailingZeroBitCount &>> 3
+                    break
+                }
+                i &+= 8
+            }
             while i < n && table[Int(p[i])] & PIIByte.trigger == 0 { i &+= 1 }
             guard i < n else { return }
             let match: PIIMatch?
@@ -199,7 +239,8 @@ struct PIIPass {
         }
         // A run of digits only. Most are short numbers followed by nothing that continues them.
         let separated = Self.isGroupSeparator(next) && PIIByte.isDigit(t[e + 1])
-        guard separated || d >= 7 || next == UInt8(ascii: " ") || next == UInt8(ascii: "(") else { return nil }
+        let trunk = d == 1 && next == UInt8(ascii: " ") && t[e + 1] == UInt8(ascii: "(") // `1 (415) 555-2671`
+        guard separated || d >= 7 || trunk else { return nil }
         // Digits glued to a word by `.` or `-` (`pkg-1.2`, `build.20`, `2024-01`) are part of an
         // identifier, a version or a date, not the start of a value; only an IPv4 address may follow
         // a number and a dash (`10.0.0.1-10.0.0.9`).
@@ -221,8 +262,27 @@ struct PIIPass {
         if scanner.phone && d >= 4 && t.p[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0"),
            let m = matchInternational(s, plus: false) { return m }
         if scanner.ssn && d == 9 && followsKeyword(s, ssn: true), let m = matchSSNAfterKeyword(s) { return m }
-        if scanner.phone && (d >= 7 || separated) { return matchPhoneAfterKeyword(s) }
+        if scanner.phone && (d >= 7 || (separated && digitsAhead(e, d) >= 7)) && followsKeyword(s, ssn: false) {
+            return matchPhoneAfterKeyword(s)
+        }
         return nil
+    }
+
+    /// A quick count of the digits in groups from `e` on, `counted` already: enough to tell a
+    /// phone-sized number (7 digits or more) from versions, decimals and short dates.
+    @inline(__always) func digitsAhead(_ e: Int, _ counted: Int) -> Int {
+        var k = e
+        var digits = counted
+        while digits < 7 && k < t.n {
+            let b = t.p[k]
+            if PIIByte.isDigit(b) {
+                digits += 1
+            } else if !(Self.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
+                break
+            }
+            k += 1
+        }
+        return digits
     }
 
     @inline(__always) static func isGroupSeparator(_ b: UInt8) -> Bool {
@@ -239,7 +299,7 @@ struct PIIPass {
         case UInt8(ascii: "("):
             guard scanner.phone, !PIIByte.isWord(t[i - 1]) else { return nil }
             if let m = matchNANPParenthesized(i, from: i) { return m }
-            if PIIByte.isDigit(t[i + 1]) { return matchPhoneAfterKeyword(i) }
+            if PIIByte.isDigit(t[i + 1]) && followsKeyword(i, ssn: false) { return matchPhoneAfterKeyword(i) }
             return nil
         case UInt8(ascii: ":"):
             guard scanner.ip else { return nil }
@@ -272,11 +332,22 @@ struct PIIPass {
             if PIIByte.isAlpha(b) {
                 let e = k + 1
                 while k > 0 && e - k < 12 && PIIByte.isAlpha(t.p[k - 1]) { k -= 1 }
-                if !PIIByte.isWord(t[k - 1]) && isKeyword(k, e, ssn: ssn) { return true }
+                let len = e - k
+                if len >= 3 && len <= 9 && Self.mayStartKeyword(t.p[k], ssn: ssn) && !PIIByte.isWord(t[k - 1])
+                    && isKeyword(k, e, ssn: ssn) { return true }
             }
             k -= 1
         }
         return false
+    }
+
+    /// The first letters of the keywords: "tel", "fax", "mob…", "cell", "phone", "whatsapp";
+    /// "ssn", "security".
+    @inline(__always) static func mayStartKeyword(_ b: UInt8, ssn: Bool) -> Bool {
+        let c = b | 0x20
+        if ssn { return c == UInt8(ascii: "s") }
+        return c == UInt8(ascii: "t") || c == UInt8(ascii: "f") || c == UInt8(ascii: "m") || c == UInt8(ascii: "c")
+            || c == UInt8(ascii: "p") || c == UInt8(ascii: "w")
     }
 
     func isKeyword(_ s: Int, _ e: Int, ssn: Bool) -> Bool {

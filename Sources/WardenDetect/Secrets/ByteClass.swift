@@ -5,7 +5,7 @@
 // process start: every table here is a lazily initialised static, built on first scan.
 
 /// Character classes of a byte, as bits: the scanner's one table lookup per byte.
-enum ByteClass {
+enum SecretByteClass {
     static let lower: UInt16 = 1
     static let upper: UInt16 = 2
     static let digit: UInt16 = 4
@@ -18,7 +18,7 @@ enum ByteClass {
     static let tilde: UInt16 = 512
     static let hexLower: UInt16 = 1024   // a-f
     static let hexUpper: UInt16 = 2048   // A-F
-    /// A byte that can start a provider prefix (see `PrefixRules`).
+    /// A byte that can start a provider prefix (see `SecretPrefixRules`).
     static let prefixStart: UInt16 = 4096
     static let percent: UInt16 = 8192
     static let colon: UInt16 = 16384
@@ -28,7 +28,7 @@ enum ByteClass {
     static let letter: UInt16 = lower | upper
     static let alnum: UInt16 = lower | upper | digit
     static let word: UInt16 = alnum | underscore
-    /// Bytes of a value run: what keyword rules look at. `=` is not one (it separates
+    /// SecretBytes of a value run: what keyword rules look at. `=` is not one (it separates
     /// `KEY=value`); trailing `=` padding is added back to base64 values.
     static let token: UInt16 = alnum | underscore | dash | plus | slash | dot | tilde
 
@@ -61,13 +61,13 @@ enum ByteClass {
         t[Int(UInt8(ascii: "~"))] = tilde
         t[Int(UInt8(ascii: "%"))] = percent
         t[Int(UInt8(ascii: ":"))] = colon
-        for rule in PrefixRules.all { t[Int(rule.prefix[0])] |= prefixStart }
+        for rule in SecretPrefixRules.all { t[Int(rule.prefix[0])] |= prefixStart }
         return t
     }()
 }
 
 /// A view of the scanned buffer with bounds-safe helpers. Rules read through this.
-struct Bytes {
+struct SecretBytes {
     let p: UnsafePointer<UInt8>
     let n: Int
     let cls: UnsafePointer<UInt16>
@@ -77,7 +77,7 @@ struct Bytes {
     @inline(__always) func c(_ i: Int) -> UInt16 { i >= 0 && i < n ? cls[Int(p[i])] : 0 }
     @inline(__always) func isClass(_ i: Int, _ mask: UInt16) -> Bool { c(i) & mask != 0 }
 
-    /// Bytes of `mask` from `i`, at most `limit`.
+    /// SecretBytes of `mask` from `i`, at most `limit`.
     @inline(__always) func run(from i: Int, _ mask: UInt16, limit: Int = Int.max) -> Int {
         var j = i
         let end = limit == Int.max ? n : min(n, i + limit)
@@ -95,7 +95,7 @@ struct Bytes {
     /// Whether `lit` (lowercase ASCII) is at `i`, ignoring ASCII case.
     @inline(__always) func hasFolded(_ lit: [UInt8], at i: Int) -> Bool {
         guard i >= 0, i + lit.count <= n else { return false }
-        for k in 0..<lit.count where Ascii.lower(p[i + k]) != lit[k] { return false }
+        for k in 0..<lit.count where SecretASCII.lower(p[i + k]) != lit[k] { return false }
         return true
     }
 
@@ -119,7 +119,7 @@ struct Bytes {
         let last = min(to, n) - lit.count
         var i = max(0, from)
         while i <= last {
-            if Ascii.lower(p[i]) == first && hasFolded(lit, at: i) { return i }
+            if SecretASCII.lower(p[i]) == first && hasFolded(lit, at: i) { return i }
             i += 1
         }
         return nil
@@ -134,7 +134,7 @@ struct Bytes {
     }
 }
 
-enum Ascii {
+enum SecretASCII {
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b &- 65 < 26 ? b | 0x20 : b }
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
     @inline(__always) static func isHex(_ b: UInt8) -> Bool { b &- 48 < 10 || (b | 0x20) &- 97 < 6 }
@@ -144,7 +144,7 @@ enum Ascii {
 }
 
 /// Statistics of a candidate value, computed once.
-struct ValueShape {
+struct SecretValueShape {
     var length = 0
     var lower = 0, upper = 0, digits = 0, other = 0
     var hexOnly = true
@@ -152,7 +152,7 @@ struct ValueShape {
     var entropy = 0.0
     var maxRepeat = 0   // longest run of one repeated byte
 
-    init(_ b: Bytes, _ s: Int, _ e: Int) {
+    init(_ b: SecretBytes, _ s: Int, _ e: Int) {
         length = e - s
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 128) { counts in
             counts.initialize(repeating: 0)
@@ -160,33 +160,33 @@ struct ValueShape {
         }
     }
 
-    private mutating func fill(_ b: Bytes, _ s: Int, _ e: Int, _ counts: UnsafeMutableBufferPointer<UInt16>) {
+    private mutating func fill(_ b: SecretBytes, _ s: Int, _ e: Int, _ counts: UnsafeMutableBufferPointer<UInt16>) {
         var prev: UInt8 = 0
         var rep = 0
         for i in s..<e {
             let x = b[i]
             if x &- 97 < 26 { lower += 1 } else if x &- 65 < 26 { upper += 1 } else if x &- 48 < 10 { digits += 1 } else { other += 1 }
-            if !Ascii.isHex(x) { hexOnly = false }
+            if !SecretASCII.isHex(x) { hexOnly = false }
             if x < 128 { counts[Int(x)] += 1 }
             if x == prev { rep += 1 } else { rep = 1; prev = x }
             if rep > maxRepeat { maxRepeat = rep }
         }
         // H = log2(N) - (1/N) * sum(c * log2 c), with c * log2 c from a table.
-        let t = Entropy.cLog2c
+        let t = SecretEntropy.cLog2c
         var sum = 0.0
         for k in 0..<128 {
             let c = Int(counts[k])
-            if c > 0 { distinct += 1; sum += c < 1025 ? t[c] : Double(c) * Entropy.log2(Double(c)) }
+            if c > 0 { distinct += 1; sum += c < 1025 ? t[c] : Double(c) * SecretEntropy.log2(Double(c)) }
         }
         let total = Double(length)
-        entropy = length > 0 ? Entropy.log2(total) - sum / total : 0
+        entropy = length > 0 ? SecretEntropy.log2(total) - sum / total : 0
     }
 
     var letters: Int { lower + upper }
     var isDigitsOnly: Bool { digits == length }
 }
 
-enum Entropy {
+enum SecretEntropy {
     /// c * log2(c) for c in 0...1024, built on first use.
     nonisolated(unsafe) static let cLog2c: UnsafeMutablePointer<Double> = {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: 1025)
@@ -207,34 +207,28 @@ enum Entropy {
     }
 }
 
-/// A set of ASCII literals matched case-insensitively, stored in plain memory so that lookups in
-/// the hot path do no reference counting. Built once, on first use, and never freed.
-struct LiteralSet: @unchecked Sendable {
+/// A set of ASCII literals (two bytes or longer) matched case-insensitively, stored in plain
+/// memory so that lookups in the hot path do no reference counting. Built once, on first use,
+/// and never freed. Entries are bucketed by their first two (lowercase) bytes.
+struct SecretLiteralSet: @unchecked Sendable {
     private let text: UnsafeMutablePointer<UInt8>
-    /// Per entry: offset into `text`, length, payload.
     private let offsets: UnsafeMutablePointer<Int32>
     private let lengths: UnsafeMutablePointer<UInt8>
     private let payloads: UnsafeMutablePointer<UInt16>
-    /// Per lowercase first byte (0..<128): first index and count into `order`.
-    private let bucketStart: UnsafeMutablePointer<Int32>
-    private let bucketCount: UnsafeMutablePointer<Int32>
+    /// Per (first, second) byte pair: start << 8 | count into `order` (0 when empty).
+    private let buckets: UnsafeMutablePointer<UInt32>
     private let order: UnsafeMutablePointer<Int32>
-    /// One bit per lowercase (first, second) byte pair.
-    private let pairs: UnsafeMutablePointer<UInt64>
-    let minLength: Int
 
     init(_ entries: [(String, UInt16)]) {
-        let words = entries.map { (Array($0.0.lowercased().utf8), $0.1) }
+        let words = entries.map { (Array($0.0.lowercased().utf8), $0.1) }.filter { $0.0.count >= 2 }
         let total = words.reduce(0) { $0 + $1.0.count }
         text = .allocate(capacity: max(total, 1))
         offsets = .allocate(capacity: max(words.count, 1))
         lengths = .allocate(capacity: max(words.count, 1))
         payloads = .allocate(capacity: max(words.count, 1))
-        bucketStart = .allocate(capacity: 128)
-        bucketCount = .allocate(capacity: 128)
+        buckets = .allocate(capacity: 16_384)
+        buckets.initialize(repeating: 0, count: 16_384)
         order = .allocate(capacity: max(words.count, 1))
-        pairs = .allocate(capacity: 256)
-        pairs.initialize(repeating: 0, count: 256)
         var off = 0
         for (k, w) in words.enumerated() {
             for (j, x) in w.0.enumerated() { text[off + j] = x }
@@ -242,45 +236,35 @@ struct LiteralSet: @unchecked Sendable {
             lengths[k] = UInt8(w.0.count)
             payloads[k] = w.1
             off += w.0.count
-            if w.0.count >= 2 {
-                let v = Int(w.0[0] & 127) << 7 | Int(w.0[1] & 127)
-                pairs[v >> 6] |= 1 << UInt64(v & 63)
-            }
         }
-        var sorted = Array(0..<words.count)
-        sorted.sort { (words[$0].0.first ?? 0, -words[$0].0.count) < (words[$1].0.first ?? 0, -words[$1].0.count) }
-        bucketStart.initialize(repeating: 0, count: 128)
-        bucketCount.initialize(repeating: 0, count: 128)
-        for (pos, k) in sorted.enumerated() {
-            order[pos] = Int32(k)
-            let f = Int(words[k].0[0] & 127)
-            if bucketCount[f] == 0 { bucketStart[f] = Int32(pos) }
-            bucketCount[f] += 1
+        func key(_ w: [UInt8]) -> Int { Int(w[0] & 127) << 7 | Int(w[1] & 127) }
+        let sorted = Array(0..<words.count).sorted {
+            (key(words[$0].0), -words[$0].0.count) < (key(words[$1].0), -words[$1].0.count)
         }
-        minLength = words.map { $0.0.count }.min() ?? 1
-    }
-
-    /// Whether some literal could start with these two bytes (already lowercased).
-    @inline(__always) func mayStart(_ x: UInt8, _ y: UInt8) -> Bool {
-        let v = Int(x & 127) << 7 | Int(y & 127)
-        return pairs[v >> 6] & (1 << UInt64(v & 63)) != 0
+        var pos = 0
+        while pos < sorted.count {
+            let k = key(words[sorted[pos]].0)
+            var end = pos
+            while end < sorted.count && key(words[sorted[end]].0) == k { order[end] = Int32(sorted[end]); end += 1 }
+            buckets[k] = UInt32(pos) << 8 | UInt32(end - pos)
+            pos = end
+        }
     }
 
     /// The longest literal at `i` (ignoring case) ending at or before `limit`: (length, payload).
-    @inline(__always) func match(_ b: Bytes, at i: Int, limit: Int) -> (Int, UInt16)? {
-        let f = Int(Ascii.lower(b[i]) & 127)
-        let count = Int(bucketCount[f])
-        guard count > 0 else { return nil }
-        let start = Int(bucketStart[f])
-        for pos in start..<(start + count) {
+    @inline(__always) func match(_ b: SecretBytes, at i: Int, limit: Int) -> (Int, UInt16)? {
+        guard i + 1 < limit else { return nil }
+        let v = buckets[Int(SecretASCII.lower(b[i]) & 127) << 7 | Int(SecretASCII.lower(b[i + 1]) & 127)]
+        guard v != 0 else { return nil }
+        let start = Int(v >> 8)
+        for pos in start..<(start + Int(v & 0xFF)) {
             let k = Int(order[pos])
             let len = Int(lengths[k])
             guard i + len <= limit else { continue }
             let t = text + Int(offsets[k])
-            var ok = true
-            var j = 1
-            while j < len { if Ascii.lower(b[i + j]) != t[j] { ok = false; break }; j += 1 }
-            if ok { return (len, payloads[k]) }
+            var j = 2
+            while j < len && SecretASCII.lower(b[i + j]) == t[j] { j += 1 }
+            if j == len { return (len, payloads[k]) }
         }
         return nil
     }

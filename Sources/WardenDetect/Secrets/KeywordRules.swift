@@ -3,9 +3,9 @@
 // length, character classes and entropy so that placeholders, hashes, paths, versions, UUIDs and
 // git SHAs stay clean. Hand-written (no maintained Swift secret scanner exists; no Regex).
 
-enum KeywordRules {
-    typealias C = ByteClass
-    typealias Match = PrefixRules.Match
+enum SecretKeywordRules {
+    typealias C = SecretByteClass
+    typealias Match = SecretPrefixRules.Match
 
     /// How a keyword vouches for a value. `password` allows short values, `secret` allows hex and
     /// UUID values, `provider` (a provider's name only) needs a value that looks generated.
@@ -27,10 +27,10 @@ enum KeywordRules {
         }
         add(["password", "passwd", "passphrase", "passcode", "pass", "pwd", "pword"], .password)
         add(["secret", "secrets", "token", "tokens", "key", "keys", "apikey", "apikeys", "auth",
-             "credential", "credentials", "creds", "cred", "bearer", "private", "signature", "sig", "hmac",
-             "session", "access", "pat", "sas", "authorization", "clientsecret", "accesskey", "secretkey",
+             "credential", "credentials", "creds", "cred", "bearer", "private", "signature", "sig",
+             "session", "pat", "sas", "authorization", "clientsecret", "accesskey", "secretkey",
              "privatekey", "authtoken", "accesstoken", "refreshtoken", "apitoken", "appkey", "appsecret",
-             "masterkey", "secretid", "encryptionkey", "webhook", "dsn", "license", "licence", "salt"], .secret)
+             "masterkey", "secretid", "secret_id", "secret-id", "encryptionkey", "webhook", "dsn", "license", "licence"], .secret)
         // Providers that map to a kind of their own.
         add(["aws", "amazon"], .provider, .awsSecretAccessKey)
         add(["azure", "cosmos", "cosmosdb", "azconfig"], .provider, .azureKey)
@@ -62,14 +62,11 @@ enum KeywordRules {
         add(["databricks"], .provider, .databricksToken)
         add(["grafana"], .provider, .grafanaToken)
         add(["hubspot"], .provider, .hubspotToken)
-        add(["notion"], .provider, .notionToken)
-        add(["linear"], .provider, .linearAPIKey)
         add(["postman"], .provider, .postmanAPIKey)
         add(["braintree"], .provider, .braintreeToken)
         add(["adyen"], .provider, .adyenAPIKey)
         add(["alibaba", "aliyun"], .provider, .alibabaAccessKey)
         add(["tencent"], .provider, .tencentAccessKey)
-        add(["square"], .provider, .squareToken)
         add(["gcp", "google", "firebase"], .provider, .gcpAPIKey)
         add(providerNames, .provider, .providerToken)
         return k
@@ -82,36 +79,40 @@ enum KeywordRules {
         "sumologic", "loggly", "honeycomb", "dynatrace", "auth0", "onelogin", "salesforce", "zendesk",
         "intercom", "freshdesk", "airtable", "asana", "trello", "clickup", "figma", "dropbox", "cohere",
         "mistral", "replicate", "groq", "pinecone", "deepgram", "elevenlabs", "assemblyai", "algolia",
-        "mapbox", "contentful", "segment", "mixpanel", "amplitude", "posthog", "launchdarkly", "optimizely",
-        "circleci", "travis", "jenkins", "buildkite", "codecov", "snyk", "sonar", "npm", "pypi", "docker",
-        "artifactory", "jfrog", "nuget", "rubygems", "terraform", "pulumi", "vault", "doppler", "bitwarden",
-        "planetscale", "mongo", "redis", "elastic", "twitch", "twitter", "facebook", "instagram", "linkedin",
-        "youtube", "spotify", "zoom", "webex", "nexmo", "vonage", "plivo", "messagebird", "pusher", "cloudinary",
-        "imgur", "unsplash", "giphy", "coinbase", "binance", "kraken", "etherscan", "infura", "alchemy",
-        "moralis", "openweather", "weather", "ipinfo", "ipstack", "apify", "browserstack", "saucelabs",
-        "lambdatest", "rapidapi", "shodan", "virustotal", "censys", "securitytrails", "clearbit",
-        "fullcontact", "zapier", "typeform", "jotform", "surveymonkey", "calendly", "eventbrite", "yelp",
-        "foursquare", "tomtom", "bing", "api", "client", "mailerlite", "mailersend", "mailbox", "mailsac",
-        "mailmodo", "abstract", "scrapingbee", "scraperapi", "serpapi", "newsapi", "currency", "exchange",
-        "geocod", "openai", "gemini", "perplexity", "deepseek", "together", "fireworks", "anyscale",
-        "langchain", "langsmith", "weaviate", "qdrant", "cockroach", "neon", "upstash", "fauna", "render",
-        "railway", "flyio", "fly_", "sanity", "strapi", "storyblok", "prismic", "ghost", "wordpress",
-        "woocommerce", "bigcommerce", "magento", "klaviyo", "convertkit", "drip", "activecampaign",
-        "getresponse", "aweber", "freshbooks", "quickbooks", "xero", "zoho", "pipedrive", "close",
-        "copper", "gong", "outreach", "apollo", "lemlist", "hunter", "snov", "dialpad", "ringcentral",
-        "aircall", "bandwidth", "sinch", "telnyx", "textmagic", "clicksend", "nylas", "front", "helpscout",
-        "gorgias", "kustomer", "drift", "crisp", "tawk", "olark", "livechat", "uservoice", "canny",
-        "productboard", "pendo", "fullstory", "hotjar", "logrocket", "bugsnag", "rollbar", "raygun",
-        "airbrake", "honeybadger", "statuspage", "uptimerobot", "pingdom", "checkly", "cronitor",
-        "netlify", "bitly", "rebrandly", "shorten", "tinyurl", "pastebin", "gist", "ngrok", "tailscale",
-        "zerotier", "wireguard", "consul", "nomad", "keycloak", "ldap", "smtp", "ftp", "database", "db_",
-        "mysql", "postgres", "oracle", "snowflake", "bigquery", "redshift", "clickhouse", "influx",
-        "rabbitmq", "kafka", "nats", "minio", "backblaze", "wasabi", "scaleway", "ovh", "hetzner",
-        "ibm", "oci", "tencent", "huawei", "yandex", "baidu", "qiniu", "upyun",
+        "mapbox", "contentful", "mixpanel", "amplitude", "posthog", "launchdarkly", "optimizely", "circleci",
+        "travis", "jenkins", "buildkite", "codecov", "snyk", "npm", "pypi", "artifactory", "jfrog", "nuget",
+        "rubygems", "terraform", "pulumi", "doppler", "bitwarden", "planetscale", "twitch", "twitter",
+        "facebook", "instagram", "linkedin", "youtube", "spotify", "webex", "nexmo", "vonage", "plivo",
+        "messagebird", "pusher", "cloudinary", "imgur", "unsplash", "giphy", "coinbase", "binance", "kraken",
+        "etherscan", "infura", "alchemy", "moralis", "openweather", "ipinfo", "ipstack", "apify",
+        "browserstack", "saucelabs", "lambdatest", "rapidapi", "shodan", "virustotal", "censys",
+        "securitytrails", "clearbit", "fullcontact", "zapier", "typeform", "jotform", "surveymonkey",
+        "calendly", "eventbrite", "yelp", "foursquare", "tomtom", "mailerlite", "mailersend", "mailbox",
+        "mailsac", "mailmodo", "scrapingbee", "scraperapi", "serpapi", "newsapi", "openai", "gemini",
+        "perplexity", "deepseek", "anyscale", "langchain", "langsmith", "weaviate", "qdrant", "cockroach",
+        "upstash", "fauna", "railway", "flyio", "strapi", "storyblok", "prismic", "wordpress", "woocommerce",
+        "bigcommerce", "magento", "klaviyo", "convertkit", "activecampaign", "getresponse", "aweber",
+        "freshbooks", "quickbooks", "xero", "zoho", "pipedrive", "lemlist", "dialpad", "ringcentral",
+        "aircall", "telnyx", "textmagic", "clicksend", "helpscout", "gorgias", "kustomer", "livechat",
+        "uservoice", "productboard", "fullstory", "hotjar", "logrocket", "bugsnag", "rollbar", "raygun",
+        "airbrake", "honeybadger", "statuspage", "uptimerobot", "pingdom", "checkly", "cronitor", "netlify",
+        "bitly", "rebrandly", "tinyurl", "pastebin", "ngrok", "tailscale", "zerotier", "wireguard", "consul",
+        "nomad", "keycloak", "snowflake", "bigquery", "redshift", "clickhouse", "rabbitmq", "backblaze",
+        "wasabi", "scaleway", "hetzner", "tencent", "huawei", "yandex", "baidu", "qiniu", "upyun",
+        "freshworks", "freshservice", "mattermost", "rocketchat", "instamojo", "razorpay", "paystack",
+        "flutterwave", "mollie", "klarna", "payoneer", "gocardless", "chargebee", "recurly", "paddle",
+        "lemonsqueezy", "smartsheet", "wrike", "basecamp", "teamwork", "podio", "toggl", "clockify",
+        "everhour", "metabase", "tableau", "metaapi", "kucoin", "bitfinex", "bitstamp", "bybit", "huobi",
+        "poloniex", "bittrex", "coinmarketcap", "coingecko", "nomics", "messari", "cloudsmith",
+        "cloudmersive", "cloudimage", "imagekit", "uploadcare", "filestack", "transloadit", "keycdn",
+        "stackpath", "akamai", "imperva", "sucuri", "vouchery", "websitepulse", "checkvist", "cloze",
+        "currencycloud", "onesignal", "redhat", "geoip", "maxmind", "liveagent", "invoiceocean", "magicbell",
+        "gocanvas", "tallyfy", "lendflow", "voicegain", "mockaroo", "parsehub", "myintervals", "vbout",
+        "simplynoted",
     ]
 
     /// Keywords as a literal set; the payload is the index into `keywords`.
-    static let keywordSet = LiteralSet(keywords.enumerated().map { (String(decoding: $0.element.text, as: UTF8.self), UInt16($0.offset)) })
+    static let keywordSet = SecretLiteralSet(keywords.enumerated().map { (String(decoding: $0.element.text, as: UTF8.self), UInt16($0.offset)) })
 
     /// Strength (low byte) and kind (high byte) of each keyword, by index.
     nonisolated(unsafe) static let keywordInfo: UnsafeMutablePointer<UInt16> = {
@@ -120,31 +121,22 @@ enum KeywordRules {
         return p
     }()
 
-    /// Words after a keyword that say the value is not the secret (`password_hash`, `key_id`).
-    static let negativeNext = LiteralSet([
-        "hash", "hashed", "digest", "id", "ids", "name", "names", "type", "types", "url", "uri", "endpoint",
-        "file", "path", "length", "len", "size", "field", "format", "policy", "expiry", "expires",
-        "expiration", "prefix", "regex", "pattern", "hint", "label", "header", "placeholder", "param",
-        "count", "version", "index", "column", "validator", "reset", "min", "max", "strength", "required",
-        "mode", "method", "usage", "kind", "ref", "source", "provider", "store", "manager", "service",
-        "helper", "handler", "input", "prompt", "message", "error", "rotation", "algorithm", "alg",
-    ].map { ($0, 0) })
-
     struct Hit {
         var strength: Strength = .none
         var kind: SecretKind = .genericSecret
         var direct = false        // `key = value` with nothing between
+        var end = -1              // end of the last vouching keyword
     }
 
     /// Finds the best keyword in `from..<to` (case-folded), skipping negated occurrences.
-    static func bestKeyword(_ b: Bytes, from: Int, to: Int) -> Hit {
+    static func bestKeyword(_ b: SecretBytes, from: Int, to: Int) -> Hit {
         var hit = Hit()
         let set = keywordSet
         let info = keywordInfo
         var i = from
         while i + 1 < to {
-            let x = Ascii.lower(b[i])
-            guard set.mayStart(x, Ascii.lower(b[i + 1])), let (len, idx) = set.match(b, at: i, limit: to) else {
+            let x = SecretASCII.lower(b[i])
+            guard let (len, idx) = set.match(b, at: i, limit: to) else {
                 i += 1
                 continue
             }
@@ -162,8 +154,11 @@ enum KeywordRules {
                 let prev = b.at(i - 1)
                 if prev &- 97 < 26 || (upperKW && prev &- 65 < 26) { ok = false }
             }
-            if ok && isNegated(b, end) { ok = false }
+            if ok && strength != .provider && isNegated(b, end) { ok = false }
+            // A provider's name in a host or attribute (`api.github.com`, `openai.Model`).
+            if ok && strength == .provider && b.at(end) == UInt8(ascii: ".") && b.at(end + 1) &- 97 < 26 { ok = false }
             if ok {
+                hit.end = end
                 if strength > hit.strength { hit.strength = strength }
                 if kind != .genericSecret && hit.kind == .genericSecret { hit.kind = kind }
             }
@@ -172,28 +167,50 @@ enum KeywordRules {
         return hit
     }
 
-    /// Whether a secret-ish keyword (not just a provider name) is on the line before `s`.
-    static func secretKeywordBefore(_ b: Bytes, _ s: Int) -> Bool {
-        bestKeyword(b, from: b.lineStart(s, limit: 96), to: s).strength >= .secret
+    /// Whether a keyword on the line before `s` can vouch for a hex value of `len` bytes: a
+    /// secret-ish one always, a provider's name unless the length is a git SHA's (40, 64).
+    static func hexVouched(_ b: SecretBytes, _ s: Int, _ len: Int) -> Bool {
+        let strength = bestKeyword(b, from: b.lineStart(s, limit: 96), to: s).strength
+        return strength >= .secret || (strength == .provider && hexAllowedForProvider(len))
     }
 
-    /// After a keyword: `_hash`, `Hash`, `-id`, `.name` …
-    static func isNegated(_ b: Bytes, _ end: Int) -> Bool {
+    @inline(__always) static func hexAllowedForProvider(_ len: Int) -> Bool { len != 40 && len != 64 && len >= 24 }
+
+    /// A keyword vouches for a value only as the last word of its key (`api_key`, `AUTH_TOKEN`,
+    /// `cosmosKey`) or before a digit or one of `allowedNext` (`secret_key_base`, `token_value`):
+    /// `password_hash`, `tokenType`, `key_id`, `keyProtectionAlgorithm` name something else.
+    static func isNegated(_ b: SecretBytes, _ end: Int) -> Bool {
         var j = end
         let sep = b.at(j)
-        if sep == UInt8(ascii: "_") || sep == UInt8(ascii: "-") || sep == UInt8(ascii: ".") { j += 1 }
-        else if !(sep &- 65 < 26) { return false }
-        guard j + 1 < b.n, let (len, _) = negativeNext.match(b, at: j, limit: min(b.n, j + 16)) else { return false }
-        let after = b.at(j + len)
-        return !(after &- 97 < 26)
+        var camel = false
+        if sep == UInt8(ascii: "_") || sep == UInt8(ascii: "-") { j += 1 }
+        else if sep &- 65 < 26 { camel = true }
+        else { return false }
+        let first = b.at(j)
+        guard first &- 65 < 26 || first &- 97 < 26 else { return false }   // `key_1`, `token-`
+        var k = j + 1
+        if camel || (first &- 97 < 26) {
+            while k < b.n && b[k] &- 97 < 26 { k += 1 }
+        } else {
+            while k < b.n && b[k] &- 65 < 26 { k += 1 }
+        }
+        guard let (len, _) = allowedNext.match(b, at: j, limit: k), len == k - j else { return true }
+        return false
     }
+
+    static let allowedNext = SecretLiteralSet([
+        "value", "base", "str", "string", "data", "b64", "base64", "hex", "raw", "plain", "text", "enc",
+        "encoded", "prod", "production", "dev", "development", "test", "staging", "live", "new", "old",
+        "primary", "secondary", "main", "default", "api", "admin", "app", "user", "bot", "access",
+        "secret", "key", "token", "pass", "password", "auth",
+    ].map { ($0, 0) })
 
     /// The key of `key = value`, `"key": "value"`, `key: value`, `<key>value`, `--key value` right
     /// before a value starting at `s`, as a range, or nil when the value is not directly assigned.
-    static func directKey(_ b: Bytes, _ s: Int) -> Range<Int>? {
+    static func directKey(_ b: SecretBytes, _ s: Int) -> Range<Int>? {
         var j = s - 1
         var steps = 0
-        while j >= 0 && steps < 4 && (Ascii.isQuote(b[j]) || Ascii.isSpace(b[j]) || b[j] == UInt8(ascii: "{") || b[j] == UInt8(ascii: "(") || b[j] == UInt8(ascii: "[")) { j -= 1; steps += 1 }
+        while j >= 0 && steps < 8 && (SecretASCII.isQuote(b[j]) || SecretASCII.isSpace(b[j]) || b[j] == UInt8(ascii: "{") || b[j] == UInt8(ascii: "(") || b[j] == UInt8(ascii: "[") || b[j] == UInt8(ascii: "\\")) { j -= 1; steps += 1 }
         guard j >= 0 else { return nil }
         var x = b[j]
         var xml = false
@@ -204,7 +221,7 @@ enum KeywordRules {
         } else { return nil }
         j -= 1
         steps = 0
-        while j >= 0 && steps < 3 && (Ascii.isQuote(b[j]) || Ascii.isSpace(b[j])) { j -= 1; steps += 1 }
+        while j >= 0 && steps < 8 && (SecretASCII.isQuote(b[j]) || SecretASCII.isSpace(b[j]) || b[j] == UInt8(ascii: "\\")) { j -= 1; steps += 1 }
         let e = j + 1
         while j >= 0 && b.cls[Int(b[j])] & (C.word | C.dash | C.dot) != 0 && e - j < 64 { j -= 1 }
         let ks = j + 1
@@ -213,29 +230,32 @@ enum KeywordRules {
         return ks..<e
     }
 
+    static let publicLit = SecretASCII.bytes("public")
     static let hashPrefixes: [[UInt8]] = ["sha1-", "sha256-", "sha384-", "sha512-", "md5-"].map { Array($0.utf8) }
-    static let base64Marker = Ascii.bytes("base64,")
+    static let base64Marker = SecretASCII.bytes("base64,")
     static let codeRefs: [[UInt8]] = ["process.env", "os.environ", "getenv", "env.", "config.", "settings.", "secrets."].map { Array($0.utf8) }
 
-    /// A value run `runS..<runE` (bytes of `ByteClass.token`): a secret if a keyword vouches for it
+    /// A value run `runS..<runE` (bytes of `SecretByteClass.token`): a secret if a keyword vouches for it
     /// and its shape passes the gates.
-    static func candidate(_ b: Bytes, _ runS: Int, _ runE: Int, awsIDEnd: Int, into out: inout [Match]) {
+    static func candidate(_ b: SecretBytes, _ runS: Int, _ runE: Int, awsIDEnd: Int, into out: inout [Match]) {
         var s = runS, e = runE
         while s < e && b.cls[Int(b[s])] & (C.dot | C.dash | C.underscore | C.plus | C.tilde) != 0 { s += 1 }
         while e > s && b.cls[Int(b[e - 1])] & (C.dot | C.dash | C.underscore | C.tilde | C.slash) != 0 { e -= 1 }
-        guard e - s >= 6 else { return }
+        guard e > s else { return }
         // Template references and paths: `${X}`, `$X`, `<x>`, `%X%`, `/etc/…`, `./x`.
         let before = b.at(runS - 1)
         if before == UInt8(ascii: "$") || before == UInt8(ascii: "%") || before == UInt8(ascii: "<") || before == UInt8(ascii: "@") { return }
         if before == UInt8(ascii: "{") && (b.at(runS - 2) == UInt8(ascii: "$") || b.at(runS - 2) == UInt8(ascii: "{")) { return }
         if b[runS] == UInt8(ascii: "/") || b[runS] == UInt8(ascii: "~") { return }
         if b.at(runE) == UInt8(ascii: "(") { return }   // a function call
-        if b.at(runE) == UInt8(ascii: "@") { return }   // user@host, handled by the URL rule
 
         // The key, when the value is directly assigned.
         var hit = Hit()
         if let key = directKey(b, runS) {
-            hit = bestKeyword(b, from: key.lowerBound, to: key.upperBound)
+            let keyStart = lastSegment(b, key)
+            // `auth_public_key`, `publishable_key`: public by name.
+            if b.findFolded(publicLit, from: keyStart, to: key.upperBound) != nil { return }
+            hit = bestKeyword(b, from: keyStart, to: key.upperBound)
             hit.direct = hit.strength != .none
         }
         // A password directly assigned may hold any printable bytes: take the whole value.
@@ -243,27 +263,55 @@ enum KeywordRules {
             passwordValue(b, runS, into: &out)
             return
         }
+        if before == UInt8(ascii: "#") { return }   // a URL fragment or a colour
+        // A quoted secret with punctuation inside (`"client_secret": "u@D7G)t>8d(L…"`).
+        let q = b.at(runS - 1)
+        if hit.direct && hit.strength == .secret && SecretASCII.isQuote(q) && b.at(runE) != q && b.at(runE) != UInt8(ascii: "=") {
+            quotedSecretValue(b, runS, quote: q, into: &out)
+            return
+        }
+        if b.at(runE) == UInt8(ascii: "@") { return }   // user@host, handled by the URL rule
         let len = e - s
-        let minLen = hit.direct ? 12 : 16
-        guard len >= minLen, len <= 1024 else { return }
+        let quoted = SecretASCII.isQuote(q) && b.at(runE) == q
+        let minLen = hit.direct ? (quoted ? 8 : 12) : 16
+        guard len >= minLen, len <= 8192 else { return }
+        // Long numbers directly assigned to a secret key (`token = '97347413371939051267'`).
+        if hit.direct && hit.strength >= .secret && len >= 20 && b.run(from: s, C.digit) == len {
+            out.append(Match(range: s..<e, confidence: .low, kind: .genericSecret, id: "generic-keyword-secret"))
+            return
+        }
         // Shape gates before any keyword search on the line.
-        let shape = ValueShape(b, s, e)
+        let shape = SecretValueShape(b, s, e)
         if shape.isDigitsOnly || shape.letters == 0 { return }
         if shape.maxRepeat >= 6 || shape.entropy < 2.8 { return }
         if looksLikePathOrName(b, s, e) { return }
         let isUUID = Self.isUUID(b, s, e)
+        if !shape.hexOnly {
+            let w = wordiness(b, s, e)
+            if w >= (len >= 16 ? 0.6 : 0.7) { return }
+            // One group of digits among words: `Ed25519PrivateKey`, `fromBase58String`.
+            if w >= 0.45 && digitRuns(b, s, e) <= 1 { return }
+            if isSlug(b, s, e) { return }
+        }
+        // Versions: `3.11.2-6+deb12u6`.
+        if SecretASCII.isDigit(b[s]) && b.find([UInt8(ascii: ".")], from: s, to: e) != nil && shape.letters < shape.digits { return }
         if !(shape.hexOnly || isUUID) {
             if shape.digits == 0 {
-                // No digit: only a long mixed-case run with many case changes looks generated.
-                guard len >= 20, shape.upper >= 3, shape.lower >= 3, shape.entropy >= 4.0, caseSwitches(b, s, e) * 4 >= len else { return }
-            } else if shape.entropy < (len >= 24 ? 3.2 : 3.0) {
+                // No digit: only a mixed-case run with many case changes looks generated.
+                if hit.direct && len >= 12 && len < 20 {
+                    guard shape.upper >= 2, shape.lower >= 2, caseSwitches(b, s, e) * 2 >= len else { return }
+                } else {
+                    guard len >= 20, shape.upper >= 3, shape.lower >= 3, shape.entropy >= 4.0, caseSwitches(b, s, e) * 4 >= len else { return }
+                }
+            } else if shape.entropy < (len >= 24 ? 3.2 : (len >= 12 ? 3.0 : 2.5)) {
                 return
             }
         }
         // Otherwise a keyword earlier on the line.
         if hit.strength == .none || hit.strength == .provider {
             let lineStart = b.lineStart(runS, limit: 96)
-            let w = bestKeyword(b, from: lineStart, to: runS)
+            var w = bestKeyword(b, from: lineStart, to: runS)
+            if w.strength != .none && separated(b, from: w.end, to: runS) { w = Hit() }
             if w.strength > hit.strength { let k = hit.kind; hit = w; if k != .genericSecret && w.kind == .genericSecret { hit.kind = k } }
             else if hit.kind == .genericSecret { hit.kind = w.kind }
         }
@@ -273,12 +321,12 @@ enum KeywordRules {
         // Padding.
         var pe = e
         if e == runE { while pe < b.n && b[pe] == UInt8(ascii: "=") && pe - e < 2 { pe += 1 } }
-        if PrefixRules.isPlaceholder(b, s, e) { return }
+        if SecretPrefixRules.isPlaceholder(b, s, e) { return }
         for h in hashPrefixes where b.hasFolded(h, at: s) { return }
         if s >= 7 && b.has(base64Marker, at: s - 7) { return }
         for r in codeRefs where b.findFolded(r, from: s, to: e) != nil { return }
         if shape.hexOnly || isUUID {
-            if hit.strength < .secret && !awsNear { return }
+            if hit.strength < .secret && !awsNear && (isUUID || !hexAllowedForProvider(len)) { return }
         } else if hit.strength == .provider && shape.digits > 0 && shape.entropy < 3.5 {
             return
         }
@@ -301,27 +349,58 @@ enum KeywordRules {
         out.append(Match(range: s..<pe, confidence: conf, kind: kind, id: id))
     }
 
+    /// Whether the value at `s` is directly assigned to a password-like key.
+    static func passwordKeyBefore(_ b: SecretBytes, _ s: Int) -> Bool {
+        guard let key = directKey(b, s) else { return false }
+        // Every password keyword holds a `p` (pass, pwd, passphrase, pword).
+        var k = key.lowerBound
+        while k < key.upperBound && b[k] | 0x20 != UInt8(ascii: "p") { k += 1 }
+        guard k < key.upperBound else { return false }
+        return bestKeyword(b, from: lastSegment(b, key), to: key.upperBound).strength == .password
+    }
+
+    /// The last `.`-separated part of a key (`Token.Comment` is a comment, `config.password` a password).
+    static func lastSegment(_ b: SecretBytes, _ key: Range<Int>) -> Int {
+        var k = key.upperBound - 1
+        while k > key.lowerBound && b[k] != UInt8(ascii: ".") { k -= 1 }
+        return b[k] == UInt8(ascii: ".") ? k + 1 : key.lowerBound
+    }
+
+    /// Whether list or call punctuation stands between a keyword and its supposed value
+    /// (`'lucid_key', 'rfc1964_keydata'`, `isinstance(key, (Ed25519PrivateKey`).
+    static func separated(_ b: SecretBytes, from: Int, to: Int) -> Bool {
+        guard from >= 0 else { return false }
+        var k = from
+        while k < to {
+            switch b[k] {
+            case UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "|"): return true
+            default: k += 1
+            }
+        }
+        return false
+    }
+
     /// `password = value`: the value to its quote or to whitespace.
-    static func passwordValue(_ b: Bytes, _ runS: Int, into out: inout [Match]) {
+    static func passwordValue(_ b: SecretBytes, _ runS: Int, into out: inout [Match]) {
         let s = runS
         // Include a leading special byte that the run split off (`P@ss` starts at the run, `!x` before it).
         let q = b.at(s - 1)
-        let quoted = Ascii.isQuote(q)
+        let quoted = SecretASCII.isQuote(q)
         var e = s
         while e < b.n && e - s < 256 {
             let x = b[e]
-            if quoted ? (x == q || x == 10 || x == 13) : (x <= 32 || Ascii.isQuote(x) || x == UInt8(ascii: ";") || x == UInt8(ascii: ",") || x == UInt8(ascii: "&") || x == UInt8(ascii: "<") || x == UInt8(ascii: ")") || x == UInt8(ascii: "}") || x == UInt8(ascii: "]")) { break }
+            if quoted ? (x == q || x == 10 || x == 13) : (x <= 32 || SecretASCII.isQuote(x) || x == UInt8(ascii: ";") || x == UInt8(ascii: ",") || x == UInt8(ascii: "&") || x == UInt8(ascii: "<") || x == UInt8(ascii: ")") || x == UInt8(ascii: "}") || x == UInt8(ascii: "]")) { break }
             e += 1
         }
         if quoted && b.at(e) != q { return }
         while e > s && (b[e - 1] == UInt8(ascii: ".") || b[e - 1] == UInt8(ascii: ",")) && !quoted { e -= 1 }
         let len = e - s
         guard len >= 6, len <= 200 else { return }
-        if PrefixRules.isPlaceholder(b, s, e) { return }
-        for lit in Structural.passwordPlaceholders where lit.count == len && b.hasFolded(lit, at: s) { return }
+        if SecretPrefixRules.isPlaceholder(b, s, e) { return }
+        for lit in SecretStructuralRules.passwordPlaceholders where lit.count == len && b.hasFolded(lit, at: s) { return }
         for r in codeRefs where b.findFolded(r, from: s, to: e) != nil { return }
         if b[s] == UInt8(ascii: "$") || b[s] == UInt8(ascii: "%") { return }
-        let shape = ValueShape(b, s, e)
+        let shape = SecretValueShape(b, s, e)
         if shape.maxRepeat >= 5 || shape.distinct < 4 { return }
         // Prose and identifiers: a password has at least two classes of bytes.
         var classes = 0
@@ -331,7 +410,8 @@ enum KeywordRules {
         if shape.other > 0 { classes += 1 }
         guard classes >= 2, shape.entropy >= 2.3 else { return }
         // `password = getPassword()`, `password: str`, `password = self.x`.
-        if b.at(e) == UInt8(ascii: "(") || b.find([UInt8(ascii: "(")], from: s, to: e) != nil { return }
+        if b.at(e) == UInt8(ascii: "(") { return }
+        if !quoted, let paren = b.find([UInt8(ascii: "(")], from: s, to: e), b.run(from: s, C.word | C.dot) == paren - s { return }
         if shape.digits == 0 && shape.other == 0 && len < 16 { return }
         if shape.other > 0 && shape.digits == 0 && shape.upper == 0 {
             // `user.password`, `some-value`: words with dots or dashes only.
@@ -342,18 +422,113 @@ enum KeywordRules {
         out.append(Match(range: s..<e, confidence: .low, kind: .genericSecret, id: "password-assignment"))
     }
 
+    /// `"secret": "…"` whose value holds punctuation: the whole quoted value, strictly gated.
+    static func quotedSecretValue(_ b: SecretBytes, _ s: Int, quote q: UInt8, into out: inout [Match]) {
+        var e = s
+        while e < b.n && e - s < 1024 && b[e] != q && b[e] != 10 && b[e] != 13 { e += 1 }
+        guard b.at(e) == q else { return }
+        let len = e - s
+        guard len >= 12 else { return }
+        if SecretPrefixRules.isPlaceholder(b, s, e) { return }
+        for r in codeRefs where b.findFolded(r, from: s, to: e) != nil { return }
+        // Prose has spaces; a secret rarely more than one.
+        var spaces = 0
+        for k in s..<e where b[k] == 32 { spaces += 1 }
+        if spaces > 0 { return }
+        let shape = SecretValueShape(b, s, e)
+        var classes = 0
+        if shape.lower > 0 { classes += 1 }
+        if shape.upper > 0 { classes += 1 }
+        if shape.digits > 0 { classes += 1 }
+        if shape.other > 0 { classes += 1 }
+        guard classes >= 3, shape.entropy >= 3.0, shape.maxRepeat < 5 else { return }
+        if b.hasFolded(SecretASCII.bytes("http"), at: s) { return }
+        out.append(Match(range: s..<e, confidence: .low, kind: .genericSecret, id: "generic-keyword-secret"))
+    }
+
+    /// Share of the value made of pronounceable camel/snake words (`Asset`, `Writer`, `register`):
+    /// identifiers score 0.6 and up, generated keys rarely above 0.5.
+    static func wordiness(_ b: SecretBytes, _ s: Int, _ e: Int) -> Double {
+        var inWords = 0
+        var k = s
+        while k < e {
+            let x = b[k]
+            let isUp = x &- 65 < 26, isLow = x &- 97 < 26
+            guard isUp || isLow else { k += 1; continue }
+            let segStart = k
+            var capsRun = false
+            if isUp {
+                if k + 1 < e && b[k + 1] &- 97 < 26 {
+                    k += 1
+                    while k < e && b[k] &- 97 < 26 { k += 1 }
+                } else {
+                    while k < e && b[k] &- 65 < 26 && !(k + 1 < e && b[k + 1] &- 97 < 26) { k += 1 }
+                    if k == segStart { k += 1 }
+                    capsRun = true
+                }
+            } else {
+                while k < e && b[k] &- 97 < 26 { k += 1 }
+            }
+            let len = k - segStart
+            guard len >= 3 else { continue }
+            var vowels = 0, cluster = 0, maxCluster = 0
+            for q in segStart..<k {
+                switch b[q] | 0x20 {
+                case 97, 101, 105, 111, 117, 121: vowels += 1; cluster = 0
+                default: cluster += 1; if cluster > maxCluster { maxCluster = cluster }
+                }
+            }
+            // An all-caps run is a word (`IDENTIFIER`) only when long and pronounceable.
+            if capsRun && (len < 5 || vowels * 10 < len * 3) { continue }
+            if vowels > 0 && maxCluster <= 3 && vowels * 5 >= len { inWords += len }
+        }
+        return e > s ? Double(inWords) / Double(e - s) : 0
+    }
+
+    /// `version-2024-01-15-build-1234`, `prod/payments/stripe-v2`: separated parts that are each
+    /// a number or a pronounceable word.
+    static func isSlug(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
+        var parts = 0
+        var k = s
+        while k < e {
+            var j = k
+            while j < e && b.cls[Int(b[j])] & C.alnum != 0 { j += 1 }
+            if j > k {
+                parts += 1
+                let digits = b.run(from: k, C.digit, limit: j - k)
+                if digits != j - k {
+                    guard digits == 0, b.run(from: k, C.letter, limit: j - k) == j - k else { return false }
+                    if j - k > 2 && wordiness(b, k, j) < 0.99 { return false }
+                }
+            }
+            k = j + 1
+        }
+        return parts >= 2
+    }
+
+    static func digitRuns(_ b: SecretBytes, _ s: Int, _ e: Int) -> Int {
+        var runs = 0
+        var prev = false
+        for k in s..<e {
+            let d = SecretASCII.isDigit(b[k])
+            if d && !prev { runs += 1 }
+            prev = d
+        }
+        return runs
+    }
+
     /// 8-4-4-4-12 hex.
-    static func isUUID(_ b: Bytes, _ s: Int, _ e: Int) -> Bool {
+    static func isUUID(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
         guard e - s == 36 else { return false }
         for k in 0..<36 {
             let x = b[s + k]
             if k == 8 || k == 13 || k == 18 || k == 23 { if x != UInt8(ascii: "-") { return false } }
-            else if !Ascii.isHex(x) { return false }
+            else if !SecretASCII.isHex(x) { return false }
         }
         return true
     }
 
-    static func caseSwitches(_ b: Bytes, _ s: Int, _ e: Int) -> Int {
+    static func caseSwitches(_ b: SecretBytes, _ s: Int, _ e: Int) -> Int {
         var n = 0
         var prevUpper: Bool? = nil
         for k in s..<e {
@@ -366,12 +541,12 @@ enum KeywordRules {
     }
 
     /// File names, host names, dotted identifiers, paths, versions.
-    static func looksLikePathOrName(_ b: Bytes, _ s: Int, _ e: Int) -> Bool {
+    static func looksLikePathOrName(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
         var dots = 0, slashes = 0, lastDot = -1
         for k in s..<e {
             if b[k] == UInt8(ascii: ".") { dots += 1; lastDot = k } else if b[k] == UInt8(ascii: "/") { slashes += 1 }
         }
-        if b.hasFolded(Ascii.bytes("http"), at: s) || b.hasFolded(Ascii.bytes("www."), at: s) { return true }
+        if b.hasFolded(SecretASCII.bytes("http"), at: s) || b.hasFolded(SecretASCII.bytes("www."), at: s) { return true }
         if dots > 0 {
             // A trailing `.ext` / `.com`.
             let tail = e - lastDot - 1
@@ -389,6 +564,8 @@ enum KeywordRules {
                         if k == segStart { wordish = false; break }
                         let x = b[segStart]
                         if !(x &- 97 < 26 || x &- 65 < 26 || x == UInt8(ascii: "_")) { wordish = false; break }
+                        for q in segStart..<k where SecretASCII.isDigit(b[q]) { wordish = false; break }
+                        if !wordish { break }
                         segStart = k + 1
                     }
                 }

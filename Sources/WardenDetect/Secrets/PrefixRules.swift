@@ -3,7 +3,7 @@
 // Hand-written matching (no maintained Swift secret scanner exists; no Regex, no Foundation).
 // The table is a lazily initialised static, so nothing is built until the first scan.
 
-struct PrefixRule {
+struct SecretPrefixRule {
     enum Check: UInt8 {
         case none
         case github        // GitHub classic tokens: CRC32 of the 30 random chars in the last 6 base62
@@ -24,6 +24,7 @@ struct PrefixRule {
         case sendgrid      // SG.<22>.<43>
         case postman       // PMAK-<24 hex>-<34 hex>
         case databricks
+        case uuidShape     // 8-4-4-4-12, any alphanumerics, not all one digit
     }
 
     let prefix: [UInt8]
@@ -48,11 +49,11 @@ struct PrefixRule {
     }
 }
 
-enum PrefixRules {
-    typealias C = ByteClass
+enum SecretPrefixRules {
+    typealias C = SecretByteClass
 
-    static let all: [PrefixRule] = {
-        typealias R = PrefixRule
+    static let all: [SecretPrefixRule] = {
+        typealias R = SecretPrefixRule
         var r: [R] = []
         // Cloud: AWS
         for p in ["AKIA", "ASIA", "ABIA", "ACCA"] {
@@ -129,7 +130,9 @@ enum PrefixRules {
         r.append(R("hooks.slack.com/", .slackWebhook, C.alnumUD | C.slash, 20, 200, .high, "slack-webhook", .slackWebhook))
         r.append(R("discord.com/api/webhooks/", .discordWebhook, C.alnumUD | C.slash, 20, 200, .high, "discord-webhook", .discordWebhook))
         r.append(R("discordapp.com/api/webhooks/", .discordWebhook, C.alnumUD | C.slash, 20, 200, .high, "discord-webhook", .discordWebhook))
-        r.append(R("webhook.office.com/webhookb2/", .providerToken, C.alnumUD | C.slash | C.dot, 40, 400, .high, "teams-webhook"))
+        r.append(R("webhook.office.com/webhookb2/", .providerToken, C.alnumUD | C.slash | C.dot, 30, 400, .high, "teams-webhook"))
+        r.append(R("hooks.zapier.com/hooks/catch/", .providerToken, C.alnum | C.slash, 8, 80, .high, "zapier-webhook", .hasDigit))
+        r.append(R("tines.com/webhook/", .providerToken, C.alnum | C.slash, 40, 100, .high, "tines-webhook", .hasDigit))
         for p in ["sk_live_", "rk_live_"] {
             r.append(R(p, .stripeKey, C.alnum, 20, 255, .high, "stripe-live-key"))
         }
@@ -181,6 +184,19 @@ enum PrefixRules {
         r.append(R("hf_", .huggingfaceToken, C.alnum, 30, 40, .high, "huggingface-token", .mixed))
         r.append(R("api_org_", .huggingfaceToken, C.alnum, 34, 34, .high, "huggingface-org-token", .mixed))
         r.append(R("r8_", .replicateToken, C.alnum, 37, 40, .medium, "replicate-token", .mixed))
+        for p in ["duffel_live_", "duffel_test_"] {
+            r.append(R(p, .providerToken, C.base64URL, 40, 50, .high, "duffel-token", .mixed))
+        }
+        r.append(R("API-", .providerToken, C.upperDigit, 25, 32, .medium, "octopus-deploy-api-key", .mixed))
+        r.append(R("spu-", .providerToken, C.alnum, 32, 32, .high, "spectralops-token", .mixed))
+        r.append(R("pgar_", .providerToken, C.alnum, 27, 40, .high, "pganalyze-token", .mixed))
+        r.append(R("rootly_", .providerToken, C.hexL, 64, 64, .high, "rootly-api-key"))
+        r.append(R("BBDC-", .bitbucketToken, C.base64URL, 40, 48, .high, "bitbucket-data-center-token", .mixed))
+        r.append(R("pat.", .providerToken, C.base64URL | C.dot, 60, 90, .medium, "harness-pat", .mixed))
+        r.append(R("sk-lf-", .providerToken, C.hexL | C.dash, 36, 36, .medium, "langfuse-secret-key", .uuidShape))
+        for p in ["api-", "sdk-"] {
+            r.append(R(p, .providerToken, C.lowerDigit | C.dash, 36, 36, .medium, "launchdarkly-key", .uuidShape))
+        }
         r.append(R("gsk_", .providerToken, C.alnum, 52, 52, .high, "groq-api-key"))
         r.append(R("pplx-", .providerToken, C.alnum, 48, 48, .high, "perplexity-api-key"))
         r.append(R("xai-", .providerToken, C.alnum, 80, 80, .high, "xai-api-key"))
@@ -209,7 +225,7 @@ enum PrefixRules {
             let v = triple(a, b, c)
             bits[v >> 6] |= 1 << UInt64(v & 63)
         }
-        let cls = ByteClass.table
+        let cls = SecretByteClass.table
         for r in all {
             if r.prefix.count >= 3 {
                 set(r.prefix[0], r.prefix[1], r.prefix[2])
@@ -233,7 +249,7 @@ enum PrefixRules {
 
     /// Tries every rule whose prefix starts at `i`. The caller has checked the two-byte prefilter
     /// and that `i` starts a word.
-    static func match(_ b: Bytes, at i: Int) -> Match? {
+    static func match(_ b: SecretBytes, at i: Int) -> Match? {
         for idx in byFirst[Int(b[i])] {
             let rule = all[idx]
             guard b.has(rule.prefix, at: i) else { continue }
@@ -242,16 +258,16 @@ enum PrefixRules {
         return nil
     }
 
-    static func apply(_ rule: PrefixRule, _ b: Bytes, _ i: Int) -> Match? {
+    static func apply(_ rule: SecretPrefixRule, _ b: SecretBytes, _ i: Int) -> Match? {
         let s = i + rule.prefix.count
         switch rule.check {
-        case .pem: return Structural.pem(b, at: i)
-        case .jwt: return Structural.jwt(b, at: i)
-        case .slackWebhook: return Structural.slackWebhook(b, at: i, bodyStart: s, rule: rule)
-        case .discordWebhook: return Structural.discordWebhook(b, at: i, bodyStart: s, rule: rule)
-        case .sas: return Structural.sas(b, at: i, bodyStart: s, rule: rule)
-        case .sendgrid: return Structural.sendgrid(b, at: i, bodyStart: s, rule: rule)
-        case .stripeIntent: return Structural.stripeIntent(b, at: i, bodyStart: s, rule: rule)
+        case .pem: return SecretStructuralRules.pem(b, at: i)
+        case .jwt: return SecretStructuralRules.jwt(b, at: i)
+        case .slackWebhook: return SecretStructuralRules.slackWebhook(b, at: i, bodyStart: s, rule: rule)
+        case .discordWebhook: return SecretStructuralRules.discordWebhook(b, at: i, bodyStart: s, rule: rule)
+        case .sas: return SecretStructuralRules.sas(b, at: i, bodyStart: s, rule: rule)
+        case .sendgrid: return SecretStructuralRules.sendgrid(b, at: i, bodyStart: s, rule: rule)
+        case .stripeIntent: return SecretStructuralRules.stripeIntent(b, at: i, bodyStart: s, rule: rule)
         default: break
         }
         let len = b.run(from: s, rule.body, limit: rule.maxLen + 1)
@@ -261,19 +277,19 @@ enum PrefixRules {
         switch rule.check {
         case .github:
             if len == 36 && b.run(from: s, C.alnum) == 36 {
-                conf = Checksum.base62CRCValid(b, s, 36) ? .high : .medium
+                conf = SecretChecksum.base62CRCValid(b, s, 36) ? .high : .medium
             } else {
                 conf = .medium
             }
         case .npm:
-            conf = Checksum.base62CRCValid(b, s, 36) ? .high : .medium
+            conf = SecretChecksum.base62CRCValid(b, s, 36) ? .high : .medium
         case .awsID:
-            if b.find(Ascii.bytes("EXAMPLE"), from: s, to: e) != nil { return nil }
+            if b.find(SecretASCII.bytes("EXAMPLE"), from: s, to: e) != nil { return nil }
             // A key id is a random mix: a body of one repeated letter is a placeholder.
-            let shape = ValueShape(b, s, e)
+            let shape = SecretValueShape(b, s, e)
             if shape.distinct < 6 { return nil }
         case .openAI:
-            if b.find(Ascii.bytes("T3BlbkFJ"), from: s, to: e) != nil {
+            if b.find(SecretASCII.bytes("T3BlbkFJ"), from: s, to: e) != nil {
                 conf = .high
             } else if len == 48 && b.run(from: s, C.alnum) == 48 && hasDigitAndLetter(b, s, e) {
                 conf = .medium
@@ -282,17 +298,17 @@ enum PrefixRules {
             }
         case .slack:
             var dashes = 0, digits = 0
-            for k in s..<e { if b[k] == UInt8(ascii: "-") { dashes += 1 } else if Ascii.isDigit(b[k]) { digits += 1 } }
+            for k in s..<e { if b[k] == UInt8(ascii: "-") { dashes += 1 } else if SecretASCII.isDigit(b[k]) { digits += 1 } }
             guard dashes >= 1, digits >= 6 else { return nil }
         case .hasDigit:
             var any = false
-            for k in s..<e where Ascii.isDigit(b[k]) { any = true; break }
+            for k in s..<e where SecretASCII.isDigit(b[k]) { any = true; break }
             guard any else { return nil }
         case .mixed:
             guard hasDigitAndLetter(b, s, e) else { return nil }
             if isPlaceholder(b, s, e) { return nil }
         case .hexLower:
-            for k in s..<e where !(Ascii.isDigit(b[k]) || b[k] &- 97 < 6) { return nil }
+            for k in s..<e where !(SecretASCII.isDigit(b[k]) || b[k] &- 97 < 6) { return nil }
         case .azureKey:
             while e < b.n && b[e] == UInt8(ascii: "=") && e - s < rule.maxLen + 2 { e += 1 }
             if isPlaceholder(b, s, e) { return nil }
@@ -300,7 +316,13 @@ enum PrefixRules {
         case .postman:
             guard b.at(s + 24) == UInt8(ascii: "-") else { return nil }
         case .databricks:
-            if b.at(e) == UInt8(ascii: "-") && Ascii.isDigit(b.at(e + 1)) { e += 2 }
+            if b.at(e) == UInt8(ascii: "-") && SecretASCII.isDigit(b.at(e + 1)) { e += 2 }
+        case .uuidShape:
+            for k in 0..<36 {
+                let dash = b[s + k] == UInt8(ascii: "-")
+                if dash != (k == 8 || k == 13 || k == 18 || k == 23) { return nil }
+            }
+            if SecretValueShape(b, s, e).distinct < 8 { return nil }
         default: break
         }
         // A body that runs on into more word bytes is some other, longer token.
@@ -308,7 +330,7 @@ enum PrefixRules {
         return Match(range: i..<e, confidence: conf, kind: rule.kind, id: rule.id)
     }
 
-    @inline(__always) static func hasDigitAndLetter(_ b: Bytes, _ s: Int, _ e: Int) -> Bool {
+    @inline(__always) static func hasDigitAndLetter(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
         var d = false, l = false
         for k in s..<e {
             let c = b.cls[Int(b[k])]
@@ -319,9 +341,9 @@ enum PrefixRules {
     }
 
     /// Documentation placeholders: `xxxx`, `your…`, `EXAMPLE`, `<…>`, `changeme`, `****`.
-    static func isPlaceholder(_ b: Bytes, _ s: Int, _ e: Int) -> Bool {
+    static func isPlaceholder(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
         for lit in placeholderWords where b.findFolded(lit, from: s, to: e) != nil { return true }
-        return b.find(Ascii.bytes("EXAMPLE"), from: s, to: e) != nil
+        return b.find(SecretASCII.bytes("EXAMPLE"), from: s, to: e) != nil
     }
 
     static let placeholderWords: [[UInt8]] = [
@@ -330,7 +352,7 @@ enum PrefixRules {
     ].map { Array($0.utf8) }
 }
 
-enum Checksum {
+enum SecretChecksum {
     static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
         var c = UInt32(n)
         for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
@@ -353,7 +375,7 @@ enum Checksum {
     }
 
     /// GitHub/npm: the last 6 of `len` body bytes are base62 of the CRC32 of the first `len - 6`.
-    static func base62CRCValid(_ b: Bytes, _ s: Int, _ len: Int) -> Bool {
+    static func base62CRCValid(_ b: SecretBytes, _ s: Int, _ len: Int) -> Bool {
         guard s + len <= b.n, len > 6 else { return false }
         var c: UInt32 = 0xFFFF_FFFF
         let t = crcTable

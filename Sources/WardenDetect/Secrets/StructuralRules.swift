@@ -4,21 +4,21 @@
 // Discord bot tokens, Mailchimp keys, Telegram bot tokens). Hand-written: no maintained Swift
 // secret scanner exists, and the hook binary may not pay for Regex or Foundation.
 
-enum Structural {
-    typealias C = ByteClass
-    typealias Match = PrefixRules.Match
+enum SecretStructuralRules {
+    typealias C = SecretByteClass
+    typealias Match = SecretPrefixRules.Match
 
-    static let beginLit = Ascii.bytes("-----BEGIN ")
-    static let endLit = Ascii.bytes("-----END ")
-    static let dashes5 = Ascii.bytes("-----")
-    static let privateKeyLit = Ascii.bytes("PRIVATE KEY")
-    static let serviceAccountLit = Ascii.bytes("service_account")
+    static let beginLit = SecretASCII.bytes("-----BEGIN ")
+    static let endLit = SecretASCII.bytes("-----END ")
+    static let dashes5 = SecretASCII.bytes("-----")
+    static let privateKeyLit = SecretASCII.bytes("PRIVATE KEY")
+    static let serviceAccountLit = SecretASCII.bytes("service_account")
 
     // MARK: PEM
 
     /// `-----BEGIN … PRIVATE KEY-----` to the matching `-----END …-----`, escaped newlines
     /// (`\n` in JSON) included. A truncated block (no END) counts up to its last base64 byte.
-    static func pem(_ b: Bytes, at i: Int) -> Match? {
+    static func pem(_ b: SecretBytes, at i: Int) -> Match? {
         let labelStart = i + beginLit.count
         var j = labelStart
         while j < b.n && j - labelStart < 48 && (b[j] &- 65 < 26 || b[j] == 32) { j += 1 }
@@ -29,7 +29,7 @@ enum Structural {
         let bodyStart = j + dashes5.count
         var end: Int
         var base64Count = 0
-        if let endAt = b.find(endLit, from: bodyStart, to: min(b.n, bodyStart + 65_536)) {
+        if let endAt = endOfBlock(b, from: bodyStart) {
             for k in bodyStart..<endAt where b.cls[Int(b[k])] & (C.alnum | C.plus | C.slash) != 0 { base64Count += 1 }
             // The END line's own closing dashes.
             end = endAt + endLit.count
@@ -62,10 +62,24 @@ enum Structural {
         return Match(range: i..<end, confidence: base64Count >= 64 ? .high : .medium, kind: .privateKey, id: "private-key")
     }
 
+    /// The `-----END ` of a block whose body starts at `from`: the first `-----` run that is an END
+    /// line, unless another BEGIN comes first (then the block is truncated). Each byte is searched
+    /// by at most one BEGIN, so many headers without an END cost linear time, not quadratic.
+    static func endOfBlock(_ b: SecretBytes, from: Int) -> Int? {
+        var k = from
+        let limit = min(b.n, from + 65_536)
+        while let at = b.find(dashes5, from: k, to: limit) {
+            if b.has(endLit, at: at) { return at }
+            if b.has(beginLit, at: at) { return nil }
+            k = at + 1
+        }
+        return nil
+    }
+
     // MARK: JWT
 
     /// `eyJ…` header `.` payload `.` signature, header decoding to JSON that names "alg".
-    static func jwt(_ b: Bytes, at i: Int) -> Match? {
+    static func jwt(_ b: SecretBytes, at i: Int) -> Match? {
         let h = b.run(from: i, C.base64URL, limit: 4096)
         guard h >= 10, b.at(i + h) == UInt8(ascii: ".") else { return nil }
         let ps = i + h + 1
@@ -78,10 +92,10 @@ enum Structural {
         return Match(range: i..<(ss + sl), confidence: conf, kind: .jwt, id: "jwt")
     }
 
-    static let algLit = Ascii.bytes("\"alg\"")
+    static let algLit = SecretASCII.bytes("\"alg\"")
 
     /// Decodes at most 512 bytes of base64url and looks for `"alg"`.
-    static func headerHasAlg(_ b: Bytes, _ s: Int, _ e: Int) -> Bool {
+    static func headerHasAlg(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         var acc: UInt32 = 0, bits = 0
@@ -103,11 +117,11 @@ enum Structural {
 
     // MARK: Webhooks and other literal-led shapes
 
-    static func slackWebhook(_ b: Bytes, at i: Int, bodyStart s: Int, rule: PrefixRule) -> Match? {
+    static func slackWebhook(_ b: SecretBytes, at i: Int, bodyStart s: Int, rule: SecretPrefixRule) -> Match? {
         let len = b.run(from: s, rule.body, limit: 400)
         guard len >= 30 else { return nil }
-        guard b.has(Ascii.bytes("services/"), at: s) || b.has(Ascii.bytes("workflows/"), at: s)
-            || b.has(Ascii.bytes("triggers/"), at: s) else { return nil }
+        guard b.has(SecretASCII.bytes("services/"), at: s) || b.has(SecretASCII.bytes("workflows/"), at: s)
+            || b.has(SecretASCII.bytes("triggers/"), at: s) else { return nil }
         // The last path segment is the secret part.
         var last = s + len
         while last > s && b[last - 1] != UInt8(ascii: "/") { last -= 1 }
@@ -115,7 +129,7 @@ enum Structural {
         return Match(range: i..<(s + len), confidence: .high, kind: rule.kind, id: rule.id)
     }
 
-    static func discordWebhook(_ b: Bytes, at i: Int, bodyStart s: Int, rule: PrefixRule) -> Match? {
+    static func discordWebhook(_ b: SecretBytes, at i: Int, bodyStart s: Int, rule: SecretPrefixRule) -> Match? {
         let d = b.run(from: s, C.digit, limit: 24)
         guard d >= 10, b.at(s + d) == UInt8(ascii: "/") else { return nil }
         let t = b.run(from: s + d + 1, C.base64URL, limit: 128)
@@ -124,7 +138,7 @@ enum Structural {
     }
 
     /// `sig=` of an Azure SAS token: URL-encoded base64 with `sv=`/`se=` earlier in the query.
-    static func sas(_ b: Bytes, at i: Int, bodyStart s: Int, rule: PrefixRule) -> Match? {
+    static func sas(_ b: SecretBytes, at i: Int, bodyStart s: Int, rule: SecretPrefixRule) -> Match? {
         let prev = b.at(i - 1)
         guard prev == UInt8(ascii: "&") || prev == UInt8(ascii: "?") else { return nil }
         var e = s
@@ -135,13 +149,13 @@ enum Structural {
         }
         guard e - s >= 30 else { return nil }
         let from = max(0, i - 600)
-        guard b.find(Ascii.bytes("sv="), from: from, to: i) != nil || b.find(Ascii.bytes("se="), from: from, to: i) != nil
+        guard b.find(SecretASCII.bytes("sv="), from: from, to: i) != nil || b.find(SecretASCII.bytes("se="), from: from, to: i) != nil
         else { return nil }
         return Match(range: s..<e, confidence: rule.confidence, kind: rule.kind, id: rule.id)
     }
 
     /// `SG.` + 16…32 + `.` + 16…64 of `[A-Za-z0-9_-]`.
-    static func sendgrid(_ b: Bytes, at i: Int, bodyStart s: Int, rule: PrefixRule) -> Match? {
+    static func sendgrid(_ b: SecretBytes, at i: Int, bodyStart s: Int, rule: SecretPrefixRule) -> Match? {
         let a = b.run(from: s, C.base64URL, limit: 40)
         guard a >= 16, a <= 32, b.at(s + a) == UInt8(ascii: ".") else { return nil }
         let t = b.run(from: s + a + 1, C.base64URL, limit: 80)
@@ -150,9 +164,9 @@ enum Structural {
     }
 
     /// `pi_<id>_secret_<secret>`: a Stripe PaymentIntent client secret.
-    static func stripeIntent(_ b: Bytes, at i: Int, bodyStart s: Int, rule: PrefixRule) -> Match? {
+    static func stripeIntent(_ b: SecretBytes, at i: Int, bodyStart s: Int, rule: SecretPrefixRule) -> Match? {
         let a = b.run(from: s, C.alnum, limit: 40)
-        guard a >= 14, b.has(Ascii.bytes("_secret_"), at: s + a) else { return nil }
+        guard a >= 14, b.has(SecretASCII.bytes("_secret_"), at: s + a) else { return nil }
         let t = b.run(from: s + a + 8, C.alnum, limit: 80)
         guard t >= 16 else { return nil }
         return Match(range: i..<(s + a + 8 + t), confidence: .medium, kind: rule.kind, id: rule.id)
@@ -174,7 +188,7 @@ enum Structural {
     ].map { Array($0.utf8) }
 
     /// At `i`, the `:` of `scheme://user:password@host`: the password's range.
-    static func urlPassword(_ b: Bytes, at i: Int) -> Match? {
+    static func urlPassword(_ b: SecretBytes, at i: Int) -> Match? {
         // Scheme: letters, digits, + - . and `jdbc:` style nesting.
         var s = i
         while s > 0 && s > i - 32 {
@@ -203,15 +217,15 @@ enum Structural {
         // Placeholders and template references.
         let first = b[ps]
         if first == UInt8(ascii: "$") || first == UInt8(ascii: "<") || first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { return nil }
-        if first == UInt8(ascii: "%") && !(Ascii.isHex(b.at(ps + 1)) && Ascii.isHex(b.at(ps + 2))) { return nil }
+        if first == UInt8(ascii: "%") && !(SecretASCII.isHex(b.at(ps + 1)) && SecretASCII.isHex(b.at(ps + 2))) { return nil }
         for lit in passwordPlaceholders where lit.count == pe - ps && b.hasFolded(lit, at: ps) { return nil }
-        if PrefixRules.isPlaceholder(b, ps, pe) { return nil }
+        if SecretPrefixRules.isPlaceholder(b, ps, pe) { return nil }
         var allSame = true
         for k in ps..<pe where b[k] != first { allSame = false; break }
         if allSame && pe - ps > 1 { return nil }
         if user.count == pe - ps {
             var same = true
-            for k in 0..<user.count where Ascii.lower(b[user.lowerBound + k]) != Ascii.lower(b[ps + k]) { same = false; break }
+            for k in 0..<user.count where SecretASCII.lower(b[user.lowerBound + k]) != SecretASCII.lower(b[ps + k]) { same = false; break }
             if same { return nil }
         }
         // Scheme decides the kind.
@@ -227,13 +241,13 @@ enum Structural {
 
     /// Formats recognised by the shape of a whole value run (no fixed prefix at its start).
     /// `orClass` is the union of the run's byte classes.
-    static func runShapes(_ b: Bytes, _ s: Int, _ e: Int, _ orClass: UInt16, into out: inout [Match]) {
+    static func runShapes(_ b: SecretBytes, _ s: Int, _ e: Int, _ orClass: UInt16, into out: inout [Match]) {
         let len = e - s
         // Azure AD client secret: 3 chars, a digit, `Q~`, 31-34 more.
         if orClass & C.tilde != 0 && len >= 40 {
             var k = s + 4
             while k + 2 <= e {
-                if b[k] == UInt8(ascii: "Q") && b[k + 1] == UInt8(ascii: "~") && Ascii.isDigit(b[k - 1]) {
+                if b[k] == UInt8(ascii: "Q") && b[k + 1] == UInt8(ascii: "~") && SecretASCII.isDigit(b[k - 1]) {
                     let tail = e - (k + 2)
                     if tail >= 31 && tail <= 34 && k - 4 >= s {
                         out.append(Match(range: (k - 4)..<e, confidence: .high, kind: .azureADClientSecret, id: "azure-ad-client-secret"))
@@ -244,20 +258,19 @@ enum Structural {
             }
         }
         // Azure Container Registry password: 42 base64, `+ACR`, 6 alphanumerics.
-        if orClass & C.plus != 0 && len == 52 && b.has(Ascii.bytes("+ACR"), at: s + 42) {
+        if orClass & C.plus != 0 && len == 52 && b.has(SecretASCII.bytes("+ACR"), at: s + 42) {
             out.append(Match(range: s..<e, confidence: .high, kind: .azureKey, id: "azure-container-registry-password"))
             return
         }
         // Terraform Cloud: 14 alnum `.atlasv1.` 60-70.
-        if orClass & C.dot != 0 && len >= 80, let at = b.find(Ascii.bytes(".atlasv1."), from: s, to: e), at - s >= 14 {
+        if orClass & C.dot != 0 && len >= 80, let at = b.find(SecretASCII.bytes(".atlasv1."), from: s, to: e), at - s >= 14 {
             out.append(Match(range: (at - 14)..<e, confidence: .high, kind: .terraformToken, id: "terraform-cloud-token"))
             return
         }
         // Discord bot token: [MNO] + 23-27 base64url . 6 . 27-38.
         if orClass & C.dot != 0 && len >= 59 && len <= 75 {
             let a = b.run(from: s, C.base64URL, limit: 30)
-            let first = b[s]
-            if (first == UInt8(ascii: "M") || first == UInt8(ascii: "N") || first == UInt8(ascii: "O")) && a >= 23 && a <= 27 && b.at(s + a) == UInt8(ascii: ".") {
+            if a >= 23 && a <= 27 && b.at(s + a) == UInt8(ascii: ".") && SecretPrefixRules.hasDigitAndLetter(b, s, s + a) {
                 let m = b.run(from: s + a + 1, C.base64URL, limit: 10)
                 if m >= 6 && m <= 7 && b.at(s + a + 1 + m) == UInt8(ascii: ".") {
                     let t = e - (s + a + 2 + m)
@@ -269,7 +282,7 @@ enum Structural {
             }
         }
         // Mailchimp: 32 hex `-us` 1-2 digits.
-        if len >= 35 && len <= 37 && b.run(from: s, C.hexL) == 32 && b.has(Ascii.bytes("-us"), at: s + 32)
+        if len >= 35 && len <= 37 && b.run(from: s, C.hexL) == 32 && b.has(SecretASCII.bytes("-us"), at: s + 32)
             && b.run(from: s + 35, C.digit) == len - 35 && len > 35 {
             out.append(Match(range: s..<e, confidence: .medium, kind: .mailchimpAPIKey, id: "mailchimp-api-key"))
             return
@@ -277,7 +290,7 @@ enum Structural {
         // Telegram bot token: 8-10 digits `:` 35 base64url.
         if len == 35 && b.at(s - 1) == UInt8(ascii: ":") {
             var d = 0
-            while d < 11 && Ascii.isDigit(b.at(s - 2 - d)) { d += 1 }
+            while d < 11 && SecretASCII.isDigit(b.at(s - 2 - d)) { d += 1 }
             if d >= 8 && d <= 10 && b.cls[Int(b.at(s - 2 - d))] & C.alnum == 0 && b.run(from: s, C.base64URL) == 35 {
                 out.append(Match(range: (s - 1 - d)..<e, confidence: .medium, kind: .telegramBotToken, id: "telegram-bot-token"))
                 return

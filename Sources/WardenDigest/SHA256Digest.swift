@@ -1,12 +1,40 @@
-// SHA-256 (FIPS 180-4), only for the Bitcoin base58check checksum.
+// SHA-256 (FIPS 180-4) for the hook's hot path: the Bitcoin base58check checksum of the PII
+// scanner and the links of the decision log's hash chain.
 //
-// Not from a library on purpose: the scanner is linked into the hook binary, which must stay free
-// of Foundation for its start-up time, and swift-crypto (the maintained Swift SHA-256) pulls
-// Foundation in. Hashes short messages from and into caller-provided buffers, allocating nothing.
+// Not from a library on purpose: these run inside warden-hook, whose start-up time is its latency,
+// and swift-crypto (the maintained Swift SHA-256) pulls FoundationEssentials into the binary:
+// measured at +1.5 ms median start-up per hook call (see README, "Performance"). Everything off
+// the hook's path (the `warden` CLI) uses swift-crypto, and the tests check this implementation
+// against swift-crypto bit for bit.
 
-enum PIISHA256 {
+public enum SHA256Digest {
+    /// SHA-256 of `bytes`.
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            hash(bytes.bindMemory(to: UInt8.self), into: out)
+            count = 32
+        }
+    }
+
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBytes { hash($0) }
+    }
+
+    /// SHA-256 of `bytes` as 64 lowercase hex digits.
+    public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        let digest = hash(bytes)
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 64) { out in
+            for (index, byte) in digest.enumerated() {
+                out[2 * index] = digits[Int(byte >> 4)]
+                out[2 * index + 1] = digits[Int(byte & 0x0F)]
+            }
+            return 64
+        }
+    }
+
     /// SHA-256 of `message` into the first 32 bytes of `out` (which may overlap `message`).
-    static func hash(_ message: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) {
+    public static func hash(_ message: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) {
         precondition(out.count >= 32)
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 72) { words in
             let w = words.baseAddress!
