@@ -1,3 +1,4 @@
+public import WardenAudit
 public import WardenJSON
 
 /// A problem in a policy file, where it is.
@@ -28,14 +29,18 @@ public struct Policy: Sendable {
     public let unverifiableCommands: UnverifiableCommandAction
     /// What happens to secrets and personal data in tool output, prompts and commits.
     public let detection: DetectionSettings
+    /// Where the decision log lives and how long it is kept (`warden.audit`, `cleanupPeriodDays`).
+    public let audit: AuditSettings
 
     /// The key of Warden's own settings in a managed-settings file.
     public static let namespace = "warden"
 
     public init(
         rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
-        unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults
+        unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults,
+        audit: AuditSettings = AuditSettings()
     ) {
+        self.audit = audit
         self.rules = rules
         self.settingsDirectory = settingsDirectory
         self.bypassPermissionsDisabled = bypassPermissionsDisabled
@@ -160,18 +165,18 @@ private struct PolicyReader {
             case Policy.namespace:
                 warden = readWardenSettings(member.value)
             case "cleanupPeriodDays":
-                if (member.value.integer ?? -1) < 0 {
-                    error("cleanupPeriodDays must be a whole number of days, 0 or more", at: member.value.position)
-                }
+                continue  // read with warden.audit below
             default:
                 if !knownSettingsKeys.contains(member.key) {
                     warning("unknown setting \(JSONValue.quoted(member.key)); Claude Code and Warden ignore it", at: member.keyPosition)
                 }
             }
         }
+        let (audit, auditProblems) = AuditSettings.readWithPositions(policy: json)
+        for problem in auditProblems { error(problem.message, at: problem.position) }
         return Policy(
             rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
-            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection)
+            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit)
     }
 
     mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
@@ -250,8 +255,11 @@ private struct PolicyReader {
                 var reader = DetectionSettingsReader()
                 settings.detection = reader.read(member.value)
                 problems += reader.problems
+            case "audit":
+                // Read with `cleanupPeriodDays` by `readAuditSettings`, once the whole document is known.
+                continue
             default:
-                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection)", at: member.keyPosition)
+                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit)", at: member.keyPosition)
             }
         }
         return settings

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import WardenAudit
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check that decisions can be logged and the log is intact.",
+        discussion: """
+            Prints one line per check, ok or FAIL: the audit settings in the policy, the log \
+            directory (writable, not writable by others), the hash chain, the head file, and \
+            retention (no segment kept past the retention period).
+            Exit status: 0 every check passed, 1 a check failed.
+            """
+    )
+
+    @OptionGroup var location: AuditLocationOptions
+
+    func run() throws {
+        try reportingFailures(runBody)
+    }
+
+    func runBody() throws {
+        var failed = false
+        func report(_ ok: Bool, _ message: String) {
+            if !ok { failed = true }
+            print((ok ? "ok    " : "FAIL  ") + message)
+        }
+
+        // Settings.
+        let settingsResult: (settings: AuditSettings, policy: String?, problems: [String])
+        do { settingsResult = try location.settings() } catch {
+            report(false, "policy: \(error)")
+            settingsResult = (AuditSettings(), nil, [])
+        }
+        let (settings, policyPath, problems) = settingsResult
+        if problems.isEmpty {
+            report(true, "settings: \(policyPath.map { "from \($0)" } ?? "no policy file, defaults")")
+        } else {
+            for problem in problems { report(false, "settings: \(problem)") }
+        }
+        let log = try location.log(settings: settings)
+        let retention = settings.effectiveRetention
+
+        // Directory.
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: log.directory, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue {
+                report(false, "log directory: \(log.directory) is not a directory")
+            } else if access(log.directory, W_OK) == 0 && access(log.headPath, F_OK) != 0 || access(log.headPath, W_OK) == 0 {
+                report(true, "log directory: \(log.directory) is writable")
+            } else {
+                report(false, "log directory: \(log.directory) is not writable by \(NSUserName()): hooks cannot log decisions")
+            }
+            var info = stat()
+            if stat(log.directory, &info) == 0 && info.st_mode & 0o002 != 0 {
+                report(false, "permissions: \(log.directory) is writable by every user: anyone can replace the log")
+            } else {
+                report(true, "permissions: \(log.directory) is not writable by others")
+            }
+        } else {
+            var ancestor = (log.directory as NSString).deletingLastPathComponent
+            while !ancestor.isEmpty && ancestor != "/" && !fm.fileExists(atPath: ancestor) {
+                ancestor = (ancestor as NSString).deletingLastPathComponent
+            }
+            if access(ancestor.isEmpty ? "/" : ancestor, W_OK) == 0 {
+                report(true, "log directory: \(log.directory) does not exist yet; it will be created on the first decision")
+            } else {
+                report(false, "log directory: \(log.directory) does not exist and \(ancestor) is not writable: create it for the hooks' user")
+            }
+            print("ok    chain: no records yet")
+            report(true, "retention: \(retention.days.map { "\($0) days" } ?? "forever") (\(retention.source))")
+            if failed { throw ExitCode(1) }
+            return
+        }
+
+        // Chain and head.
+        let result = log.verify()
+        if let error = result.readError {
+            report(false, "chain: \(error)")
+        } else if let problem = result.problem, problem.kind != .head {
+            report(false, "chain: \(problem)")
+        } else {
+            report(true, "chain: " + VerifySummary.line(result, directory: log.directory).dropFirst(4).replacingOccurrences(of: "; the head matches", with: ""))
+        }
+        if let problem = result.headProblem {
+            report(false, "head: \(problem)")
+        } else if let head = result.head {
+            // Compared with the newest segment's last record, whatever the chain before it.
+            let newest = result.segments.last.flatMap { AuditLog.readFile($0.path, from: 0) }
+            let lastLine = newest?.split(separator: 0x0A).last
+            let last = lastLine.flatMap { try? AuditRecord(line: String(decoding: $0, as: UTF8.self)) }
+            if let last, last.seq == head.seq, last.hash == head.hash {
+                report(true, "head: seq \(head.seq) matches the last record")
+            } else if let last {
+                report(false, "head: records seq \(head.seq), but the last record is seq \(last.seq)\(last.seq == head.seq ? " with another hash" : ""): records were removed or replaced at the end")
+            } else {
+                report(false, "head: records seq \(head.seq), but the newest segment has no readable record")
+            }
+        } else {
+            report(true, "head: none yet")
+        }
+
+        // Retention.
+        if let days = retention.days {
+            let cutoff = AuditTime.now().adding(days: -days)
+            let segments = (try? log.segments().get()) ?? []
+            var overdue = 0
+            for segment in segments.dropLast() {
+                guard let bytes = AuditLog.readFile(segment.path, from: 0),
+                    let last = bytes.split(separator: 0x0A).last,
+                    let record = try? AuditRecord(line: String(decoding: last, as: UTF8.self))
+                else { continue }
+                if record.time < cutoff { overdue += 1 }
+            }
+            if overdue > 0 {
+                report(false, "retention: \(days) days (\(retention.source)), but \(overdue) segment\(overdue == 1 ? " is" : "s are") older: run 'warden log prune'")
+            } else {
+                report(true, "retention: \(days) days (\(retention.source)); segments rotate at \(settings.segmentBytes / 1024 / 1024) MB")
+            }
+        } else {
+            report(true, "retention: forever (\(retention.source))")
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
