@@ -27,21 +27,25 @@ let package = Package(
         // Shell lexer, parser and static analysis into the simple commands a script runs.
         .target(name: "WardenShell", swiftSettings: hotPathSettings),
         // Managed-settings model, rule syntax and matching, the permission decision.
-        .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell", "WardenDetect"], swiftSettings: hotPathSettings),
+        .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell", "WardenDetect", "WardenAudit"], swiftSettings: hotPathSettings),
         // Hook events in, Claude Code answers out: the logic behind `warden-hook`, without I/O.
         .target(name: "WardenHooks", dependencies: ["WardenJSON", "WardenPolicy", "WardenDetect", "WardenRedact"], swiftSettings: hotPathSettings),
+        // SHA-256 without Foundation, for the hook's checksums and hash chain (see its header).
+        .target(name: "WardenDigest", swiftSettings: hotPathSettings),
         // Secret and personal-data detectors (hand-written: no maintained Swift scanner exists).
-        .target(name: "WardenDetect", swiftSettings: hotPathSettings),
+        .target(name: "WardenDetect", dependencies: ["WardenDigest"], swiftSettings: hotPathSettings),
+        // The decision log: append-only, hash-chained JSON Lines; queries and report aggregation.
+        .target(name: "WardenAudit", dependencies: ["WardenJSON", "WardenDigest"], swiftSettings: hotPathSettings),
         // Replaces what the detectors find: placeholders, pseudonyms, JSON of the same shape, streams.
         .target(name: "WardenRedact", dependencies: ["WardenDetect", "WardenJSON"], swiftSettings: hotPathSettings),
         // Detection in files and commits: positions, masked previews, fingerprints, staged diffs.
         .target(name: "WardenScan", dependencies: ["WardenDetect"], swiftSettings: hotPathSettings),
         // The operating system through libc only: files, the environment, realpath and glob.
-        .target(name: "WardenSystem", dependencies: ["WardenPolicy"], swiftSettings: hotPathSettings),
+        .target(name: "WardenSystem", dependencies: ["WardenPolicy", "WardenDigest"], swiftSettings: hotPathSettings),
 
         .executableTarget(
             name: "warden-hook",
-            dependencies: ["WardenHooks", "WardenSystem"],
+            dependencies: ["WardenHooks", "WardenSystem", "WardenAudit", "WardenDigest", "WardenRedact", "WardenJSON", "WardenPolicy"],
             // Release builds link the Swift runtime statically (`swift build -c release
             // --static-swift-stdlib`, as Scripts/build-release.sh does): a linker flag here would
             // also reach the test bundles that link this target, and break them.
@@ -51,7 +55,7 @@ let package = Package(
             name: "warden",
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
-                "WardenDetect", "WardenRedact", "WardenScan",
+                "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -60,12 +64,19 @@ let package = Package(
         .executableTarget(
             name: "warden-bench",
             dependencies: [
-                "WardenShell", "WardenPolicy", "WardenDetect", "WardenJSON",
+                "WardenShell", "WardenPolicy", "WardenDetect", "WardenRedact", "WardenJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
+        // Appends N records: started 16 times at once by WardenAuditTests' concurrency test.
+        .executableTarget(name: "audit-append", dependencies: ["WardenAudit"], swiftSettings: hotPathSettings),
+
         .testTarget(name: "WardenJSONTests", dependencies: ["WardenJSON"]),
+        .testTarget(
+            name: "WardenDigestTests",
+            dependencies: ["WardenDigest", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit", "WardenJSON", "audit-append", "warden"]),
         .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),

@@ -22,6 +22,12 @@ public struct DecisionSummary: Sendable, Equatable {
     public var reason: String?
     /// How many values of each kind were redacted, withheld or found in a blocked prompt.
     public var redactions: [String: Int]
+    /// What the call was about, redacted: a Bash command, a file path, a URL. Never a prompt.
+    public var subject: String?
+    /// The event's `hook_event_name`, `tool_name` and `session_id`, when it had them.
+    public var event: String?
+    public var tool: String?
+    public var session: String?
 
     public init(decision: Decision, rules: [String] = [], reason: String? = nil, redactions: [String: Int] = [:]) {
         self.decision = decision

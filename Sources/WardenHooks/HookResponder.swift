@@ -31,6 +31,12 @@ public struct HookAnswer: Sendable, Equatable {
 
     /// No decision: Claude Code goes on as if the hook were not there.
     public static let noDecision = HookAnswer(exitStatus: 0)
+
+    /// Two answers are the same when Claude Code sees the same: status, stdout and stderr. The
+    /// summary and pseudonyms are Warden's own bookkeeping.
+    public static func == (lhs: HookAnswer, rhs: HookAnswer) -> Bool {
+        lhs.exitStatus == rhs.exitStatus && lhs.stdout == rhs.stdout && lhs.stderr == rhs.stderr
+    }
 }
 
 /// The hook's logic, from the bytes of one event to the answer, with the policy already loaded
@@ -61,6 +67,36 @@ public struct HookResponder: Sendable {
     }
 
     public func answer(event bytes: [UInt8]) -> HookAnswer {
+        var answer = decide(event: bytes)
+        if let event = try? JSONValue.parse(bytes: bytes), event.members != nil {
+            answer.summary.event = event["hook_event_name"]?.string
+            answer.summary.tool = event["tool_name"]?.string
+            answer.summary.session = event["session_id"]?.string
+            if answer.summary.event != "UserPromptSubmit", let input = event["tool_input"] {
+                answer.summary.subject = Self.subject(of: input)
+            }
+        }
+        return answer
+    }
+
+    /// `text` with every detected value replaced by its placeholder.
+    static func redactedForDisplay(_ text: String) -> String {
+        var redactor = Redactor(treatments: Dictionary(uniqueKeysWithValues: Detector.catalogue.map { ($0, Treatment.redact) }))
+        return redactor.redact(text) ?? text
+    }
+
+    /// The part of a tool's input a log reader needs, with every detected value replaced: the
+    /// command, else the path, else the URL or pattern.
+    static func subject(of input: JSONValue) -> String? {
+        for key in ["command", "file_path", "notebook_path", "path", "url", "pattern"] {
+            guard let text = input[key]?.string, !text.isEmpty else { continue }
+            let clipped = text.utf8.count > 4096 ? String(decoding: text.utf8.prefix(4096), as: UTF8.self) + "…" : text
+            return redactedForDisplay(clipped)
+        }
+        return nil
+    }
+
+    func decide(event bytes: [UInt8]) -> HookAnswer {
         let event: JSONValue
         do throws(JSONSyntaxError) {
             event = try JSONValue.parse(bytes: bytes)
@@ -112,10 +148,12 @@ public struct HookResponder: Sendable {
 
     static func preToolUseAnswer(_ decision: Decision) -> HookAnswer {
         let permissionDecision: String
-        var reason = decision.reason
+        // A reason quotes the part of the command that matched, which may hold a secret: the
+        // model reads the reason, and the decision log keeps it.
+        var reason = decision.reason.map(redactedForDisplay)
         let summary = DecisionSummary(
             decision: DecisionSummary.Decision(decision.verdict), rules: Array(Set(decision.matches.map(\.rule.text))).sorted(),
-            reason: decision.reason)
+            reason: reason)
         switch decision.verdict {
         case .none: return HookAnswer(exitStatus: 0, summary: summary)
         case .deny: permissionDecision = "deny"

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import WardenPolicy
+import WardenDigest
 
 /// Why a file or stream could not be read, in words fit for a one-line message.
 public enum ReadFailure: Error, Sendable, CustomStringConvertible {
@@ -83,6 +84,18 @@ public enum PolicyFile {
     /// The policy path: the one given, else `$WARDEN_POLICY`, else the managed-settings file.
     public static func locate(given: String?) -> String {
         given ?? Files.environment("WARDEN_POLICY") ?? managedSettingsPath
+    }
+
+    /// The policy and `sha256:<hex>` of its bytes (nil when unreadable), for the decision log.
+    public static func loadWithDigest(path: String) -> (policy: Result<Policy, PolicyLoadError>, digest: String?) {
+        switch Files.read(path: path, limit: 4 * 1024 * 1024) {
+        case .failure(let failure):
+            return (.failure(.unreadable(path: path, reason: failure.description)), nil)
+        case .success(let bytes):
+            let text = String(decoding: bytes, as: UTF8.self)
+            let digest = "sha256:" + bytes.withUnsafeBytes { SHA256Digest.hex($0) }
+            return (Result { () throws(PolicyLoadError) in try Policy.parse(text: text, path: path) }, digest)
+        }
     }
 
     public static func load(path: String) -> Result<Policy, PolicyLoadError> {

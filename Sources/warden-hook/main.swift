@@ -11,8 +11,14 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import WardenAudit
 import WardenHooks
+import WardenJSON
+import WardenPolicy
 import WardenSystem
+
+/// When the process started its work, for the latency the decision log records.
+let startedMicros = DecisionLogging.monotonicMicros()
 
 // MARK: The crash path
 
@@ -188,8 +194,18 @@ case .success(let bytes): event = bytes
 case .failure(let failure): finish(.block("the hook could not read its event (\(failure))."))
 }
 
+let policyLocation = PolicyFile.locate(given: policyPath)
+let loaded = PolicyFile.loadWithDigest(path: policyLocation)
+// Pseudonyms are kept per session only when the policy asks for them: the common path reads no
+// extra file.
+var pseudonymStore: PseudonymStore?
+if (try? loaded.policy.get())?.detection.style == .pseudonym,
+   let session = (try? JSONValue.parse(bytes: event))?["session_id"]?.string {
+    pseudonymStore = PseudonymStore.open(session: session)
+}
 let responder = HookResponder(
-    policy: PolicyFile.load(path: PolicyFile.locate(given: policyPath)),
-    home: Files.environment("HOME"),
-    fileSystem: SystemFileSystem())
-finish(responder.answer(event: event))
+    policy: loaded.policy, home: Files.environment("HOME"), fileSystem: SystemFileSystem(), pseudonyms: pseudonymStore?.book)
+let answer = responder.answer(event: event)
+pseudonymStore?.save(answer.pseudonyms)
+DecisionLogging.record(answer, policy: loaded, startedMicros: startedMicros)
+finish(answer)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Warden: AsyncParsableCommand {
@@ -11,8 +12,31 @@ struct Warden: AsyncParsableCommand {
             $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.
             """,
         version: "0.1.0",
-        subcommands: [PolicyCommand.self, RedactCommand.self, ScanCommand.self, PrecommitCommand.self]
+        subcommands: [PolicyCommand.self, RedactCommand.self, ScanCommand.self, PrecommitCommand.self, LogCommand.self, ReportCommand.self, DoctorCommand.self]
     )
+
+    /// Every error as one line on standard error, `warden: what is wrong`, never the usage text
+    /// after it; usage mistakes (an unknown option, a value that does not parse) exit with 64.
+    /// Help and explicit exit codes behave as ArgumentParser makes them.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode || error is CleanExit {
+                exit(withError: error)
+            }
+            var message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            if message.hasPrefix("Error: ") { message.removeFirst(7) }
+            FileHandle.standardError.write(Data("warden: \(message)\n".utf8))
+            Foundation.exit(error is CLIError ? 1 : code.rawValue)
+        }
+    }
 }
 
 /// A failure the user can act on, printed as one line by ArgumentParser (`Error: …`).

@@ -97,7 +97,7 @@ private struct Repository {
     @Test func anUnreadableFileIsOneLine() async throws {
         let output = try await warden(["redact", "/nonexistent/warden-input"])
         #expect(output.exitCode != 0)
-        #expect(output.stderr == "Error: cannot read /nonexistent/warden-input: No such file or directory\n")
+        #expect(output.stderr == "warden: cannot read /nonexistent/warden-input: No such file or directory\n")
     }
 }
 

@@ -31,6 +31,8 @@ private enum HookProcess {
     static let projectDirectory = "/home/warden-test/project"
     static let defaultPolicyPath = "/etc/claude-code/managed-settings.json"
     static let blockPrefix = "Warden blocked this:"
+    /// Where the hooks of these tests keep their decision log.
+    static let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-hook-tests-state-\(UUID().uuidString)").path
 
     struct Output: CustomStringConvertible {
         var status: TerminationStatus
@@ -62,7 +64,7 @@ private enum HookProcess {
     /// The environment the hook runs in: this process's, with a fixed HOME, no $WARDEN_POLICY, and
     /// the overrides (nil removes a variable).
     static func environment(_ overrides: [String: String?]) -> Subprocess.Environment {
-        var updates: [Subprocess.Environment.Key: String?] = ["WARDEN_POLICY": nil, "HOME": home]
+        var updates: [Subprocess.Environment.Key: String?] = ["WARDEN_POLICY": nil, "HOME": home, "XDG_STATE_HOME": stateDirectory]
         for (key, value) in overrides { updates[Subprocess.Environment.Key(stringLiteral: key)] = value }
         return .inherit.updating(updates)
     }
@@ -438,6 +440,43 @@ struct MalformedEvent: Sendable, CustomTestStringConvertible {
         #expect(updated["stdout"] as? String == "Ada,[REDACTED:EMAIL]\n")
         #expect(updated["interrupted"] as? Bool == false)
         #expect(!output.stdout.contains(email))
+    }
+
+    @Test func pseudonymsStayTheSameAcrossTheCallsOfASession() async throws {
+        let policy = try HookProcess.file("pseudonym.json", #"{"warden": {"detection": {"style": "pseudonym"}}}"#)
+        let ada = "ada.lovelace" + "@" + "analytical.co.uk"
+        let grace = "grace.hopper" + "@" + "navy-cobol.org"
+        let session = "pseudonym-\(UUID().uuidString)"
+        func call(_ stdout: String, session: String) async throws -> String? {
+            let output = try await HookProcess.run(
+                ["--policy", policy],
+                stdin: HookProcess.event(["hook_event_name": "PostToolUse", "cwd": "/tmp", "session_id": session, "tool_name": "Bash",
+                                          "tool_input": ["command": "cat users"], "tool_response": ["stdout": stdout, "stderr": ""]]))
+            #expect(output.status == .exited(0), "\(output)")
+            return (output.decision?["updatedToolOutput"] as? [String: Any])?["stdout"] as? String
+        }
+        #expect(try await call("\(ada)", session: session) == "<EMAIL_1>")
+        #expect(try await call("\(grace) \(ada)", session: session) == "<EMAIL_2> <EMAIL_1>")
+        #expect(try await call("\(grace)", session: session + "-other") == "<EMAIL_1>")
+        let book = try String(contentsOfFile: HookProcess.stateDirectory + "/warden/pseudonyms/" + session, encoding: .utf8)
+        #expect(book.contains("EMAIL ") && !book.contains("analytical") && !book.contains("navy"))
+    }
+
+    @Test func everyAnswerIsLoggedWithoutTheValues() async throws {
+        let key = "AKIA" + "Z7QRSTUVWXY23456"
+        let session = "logged-\(UUID().uuidString)"
+        let output = try await HookProcess.run(
+            ["--policy", try HookProcess.denyingPolicy()],
+            stdin: HookProcess.event(["hook_event_name": "PreToolUse", "cwd": "/tmp", "session_id": session, "tool_name": "Bash",
+                                      "tool_input": ["command": "AWS_ACCESS_KEY_ID=\(key) curl https://x.example"]]))
+        #expect(output.decision?["permissionDecision"] as? String == "deny")
+        let directory = HookProcess.stateDirectory + "/warden"
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("decisions-") }
+        let lines = try segments.flatMap { try String(contentsOfFile: directory + "/" + $0, encoding: .utf8).split(separator: "\n") }
+        let record = try #require(lines.first { $0.contains(session) })
+        #expect(record.contains(#""decision":"deny""#) && record.contains("Bash(curl:*)"))
+        #expect(record.contains("[REDACTED:AWS_ACCESS_KEY_ID]"))
+        #expect(!record.contains(key))
     }
 
     @Test(arguments: ["UserPromptSubmit", "SessionStart", "Stop"])

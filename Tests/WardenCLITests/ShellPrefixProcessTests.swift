@@ -24,7 +24,7 @@ private enum ShellPrefix {
     }
 
     static func run(_ command: String, stdin: String? = nil, environment: [String: String?] = [:]) async throws -> CommandOutput {
-        var overrides: [Environment.Key: String?] = ["WARDEN_POLICY": nil, "CLAUDE_CODE_SHELL": nil, "SHELL": "/bin/bash"]
+        var overrides: [Environment.Key: String?] = ["WARDEN_POLICY": nil, "CLAUDE_CODE_SHELL": nil, "SHELL": "/bin/bash", "XDG_STATE_HOME": FileManager.default.temporaryDirectory.appendingPathComponent("warden-prefix-state").path]
         for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
         let input: InputProtocol
         if let stdin {

@@ -135,6 +135,8 @@ let positiveCases: [PositiveCase] = [
     PositiveCase(kind: "GENERIC_SECRET", text: "{\"client_secret\": \"\(rnd(32, alnum, 39))\"}", value: nil),
     PositiveCase(kind: "GENERIC_SECRET", text: "export MY_SERVICE_TOKEN=\(rnd(40, alnum, 40))", value: nil),
     PositiveCase(kind: "GENERIC_SECRET", text: "api_key: \(rnd(32, hexLower, 41))", value: nil),
+    PositiveCase(kind: "GENERIC_SECRET", text: "Server=db;User ID=sa;Password=" + "Q7@vx!" + "Lp2#k;Encrypt=true", value: "Q7@vx!Lp2#k"),
+    PositiveCase(kind: "GENERIC_SECRET", text: "\"client_secret\": \"" + "u@D7G)t>8d" + "(LtH^Z2q\"", value: "u@D7G)t>8d(LtH^Z2q"),
     PositiveCase(kind: "DATADOG_API_KEY", text: "datadog_api_key: \(rnd(32, hexLower, 42))", value: nil),
     PositiveCase(kind: "HEROKU_API_KEY", text: "HEROKU=HRKU-\(rnd(60, base64URL, 43))", value: nil, minConfidence: .high),
     PositiveCase(kind: "DIGITALOCEAN_TOKEN", text: "DO_TOKEN=dop_v1_\(rnd(64, hexLower, 44))", value: nil, minConfidence: .high),
@@ -275,12 +277,43 @@ let negativeCases: [NegativeCase] = [
     NegativeCase(name: "path", text: "key_file: /etc/ssl/private/server.key"),
     NegativeCase(name: "not a jwt", text: "eyJhbGciOi is a prefix only"),
     NegativeCase(name: "log line", text: "2024-05-01T12:00:00Z INFO token refresh ok in 35ms (attempt 2)"),
+    NegativeCase(name: "type names after key", text: "if isinstance(key, (Ed25519PrivateKey, Ed448PrivateKey)):"),
+    NegativeCase(name: "identifier list", text: "'gss_krb5_lucid_key', 'gss_krb5_rfc1964_keydata', 'AVPlayerItemAccessLogEvent'"),
+    NegativeCase(name: "key algorithm setting", text: "keystore.pkcs12.keyProtectionAlgorithm = PBEWithHmacSHA256AndAES_256"),
+    NegativeCase(name: "issue link", text: "# see https://github.com/pypa/setuptools/issues/417#issuecomment-392298401"),
+    NegativeCase(name: "package versions", text: "Install: google-cloud-cli:amd64 (528.0.0-0), libgdk-pixbuf2.0-bin:amd64 (2.42.10+dfsg-1+deb12u2)"),
+    NegativeCase(name: "style token", text: "Token.Comment: \"italic #A3AAB2\","),
+    NegativeCase(name: "token type", text: "\"tokenType\": \"Bearer\", \"token_endpoint\": \"https://login.example.com/oauth2/v2.0/token\""),
+    NegativeCase(name: "public key by name", text: "\"auth_public_key\": \"\(rnd(43, base64, 214))=\","),
+    NegativeCase(name: "html anchor", text: "<a href=\"listing/warn-by-default.html#aarch64-softfloat-neon\">aarch64-softfloat-neon</a>"),
+    NegativeCase(name: "slug value", text: "key = \"version-2024-01-15-build-1234\""),
+    NegativeCase(name: "shell substitution", text: "export GITHUB_TOKEN=$(gh auth token)"),
+    NegativeCase(name: "env in header", text: "curl -H \"Authorization: Bearer $TOKEN\" https://api.github.com/user"),
+    NegativeCase(name: "k8s secret ref", text: "secretKeyRef:\n  name: db-credentials-7f9c2b\n  key: password"),
+    NegativeCase(name: "prose about passwords", text: "password: must be at least 8 characters long"),
+    NegativeCase(name: "hasher call", text: "self.password = password_hasher.hash(raw_password)"),
+    NegativeCase(name: "setting lookup", text: "const apiKey = config.get(\"stripe.apiKey\");"),
+    NegativeCase(name: "token url", text: "token_url = \"https://oauth2.googleapis.com/token\""),
+    NegativeCase(name: "secret name path", text: "secret_name = \"prod/payments/stripe-key-v2\""),
+    NegativeCase(name: "android placeholder", text: "<string name=\"google_maps_key\">YOUR_API_KEY</string>"),
+    NegativeCase(name: "expiry setting", text: "password_reset_token_expiry_hours = 24"),
+    NegativeCase(name: "actions secret ref", text: "token: ${{ secrets.GITHUB_TOKEN }}"),
+    NegativeCase(name: "npm resolved url", text: "\"resolved\": \"https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz\","),
+    NegativeCase(name: "camel identifier assigned", text: "let secretKey = makeSymmetricKeyFromPassphrase(salt)"),
 ]
 
 @Test(arguments: negativeCases)
 func hardNegativesStayClean(_ c: NegativeCase) {
     let f = scan(c.text)
     #expect(f.isEmpty, "flagged: \(f.map { "\($0.rule)=\(covered(c.text, $0))" })")
+}
+
+@Test func manyHeadersWithoutEndStayLinear() {
+    // 40k BEGIN lines and no END: must not search 64 KB after each of them.
+    let text = String(repeating: "-----BEGIN RSA " + "PRIVATE KEY-----\n", count: 40_000)
+    let clock = ContinuousClock()
+    let elapsed = clock.measure { _ = scan(text) }
+    #expect(elapsed < .seconds(5))
 }
 
 @Test func emptyAndTinyInputs() {
@@ -290,4 +323,27 @@ func hardNegativesStayClean(_ c: NegativeCase) {
     #expect(scan("ghp_").isEmpty)
     #expect(scan("eyJ").isEmpty)
     #expect(scan("x://").isEmpty)
+}
+
+@Test func randomInputNeverCrashesAndRangesAreSane() {
+    // Fragments that start rules, glued at random: prefixes, separators, quotes, PEM and URL pieces.
+    let pieces = ["ghp_", "AKIA", "sk-ant-", "sk-", "xoxb-", "eyJ", "-----BEGIN ", "PRIVATE KEY-----", "-----END ",
+                  "://", "@", ":", "=", "\"", "'", " ", "\n", "password", "token", "key", "secret", "AccountKey=",
+                  "sig=", "&", "?sv=1&", "Q~", "+ACR", ".atlasv1.", "-us1", "hooks.slack.com/", "services/",
+                  "discord.com/api/webhooks/", "pi_", "_secret_", "SG.", ".", "/", "_", "-", "~", "\\n", "é", "\u{0}",
+                  rnd(7, alnum, 300), rnd(16, base64, 301), rnd(36, alnum, 302), rnd(40, hexLower, 303), "12345678", ":"]
+    var g = Gen(99)
+    for round in 0..<400 {
+        var text = ""
+        let count = Int(g.next() % 120)
+        for _ in 0..<count { text += pieces[Int(g.next() % UInt64(pieces.count))] }
+        let n = text.utf8.count
+        let findings = scan(text)
+        for f in findings {
+            #expect(f.range.lowerBound >= 0 && f.range.upperBound <= n && !f.range.isEmpty, "round \(round): \(f)")
+        }
+        for (a, b) in zip(findings, findings.dropFirst()) {
+            #expect(a.range.upperBound <= b.range.lowerBound, "round \(round): overlap \(a) \(b)")
+        }
+    }
 }

@@ -39,7 +39,7 @@ import WardenJSON
             "4:14: error: \"allow\" must be an array of rule strings, found string",
             "5:20: error: defaultMode \"yolo\" is not one of acceptEdits, auto, bypassPermissions, default, dontAsk, plan",
             "6:5: warning: unknown key \"colour\" in \"permissions\"; Claude Code and Warden ignore it",
-            "8:14: error: unknown Warden setting \"unverifiable\" (known: unverifiableCommands, detection)",
+            "8:14: error: unknown Warden setting \"unverifiable\" (known: unverifiableCommands, detection, audit)",
             "9:3: warning: unknown setting \"telemetry\"; Claude Code and Warden ignore it",
             "10:24: error: cleanupPeriodDays must be a whole number of days, 0 or more",
         ])

@@ -1,0 +1,49 @@
+// Every answer of the hook becomes one record of the decision log (WardenAudit), after the
+// decision is made and before the process exits. The log is evidence, not a gate: a record that
+// cannot be written never changes the answer; it is reported on stderr (when that does not turn
+// into a block reason) and by `warden doctor`.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import WardenAudit
+import WardenHooks
+import WardenPolicy
+import WardenSystem
+
+enum DecisionLogging {
+    /// Monotonic microseconds, for the hook's own latency.
+    static func monotonicMicros() -> Int {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int(spec.tv_sec) * 1_000_000 + Int(spec.tv_nsec) / 1000
+    }
+
+    static func record(
+        _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, digest: String?), startedMicros: Int
+    ) {
+        let settings = (try? policy.policy.get())?.audit ?? AuditSettings()
+        guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
+            report("no log directory: neither warden.audit.directory, $XDG_STATE_HOME nor $HOME is set", answer)
+            return
+        }
+        let summary = answer.summary
+        let record = AuditRecord(
+            summary: AuditSummary(
+                decision: AuditDecision(rawValue: summary.decision.rawValue) ?? .none, rules: summary.rules,
+                reason: summary.reason, redactions: summary.redactions, subject: summary.subject),
+            event: summary.event ?? "unknown", tool: summary.tool, session: summary.session ?? "",
+            policy: policy.digest, latencyMicros: monotonicMicros() - startedMicros)
+        if let failure = settings.log(defaultDirectory: directory).append(record) {
+            report(failure.description, answer)
+        }
+    }
+
+    /// A block's stderr is its reason, shown to the model: the log's trouble stays out of it.
+    static func report(_ message: String, _ answer: HookAnswer) {
+        guard answer.exitStatus == 0 else { return }
+        _ = writeAll(2, "warden-hook: the decision log was not written: \(message)\n")
+    }
+}

@@ -1,0 +1,109 @@
+// The pseudonym book of one Claude Code session, kept between hook calls so that the same value
+// gets the same name (`<EMAIL_1>`) in every tool output of the session. The file holds a random
+// per-session key and keyed fingerprints, never a value: `key <hex>`, then `KIND <hex> <n>` lines.
+// It is locked for the whole answer, so that two tool calls finishing at once cannot give two
+// values the same number.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import WardenAudit
+import WardenDigest
+import WardenRedact
+import WardenSystem
+
+struct PseudonymStore {
+    let descriptor: Int32
+    let key: [UInt8]
+    let book: PseudonymBook
+
+    /// Opens (creating) and locks the session's book; nil when there is nowhere to keep it, in
+    /// which case the answer uses placeholders.
+    static func open(session: String) -> PseudonymStore? {
+        guard !session.isEmpty, session.utf8.count <= 128,
+              session.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }),
+              let state = AuditLog.defaultDirectory()
+        else { return nil }
+        let directory = state + "/pseudonyms"
+        var prefix = ""
+        for component in directory.split(separator: "/") {
+            prefix += "/" + component
+            _ = mkdir(prefix, 0o700)
+        }
+        let descriptor = Glibc.open(directory + "/" + session, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return nil }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { close(descriptor); return nil }
+        }
+        var key: [UInt8] = []
+        var entries: [String: [[UInt8]: Int]] = [:]
+        if case .success(let bytes) = Files.readAll(fileDescriptor: descriptor, limit: 16 << 20) {
+            for line in bytes.split(separator: UInt8(ascii: "\n")) {
+                let fields = line.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+                if fields.count == 2, fields[0] == "key", let decoded = hexBytes(fields[1]), decoded.count == 32 {
+                    key = decoded
+                } else if fields.count == 3, let fingerprint = hexBytes(fields[1]), let number = Int(fields[2]) {
+                    entries[fields[0], default: [:]][fingerprint] = number
+                }
+            }
+        }
+        if key.isEmpty {
+            key = randomBytes(32)
+            entries = [:]
+        }
+        let sessionKey = key
+        let book = PseudonymBook(fingerprint: { value in Array(SHA256Digest.hash(sessionKey + value).prefix(16)) }, entries: entries)
+        return PseudonymStore(descriptor: descriptor, key: key, book: book)
+    }
+
+    /// Writes the book back and releases the lock.
+    func save(_ book: PseudonymBook?) {
+        defer { close(descriptor) }
+        guard let book else { return }
+        var text = "key \(Self.hex(key))\n"
+        for (kind, names) in book.entries.sorted(by: { $0.key < $1.key }) {
+            for (fingerprint, number) in names.sorted(by: { $0.value < $1.value }) {
+                text += "\(kind) \(Self.hex(fingerprint)) \(number)\n"
+            }
+        }
+        guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else { return }
+        Files.writeAll(descriptor, Array(text.utf8))
+    }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let source = Glibc.open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        if source >= 0 {
+            _ = bytes.withUnsafeMutableBytes { read(source, $0.baseAddress, count) }
+            close(source)
+        }
+        return bytes
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 48...57: byte - 48
+        case 97...102: byte - 87
+        default: nil
+        }
+    }
+}
