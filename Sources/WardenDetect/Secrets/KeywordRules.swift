@@ -170,7 +170,7 @@ enum SecretKeywordRules {
     /// Whether a keyword on the line before `s` can vouch for a hex value of `len` bytes: a
     /// secret-ish one always, a provider's name unless the length is a git SHA's (40, 64).
     static func hexVouched(_ b: SecretBytes, _ s: Int, _ len: Int) -> Bool {
-        let strength = bestKeyword(b, from: b.lineStart(s, limit: 96), to: s).strength
+        let strength = bestKeyword(b, from: b.lineStart(s, limit: 64), to: s).strength
         return strength >= .secret || (strength == .provider && hexAllowedForProvider(len))
     }
 
@@ -280,19 +280,31 @@ enum SecretKeywordRules {
             out.append(Match(range: s..<e, confidence: .low, kind: .genericSecret, id: "generic-keyword-secret"))
             return
         }
-        // Shape gates before any keyword search on the line.
-        let shape = SecretValueShape(b, s, e)
-        if shape.isDigitsOnly || shape.letters == 0 { return }
-        if shape.maxRepeat >= 6 || shape.entropy < 2.8 { return }
+        // Cheap shape gates first: paths, host and file names, identifiers, slugs.
         if looksLikePathOrName(b, s, e) { return }
-        let isUUID = Self.isUUID(b, s, e)
-        if !shape.hexOnly {
+        let hexOnly = b.run(from: s, C.hexAny, limit: len) == len
+        if !hexOnly {
             let w = wordiness(b, s, e)
             if w >= (len >= 16 ? 0.6 : 0.7) { return }
             // One group of digits among words: `Ed25519PrivateKey`, `fromBase58String`.
             if w >= 0.45 && digitRuns(b, s, e) <= 1 { return }
             if isSlug(b, s, e) { return }
         }
+        // A keyword earlier on the line, unless the key itself named one.
+        let awsNear = awsIDEnd >= 0 && runS - awsIDEnd < 400 && runS > awsIDEnd
+        if hit.strength == .none || hit.strength == .provider {
+            let lineStart = b.lineStart(runS, limit: 64)
+            var w = bestKeyword(b, from: lineStart, to: runS)
+            if w.strength != .none && separated(b, from: w.end, to: runS) { w = Hit() }
+            if w.strength > hit.strength { let k = hit.kind; hit = w; if k != .genericSecret && w.kind == .genericSecret { hit.kind = k } }
+            else if hit.kind == .genericSecret { hit.kind = w.kind }
+        }
+        if hit.strength == .none && !awsNear { return }
+        // Shape gates.
+        let shape = SecretValueShape(b, s, e)
+        if shape.isDigitsOnly || shape.letters == 0 { return }
+        if shape.maxRepeat >= 6 || shape.entropy < 2.8 { return }
+        let isUUID = Self.isUUID(b, s, e)
         // Versions: `3.11.2-6+deb12u6`.
         if SecretASCII.isDigit(b[s]) && b.find([UInt8(ascii: ".")], from: s, to: e) != nil && shape.letters < shape.digits { return }
         if !(shape.hexOnly || isUUID) {
@@ -307,17 +319,6 @@ enum SecretKeywordRules {
                 return
             }
         }
-        // Otherwise a keyword earlier on the line.
-        if hit.strength == .none || hit.strength == .provider {
-            let lineStart = b.lineStart(runS, limit: 96)
-            var w = bestKeyword(b, from: lineStart, to: runS)
-            if w.strength != .none && separated(b, from: w.end, to: runS) { w = Hit() }
-            if w.strength > hit.strength { let k = hit.kind; hit = w; if k != .genericSecret && w.kind == .genericSecret { hit.kind = k } }
-            else if hit.kind == .genericSecret { hit.kind = w.kind }
-        }
-        // An AWS secret access key right after an access key id.
-        let awsNear = awsIDEnd >= 0 && runS - awsIDEnd < 400 && runS > awsIDEnd
-        if hit.strength == .none && !awsNear { return }
         // Padding.
         var pe = e
         if e == runE { while pe < b.n && b[pe] == UInt8(ascii: "=") && pe - e < 2 { pe += 1 } }
@@ -351,11 +352,13 @@ enum SecretKeywordRules {
 
     /// Whether the value at `s` is directly assigned to a password-like key.
     static func passwordKeyBefore(_ b: SecretBytes, _ s: Int) -> Bool {
+        // Every password keyword holds a `p` (pass, pwd, passphrase, pword): look for one in the
+        // bytes just before the value first, which rules out most `key=value` pairs cheaply.
+        var k = s - 1
+        let stop = max(0, s - 48)
+        while k >= stop && b[k] | 0x20 != UInt8(ascii: "p") && b[k] != 10 { k -= 1 }
+        guard k >= stop, b[k] != 10 else { return false }
         guard let key = directKey(b, s) else { return false }
-        // Every password keyword holds a `p` (pass, pwd, passphrase, pword).
-        var k = key.lowerBound
-        while k < key.upperBound && b[k] | 0x20 != UInt8(ascii: "p") { k += 1 }
-        guard k < key.upperBound else { return false }
         return bestKeyword(b, from: lastSegment(b, key), to: key.upperBound).strength == .password
     }
 
