@@ -53,15 +53,19 @@ swift_flags=(
 declare -A module_dependencies=(
     [WardenJSON]=""
     [WardenShell]=""
-    [WardenPolicy]="WardenJSON WardenShell"
-    [WardenHooks]="WardenJSON WardenPolicy WardenShell"
+    [WardenDigest]=""
+    [WardenDetect]="WardenDigest"
+    [WardenAudit]="WardenJSON WardenDigest"
+    [WardenRedact]="WardenDetect WardenJSON WardenDigest"
+    [WardenPolicy]="WardenJSON WardenShell WardenDetect WardenAudit WardenDigest"
+    [WardenHooks]="WardenJSON WardenPolicy WardenShell WardenDetect WardenRedact WardenAudit WardenDigest"
 )
-module_order=(WardenJSON WardenShell WardenPolicy WardenHooks)
+module_order=(WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenPolicy WardenHooks)
 declare -A target_modules=(
     [shell]="WardenShell"
     [json]="WardenJSON"
-    [policy]="WardenJSON WardenShell WardenPolicy"
-    [hook]="WardenJSON WardenShell WardenPolicy WardenHooks"
+    [policy]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenPolicy"
+    [hook]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenPolicy WardenHooks"
 )
 
 # Rebuilt when a source file, a dependency or this script is newer than the object.

@@ -66,6 +66,8 @@ struct HookLatencyBenchmark: ParsableCommand {
             Contender(name: "warden-hook, Bash `ls -la`", arguments: hookArguments, stdin: plainBash, expectedStatus: 0),
             Contender(name: "warden-hook, Bash compound (\(Self.compoundCommand.utf8.count) chars)", arguments: hookArguments, stdin: compoundBash, expectedStatus: 0),
             Contender(name: "warden-hook, Read", arguments: hookArguments, stdin: read, expectedStatus: 0),
+            // What the decision log costs: the same call without it.
+            Contender(name: "warden-hook --no-log, Bash `ls -la`", arguments: hookArguments + ["--no-log"], stdin: plainBash, expectedStatus: 0),
         ]
 
         // One checked run of each, showing what is being timed.

@@ -141,6 +141,8 @@ let usage = """
     Exit status: 0 with a JSON decision (or nothing) on stdout; 2 with the reason on stderr when the
     event must be blocked because Warden cannot judge it (malformed event, unusable policy, crash).
 
+    --no-log                do not write the decision log (benchmarks only: it measures what the
+                            log costs; the managed registration never passes it)
     --run COMMAND           run COMMAND as Claude Code's shell prefix: set
                             CLAUDE_CODE_SHELL_PREFIX="/usr/local/bin/warden-hook --run" (the managed
                             settings in hooks/ do). A Bash tool command runs under $CLAUDE_CODE_SHELL,
@@ -153,6 +155,9 @@ let usage = """
     """
 
 var policyPath: String? = nil
+/// `--no-log`: for benchmarks that measure what the log costs; the managed registration never
+/// passes it.
+var decisionLogEnabled = true
 var arguments = hookArguments[...]
 while let argument = arguments.popFirst() {
     switch argument {
@@ -164,6 +169,8 @@ while let argument = arguments.popFirst() {
     case "-h", "--help":
         _ = writeAll(1, usage)
         exit(0)
+    case "--no-log":
+        decisionLogEnabled = false
     case "--crash-for-test":
         crashForTest(arguments.popFirst() ?? "")
     default:
@@ -207,5 +214,5 @@ let responder = HookResponder(
     policy: loaded.policy, home: Files.environment("HOME"), fileSystem: SystemFileSystem(), pseudonyms: pseudonymStore?.book)
 let answer = responder.answer(event: event)
 pseudonymStore?.save(answer.pseudonyms)
-DecisionLogging.record(answer, policy: loaded, startedMicros: startedMicros)
+if decisionLogEnabled { DecisionLogging.record(answer, policy: loaded, startedMicros: startedMicros) }
 finish(answer)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs the peers the benchmarks compare Warden with: detect-secrets (PyPI), for
+# `warden-bench redaction-throughput`. Idempotent.
+set -euo pipefail
+if ! command -v detect-secrets >/dev/null 2>&1; then
+    echo "install-bench-tools: installing detect-secrets from PyPI" >&2
+    python3 -m pip install --quiet --disable-pip-version-check detect-secrets >&2
+fi
+command -v detect-secrets
