@@ -1,5 +1,5 @@
 public import WardenDetect
-public import WardenJSON
+import WardenJSON
 
 /// What Warden does with a detected secret or piece of personal data, at one place data leaves
 /// the machine.
