@@ -17,24 +17,6 @@ private enum Values {
     static let card = "4111 1111" + " 1111 1111"
 }
 
-/// Runs `warden` with `stdin` from a file (see HookProcessTests for why not a pipe).
-private func warden(_ arguments: [String], stdin: String? = nil, in directory: String = packageRoot, environment: [String: String?] = [:]) async throws -> CommandOutput {
-    var overrides: [Environment.Key: String?] = ["WARDEN_POLICY": nil]
-    for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
-    let input: InputProtocol
-    if let stdin {
-        let path = try temporaryFile("stdin", stdin)
-        input = .fileDescriptor(try FileDescriptor.open(FilePath(path), .readOnly), closeAfterSpawningProcess: true)
-    } else {
-        input = .none
-    }
-    let result = try await run(
-        .path(FilePath(builtProduct("warden", override: "WARDEN_BIN"))), arguments: Arguments(arguments),
-        environment: .inherit.updating(overrides), workingDirectory: FilePath(directory), input: input,
-        output: .string(limit: 1 << 22), error: .string(limit: 1 << 20))
-    return CommandOutput(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
-}
-
 /// A git repository in a fresh directory, with an identity so that commits work anywhere.
 private struct Repository {
     let path: String
@@ -70,13 +52,13 @@ private struct Repository {
     }
 
     func precommit(_ extra: [String] = [], policy: String? = nil) async throws -> CommandOutput {
-        try await warden(["precommit"] + extra, in: path, environment: ["WARDEN_POLICY": policy])
+        try await runWarden(["precommit"] + extra, in: path, environment: ["WARDEN_POLICY": policy])
     }
 }
 
 @Suite struct RedactCommandTests {
     @Test func stdinIsRedactedToStdout() async throws {
-        let output = try await warden(["redact", "--summary"], stdin: "user \(Values.email)\nkey \(Values.awsKey)\nplain\n")
+        let output = try await runWarden(["redact", "--summary"], stdin: "user \(Values.email)\nkey \(Values.awsKey)\nplain\n")
         #expect(output.exitCode == 0)
         #expect(output.stdout == "user [REDACTED:EMAIL]\nkey [REDACTED:AWS_ACCESS_KEY_ID]\nplain\n")
         #expect(output.stderr == "warden redact: AWS_ACCESS_KEY_ID 1, EMAIL 1\n")
@@ -84,18 +66,18 @@ private struct Repository {
 
     @Test func pseudonymsNameEachValue() async throws {
         let other = "grace" + "@" + "navy-cobol.org"
-        let output = try await warden(["redact", "--style", "pseudonym"], stdin: "\(Values.email) \(other) \(Values.email)\n")
+        let output = try await runWarden(["redact", "--style", "pseudonym"], stdin: "\(Values.email) \(other) \(Values.email)\n")
         #expect(output.stdout == "<EMAIL_1> <EMAIL_2> <EMAIL_1>\n")
     }
 
     @Test func thePolicyChoosesTheKinds() async throws {
         let policy = try temporaryFile("p.json", #"{"warden": {"detection": {"toolOutput": {"pii": "allow"}}}}"#)
-        let output = try await warden(["redact", "--policy", policy], stdin: "\(Values.email) \(Values.awsKey)\n")
+        let output = try await runWarden(["redact", "--policy", policy], stdin: "\(Values.email) \(Values.awsKey)\n")
         #expect(output.stdout == "\(Values.email) [REDACTED:AWS_ACCESS_KEY_ID]\n")
     }
 
     @Test func anUnreadableFileIsOneLine() async throws {
-        let output = try await warden(["redact", "/nonexistent/warden-input"])
+        let output = try await runWarden(["redact", "/nonexistent/warden-input"])
         #expect(output.exitCode != 0)
         #expect(output.stderr == "warden: cannot read /nonexistent/warden-input: No such file or directory\n")
     }
@@ -114,7 +96,7 @@ private struct Repository {
 
     @Test func findingsAreListedWithMaskedPreviewsAndExitOne() async throws {
         let root = try tree()
-        let output = try await warden(["scan", root])
+        let output = try await runWarden(["scan", root])
         #expect(output.exitCode == 1)
         let lines = output.stdout.split(separator: "\n")
         #expect(lines.count == 2, "\(output.stdout)")
@@ -125,10 +107,10 @@ private struct Repository {
 
     @Test func jsonAndSarifCarryTheSameFindings() async throws {
         let root = try tree()
-        let json = try await warden(["scan", "--format", "json", root])
+        let json = try await runWarden(["scan", "--format", "json", root])
         let findings = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(findings.map { $0["kind"] as? String } == ["EMAIL", "AWS_ACCESS_KEY_ID"])
-        let sarif = try await warden(["scan", "--format", "sarif", root])
+        let sarif = try await runWarden(["scan", "--format", "sarif", root])
         let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
         #expect(log["version"] as? String == "2.1.0")
         let results = try #require(((log["runs"] as? [[String: Any]])?.first?["results"]) as? [[String: Any]])
@@ -138,23 +120,23 @@ private struct Repository {
 
     @Test func nothingFoundIsExitZeroAndIgnoredFingerprintsStayQuiet() async throws {
         let root = try tree()
-        let first = try await warden(["scan", "--format", "json", root])
+        let first = try await runWarden(["scan", "--format", "json", root])
         let findings = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [[String: Any]])
         let ignore = try temporaryFile("ignore", findings.compactMap { $0["fingerprint"] as? String }.joined(separator: "\n") + "\n")
-        let output = try await warden(["scan", "--ignore-file", ignore, root])
+        let output = try await runWarden(["scan", "--ignore-file", ignore, root])
         #expect(output.exitCode == 0 && output.stdout.isEmpty, "\(output.stdout)")
     }
 
     @Test func kindsAndMistakes() async throws {
         let root = try tree()
-        let secretsOnly = try await warden(["scan", "--kinds", "secret", root])
+        let secretsOnly = try await runWarden(["scan", "--kinds", "secret", root])
         #expect(secretsOnly.stdout.split(separator: "\n").count == 1)
-        let wrong = try await warden(["scan", "--kinds", "EMAL", root])
+        let wrong = try await runWarden(["scan", "--kinds", "EMAL", root])
         #expect(wrong.exitCode == 2)
         #expect(wrong.stderr == "warden scan: --kinds: unknown kind \"EMAL\"; see `warden scan --list-kinds`\n")
-        let missing = try await warden(["scan", "/nonexistent/dir"])
+        let missing = try await runWarden(["scan", "/nonexistent/dir"])
         #expect(missing.exitCode == 2)
-        let kinds = try await warden(["scan", "--list-kinds"])
+        let kinds = try await runWarden(["scan", "--list-kinds"])
         #expect(kinds.stdout.contains("EMAIL\tpii\n") && kinds.stdout.contains("AWS_ACCESS_KEY_ID\tsecret\n"))
     }
 }
@@ -232,7 +214,7 @@ private struct Repository {
     @Test func outsideARepositoryIsAClearError() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-nogit-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let output = try await warden(["precommit"], in: directory)
+        let output = try await runWarden(["precommit"], in: directory)
         #expect(output.exitCode == 2)
         #expect(output.stderr.hasPrefix("warden precommit: cannot find the repository (is this a git repository?)"))
         #expect(output.stderr.filter { $0 == "\n" }.count == 1)

@@ -26,14 +26,24 @@ struct CommandOutput {
     var exitCode: Int32? { if case .exited(let code) = status { return code } else { return nil } }
 }
 
-func runWarden(_ arguments: [String], in directory: String = packageRoot, environment: [String: String?] = [:]) async throws -> CommandOutput {
+func runWarden(
+    _ arguments: [String], stdin: String? = nil, in directory: String = packageRoot, environment: [String: String?] = [:]
+) async throws -> CommandOutput {
     var overrides: [Environment.Key: String?] = ["WARDEN_POLICY": nil]
     for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
     let result = try await run(
         .path(FilePath(builtProduct("warden", override: "WARDEN_BIN"))), arguments: Arguments(arguments),
-        environment: .inherit.updating(overrides), workingDirectory: FilePath(directory),
-        output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        environment: .inherit.updating(overrides), workingDirectory: FilePath(directory), input: try fileInput(stdin),
+        output: .string(limit: 1 << 22), error: .string(limit: 1 << 20))
     return CommandOutput(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
+}
+
+/// Standard input for a child: `text` from a file, or none. A file rather than a pipe: with a pipe
+/// Subprocess 1.0.2 stops the whole test runner when the child exits without reading it.
+func fileInput(_ text: String?) throws -> any InputProtocol {
+    guard let text else { return .none }
+    let path = try temporaryFile("stdin", text)
+    return .fileDescriptor(try FileDescriptor.open(FilePath(path), .readOnly), closeAfterSpawningProcess: true)
 }
 
 func temporaryFile(_ name: String, _ contents: String) throws -> String {

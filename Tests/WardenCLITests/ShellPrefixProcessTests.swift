@@ -26,16 +26,9 @@ private enum ShellPrefix {
     static func run(_ command: String, stdin: String? = nil, environment: [String: String?] = [:]) async throws -> CommandOutput {
         var overrides: [Environment.Key: String?] = ["WARDEN_POLICY": nil, "CLAUDE_CODE_SHELL": nil, "SHELL": "/bin/bash", "XDG_STATE_HOME": FileManager.default.temporaryDirectory.appendingPathComponent("warden-prefix-state").path]
         for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
-        let input: InputProtocol
-        if let stdin {
-            let path = try temporaryFile("stdin", stdin)
-            input = .fileDescriptor(try FileDescriptor.open(FilePath(path), .readOnly), closeAfterSpawningProcess: true)
-        } else {
-            input = .none
-        }
         let result = try await Subprocess.run(
             .path(FilePath(builtProduct("warden-hook", override: "WARDEN_HOOK_BIN"))), arguments: ["--run", command],
-            environment: .inherit.updating(overrides), input: input,
+            environment: .inherit.updating(overrides), input: try fileInput(stdin),
             output: .string(limit: 1 << 24), error: .string(limit: 1 << 20))
         return CommandOutput(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
     }

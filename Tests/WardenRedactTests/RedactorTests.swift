@@ -21,9 +21,7 @@ func kind(_ name: String) throws -> DetectionKind {
 }
 
 func redactEverything(_ style: Redactor.Style = .placeholder) -> Redactor {
-    var treatments: [DetectionKind: Treatment] = [:]
-    for kind in Detector.catalogue { treatments[kind] = .redact }
-    return Redactor(treatments: treatments, style: style)
+    Redactor.everyKind(style: style)
 }
 
 /// A stand-in keyed hash for the pseudonym book: the real one is keyed per session by the caller.
