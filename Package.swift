@@ -39,9 +39,9 @@ let package = Package(
         // Replaces what the detectors find: placeholders, pseudonyms, JSON of the same shape, streams.
         .target(name: "WardenRedact", dependencies: ["WardenDetect", "WardenJSON"], swiftSettings: hotPathSettings),
         // Detection in files and commits: positions, masked previews, fingerprints, staged diffs.
-        .target(name: "WardenScan", dependencies: ["WardenDetect"], swiftSettings: hotPathSettings),
+        .target(name: "WardenScan", dependencies: ["WardenDetect", "WardenDigest"], swiftSettings: hotPathSettings),
         // The operating system through libc only: files, the environment, realpath and glob.
-        .target(name: "WardenSystem", dependencies: ["WardenPolicy", "WardenDigest"], swiftSettings: hotPathSettings),
+        .target(name: "WardenSystem", dependencies: ["WardenPolicy"], swiftSettings: hotPathSettings),
 
         .executableTarget(
             name: "warden-hook",

@@ -40,9 +40,7 @@ public struct Detector: Sendable {
 
     public func scan(_ text: String) -> [Finding] {
         var text = text
-        if let findings = text.utf8.withContiguousStorageIfAvailable({ scan($0) }) { return findings }
-        text.makeContiguousUTF8()
-        return text.utf8.withContiguousStorageIfAvailable { scan($0) } ?? []
+        return text.withUTF8 { scan($0) }
     }
 
     static func merged(_ findings: [Finding]) -> [Finding] {

@@ -22,15 +22,7 @@ public enum SHA256Digest {
 
     /// SHA-256 of `bytes` as 64 lowercase hex digits.
     public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        let digest = hash(bytes)
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 64) { out in
-            for (index, byte) in digest.enumerated() {
-                out[2 * index] = digits[Int(byte >> 4)]
-                out[2 * index + 1] = digits[Int(byte & 0x0F)]
-            }
-            return 64
-        }
+        Hex.encode(hash(bytes))
     }
 
     /// SHA-256 of `message` into the first 32 bytes of `out` (which may overlap `message`).

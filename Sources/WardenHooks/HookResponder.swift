@@ -1,5 +1,5 @@
 import WardenDetect
-import WardenJSON
+public import WardenJSON
 public import WardenPolicy
 public import WardenRedact
 
@@ -67,8 +67,17 @@ public struct HookResponder: Sendable {
     }
 
     public func answer(event bytes: [UInt8]) -> HookAnswer {
-        var answer = decide(event: bytes)
-        if let event = try? JSONValue.parse(bytes: bytes), event.members != nil {
+        answer(parsed: Self.parse(event: bytes))
+    }
+
+    /// The event's JSON, parsed once: the caller may need it before answering (the session id).
+    public static func parse(event bytes: [UInt8]) -> Result<JSONValue, JSONSyntaxError> {
+        Result { () throws(JSONSyntaxError) in try JSONValue.parse(bytes: bytes) }
+    }
+
+    public func answer(parsed: Result<JSONValue, JSONSyntaxError>) -> HookAnswer {
+        var answer = decide(parsed)
+        if case .success(let event) = parsed, event.members != nil {
             answer.summary.event = event["hook_event_name"]?.string
             answer.summary.tool = event["tool_name"]?.string
             answer.summary.session = event["session_id"]?.string
@@ -81,7 +90,7 @@ public struct HookResponder: Sendable {
 
     /// `text` with every detected value replaced by its placeholder.
     static func redactedForDisplay(_ text: String) -> String {
-        var redactor = Redactor(treatments: Dictionary(uniqueKeysWithValues: Detector.catalogue.map { ($0, Treatment.redact) }))
+        var redactor = Redactor.everyKind()
         return redactor.redact(text) ?? text
     }
 
@@ -96,12 +105,11 @@ public struct HookResponder: Sendable {
         return nil
     }
 
-    func decide(event bytes: [UInt8]) -> HookAnswer {
+    func decide(_ parsed: Result<JSONValue, JSONSyntaxError>) -> HookAnswer {
         let event: JSONValue
-        do throws(JSONSyntaxError) {
-            event = try JSONValue.parse(bytes: bytes)
-        } catch {
-            return .block("the hook event is not valid JSON (\(error)).")
+        switch parsed {
+        case .success(let value): event = value
+        case .failure(let error): return .block("the hook event is not valid JSON (\(error)).")
         }
         guard event.members != nil else {
             return .block("the hook event is a JSON \(event.typeName), not an object.")

@@ -33,6 +33,11 @@ public struct Redactor: Sendable {
         self.style = style
     }
 
+    /// A redactor that replaces every kind in the catalogue.
+    public static func everyKind(style: Style = .placeholder) -> Redactor {
+        Redactor(treatments: Dictionary(uniqueKeysWithValues: Detector.catalogue.map { ($0, Treatment.redact) }), style: style)
+    }
+
     /// Whether anything was replaced or withheld.
     public var changedAnything: Bool { !counts.isEmpty }
 
@@ -46,8 +51,7 @@ public struct Redactor: Sendable {
     /// The text with every finding replaced, or nil when nothing was found.
     public mutating func redact(_ text: String) -> String? {
         var text = text
-        return text.utf8.withContiguousStorageIfAvailable { redact(bytes: $0) }
-            ?? { text.makeContiguousUTF8(); return text.utf8.withContiguousStorageIfAvailable { redact(bytes: $0) } ?? nil }()
+        return text.withUTF8 { redact(bytes: $0) }
     }
 
     mutating func redact(bytes: UnsafeBufferPointer<UInt8>) -> String? {

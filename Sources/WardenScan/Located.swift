@@ -1,4 +1,5 @@
 public import WardenDetect
+import WardenDigest
 
 /// A finding placed in a file: where it is, what it is, and a preview that cannot give the value
 /// away. This is what `warden scan` and `warden precommit` report; it never holds the value.
@@ -125,13 +126,7 @@ public enum FindingFingerprint {
     }
 
     public static func format(digest: some Sequence<UInt8>) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var text = prefix
-        for byte in digest.prefix(hexDigits / 2) {
-            text.unicodeScalars.append(Unicode.Scalar(hex[Int(byte >> 4)]))
-            text.unicodeScalars.append(Unicode.Scalar(hex[Int(byte & 0xF)]))
-        }
-        return text
+        prefix + Hex.encode(digest.prefix(hexDigits / 2))
     }
 
     public static func isWellFormed(_ text: Substring) -> Bool {

@@ -4,7 +4,6 @@ import Glibc
 import Musl
 #endif
 public import WardenPolicy
-import WardenDigest
 
 /// Why a file or stream could not be read, in words fit for a one-line message.
 public enum ReadFailure: Error, Sendable, CustomStringConvertible {
@@ -66,6 +65,11 @@ public enum Files {
         }
     }
 
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ text: String) -> Bool {
+        writeAll(fd, Array(text.utf8))
+    }
+
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The value of an environment variable, nil when unset or empty.
@@ -86,25 +90,21 @@ public enum PolicyFile {
         given ?? Files.environment("WARDEN_POLICY") ?? managedSettingsPath
     }
 
-    /// The policy and `sha256:<hex>` of its bytes (nil when unreadable), for the decision log.
-    public static func loadWithDigest(path: String) -> (policy: Result<Policy, PolicyLoadError>, digest: String?) {
+    /// The policy and the bytes it was read from (nil when unreadable): the decision log records
+    /// their hash.
+    public static func loadWithBytes(path: String) -> (policy: Result<Policy, PolicyLoadError>, bytes: [UInt8]?) {
         switch Files.read(path: path, limit: 4 * 1024 * 1024) {
-        case .failure(let failure):
-            return (.failure(.unreadable(path: path, reason: failure.description)), nil)
-        case .success(let bytes):
-            let text = String(decoding: bytes, as: UTF8.self)
-            let digest = "sha256:" + bytes.withUnsafeBytes { SHA256Digest.hex($0) }
-            return (Result { () throws(PolicyLoadError) in try Policy.parse(text: text, path: path) }, digest)
+        case .failure(let failure): (.failure(.unreadable(path: path, reason: failure.description)), nil)
+        case .success(let bytes): (parse(bytes, path: path), bytes)
         }
     }
 
     public static func load(path: String) -> Result<Policy, PolicyLoadError> {
-        switch Files.read(path: path, limit: 4 * 1024 * 1024) {
-        case .failure(let failure):
-            return .failure(.unreadable(path: path, reason: failure.description))
-        case .success(let bytes):
-            let text = String(decoding: bytes, as: UTF8.self)
-            return Result { () throws(PolicyLoadError) in try Policy.parse(text: text, path: path) }
-        }
+        loadWithBytes(path: path).policy
+    }
+
+    static func parse(_ bytes: [UInt8], path: String) -> Result<Policy, PolicyLoadError> {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return Result { () throws(PolicyLoadError) in try Policy.parse(text: text, path: path) }
     }
 }

@@ -70,7 +70,7 @@ enum CommandRunner {
     }
 
     static func fail(_ message: String) -> Never {
-        _ = writeAll(2, "warden-hook --run: \(message)\n")
+        _ = Files.writeAll(2, "warden-hook --run: \(message)\n")
         exit(126)
     }
 

@@ -22,7 +22,7 @@ enum DecisionLogging {
     }
 
     static func record(
-        _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, digest: String?), startedMicros: Int
+        _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, bytes: [UInt8]?), startedMicros: Int
     ) {
         let settings = (try? policy.policy.get())?.audit ?? AuditSettings()
         guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
@@ -35,7 +35,7 @@ enum DecisionLogging {
                 decision: AuditDecision(rawValue: summary.decision.rawValue) ?? .none, rules: summary.rules,
                 reason: summary.reason, redactions: summary.redactions, subject: summary.subject),
             event: summary.event ?? "unknown", tool: summary.tool, session: summary.session ?? "",
-            policy: policy.digest, latencyMicros: monotonicMicros() - startedMicros)
+            policy: policy.bytes.map(AuditChain.policyHash), latencyMicros: monotonicMicros() - startedMicros)
         if let failure = settings.log(defaultDirectory: directory).append(record) {
             report(failure.description, answer)
         }
@@ -44,6 +44,6 @@ enum DecisionLogging {
     /// A block's stderr is its reason, shown to the model: the log's trouble stays out of it.
     static func report(_ message: String, _ answer: HookAnswer) {
         guard answer.exitStatus == 0 else { return }
-        _ = writeAll(2, "warden-hook: the decision log was not written: \(message)\n")
+        _ = Files.writeAll(2, "warden-hook: the decision log was not written: \(message)\n")
     }
 }

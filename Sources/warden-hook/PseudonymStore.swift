@@ -42,9 +42,9 @@ struct PseudonymStore {
         if case .success(let bytes) = Files.readAll(fileDescriptor: descriptor, limit: 16 << 20) {
             for line in bytes.split(separator: UInt8(ascii: "\n")) {
                 let fields = line.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
-                if fields.count == 2, fields[0] == "key", let decoded = hexBytes(fields[1]), decoded.count == 32 {
+                if fields.count == 2, fields[0] == "key", let decoded = Hex.decode(fields[1]), decoded.count == 32 {
                     key = decoded
-                } else if fields.count == 3, let fingerprint = hexBytes(fields[1]), let number = Int(fields[2]) {
+                } else if fields.count == 3, let fingerprint = Hex.decode(fields[1]), let number = Int(fields[2]) {
                     entries[fields[0], default: [:]][fingerprint] = number
                 }
             }
@@ -62,14 +62,14 @@ struct PseudonymStore {
     func save(_ book: PseudonymBook?) {
         defer { close(descriptor) }
         guard let book else { return }
-        var text = "key \(Self.hex(key))\n"
+        var text = "key \(Hex.encode(key))\n"
         for (kind, names) in book.entries.sorted(by: { $0.key < $1.key }) {
             for (fingerprint, number) in names.sorted(by: { $0.value < $1.value }) {
-                text += "\(kind) \(Self.hex(fingerprint)) \(number)\n"
+                text += "\(kind) \(Hex.encode(fingerprint)) \(number)\n"
             }
         }
         guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else { return }
-        Files.writeAll(descriptor, Array(text.utf8))
+        Files.writeAll(descriptor, text)
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {
@@ -80,30 +80,5 @@ struct PseudonymStore {
             close(source)
         }
         return bytes
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
-
-    static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 48...57: byte - 48
-        case 97...102: byte - 87
-        default: nil
-        }
     }
 }

@@ -99,32 +99,14 @@ if hookArguments.first == "--run" {
 
 installCrashPath()
 
-// MARK: Small I/O helpers
-
-func writeAll(_ fd: Int32, _ text: String) -> Bool {
-    var text = text
-    return text.withUTF8 { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
-        }
-        return true
-    }
-}
-
 func finish(_ answer: HookAnswer) -> Never {
     var status = answer.exitStatus
-    if !answer.stdout.isEmpty && !writeAll(1, answer.stdout) {
+    if !answer.stdout.isEmpty && !Files.writeAll(1, answer.stdout) {
         // The answer did not get out: make sure what Claude Code sees is a block, not silence.
         status = 2
-        _ = writeAll(messageFD, "Warden blocked this: the hook could not write its answer (\(Files.errorText(errno))).\n")
+        _ = Files.writeAll(messageFD, "Warden blocked this: the hook could not write its answer (\(Files.errorText(errno))).\n")
     }
-    if !answer.stderr.isEmpty { _ = writeAll(messageFD, answer.stderr) }
+    if !answer.stderr.isEmpty { _ = Files.writeAll(messageFD, answer.stderr) }
     exit(status == 0 ? 0 : 2)
 }
 
@@ -167,7 +149,7 @@ while let argument = arguments.popFirst() {
     case _ where argument.hasPrefix("--policy="):
         policyPath = String(argument.dropFirst("--policy=".count))
     case "-h", "--help":
-        _ = writeAll(1, usage)
+        _ = Files.writeAll(1, usage)
         exit(0)
     case "--no-log":
         decisionLogEnabled = false
@@ -202,17 +184,18 @@ case .failure(let failure): finish(.block("the hook could not read its event (\(
 }
 
 let policyLocation = PolicyFile.locate(given: policyPath)
-let loaded = PolicyFile.loadWithDigest(path: policyLocation)
+let loaded = PolicyFile.loadWithBytes(path: policyLocation)
 // Pseudonyms are kept per session only when the policy asks for them: the common path reads no
 // extra file.
+let parsedEvent = HookResponder.parse(event: event)
 var pseudonymStore: PseudonymStore?
 if (try? loaded.policy.get())?.detection.style == .pseudonym,
-   let session = (try? JSONValue.parse(bytes: event))?["session_id"]?.string {
+   let session = (try? parsedEvent.get())?["session_id"]?.string {
     pseudonymStore = PseudonymStore.open(session: session)
 }
 let responder = HookResponder(
     policy: loaded.policy, home: Files.environment("HOME"), fileSystem: SystemFileSystem(), pseudonyms: pseudonymStore?.book)
-let answer = responder.answer(event: event)
+let answer = responder.answer(parsed: parsedEvent)
 pseudonymStore?.save(answer.pseudonyms)
 if decisionLogEnabled { DecisionLogging.record(answer, policy: loaded, startedMicros: startedMicros) }
 finish(answer)

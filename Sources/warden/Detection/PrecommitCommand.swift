@@ -51,7 +51,7 @@ struct PrecommitCommand: AsyncParsableCommand {
     func check() async throws {
         let root = try await git(["rev-parse", "--show-toplevel"], what: "find the repository (is this a git repository?)")
             .trimmingCharacters(in: .newlines)
-        let policy = try loadPolicy()
+        let policy = try policyOption.loadIfConfigured()
         let settings = policy?.detection ?? .defaults
         let kinds = try detection.selectedKinds() ?? Set(Detector.catalogue.filter { settings.commits.action(for: $0) == .block })
 
@@ -93,13 +93,6 @@ struct PrecommitCommand: AsyncParsableCommand {
         summary += ". Remove the values (and unstage protected files), mark an intended line with warden:allow, or add its fingerprint to .warden-ignore.\n"
         FileHandle.standardError.write(Data(summary.utf8))
         throw ExitCode(1)
-    }
-
-    /// The policy, or nil when none is configured: the default managed-settings file may be
-    /// absent on a developer machine without Warden's hooks. An invalid policy is an error.
-    func loadPolicy() throws -> Policy? {
-        if policyOption.policy == nil, Files.environment("WARDEN_POLICY") == nil, !Files.exists(policyOption.path) { return nil }
-        return try policyOption.load()
     }
 
     func git(_ arguments: [String], in directory: String? = nil, what: String) async throws -> String {

@@ -60,7 +60,7 @@ struct RedactCommand: ParsableCommand {
         if summary {
             let counts = stream.redactor.countsByName.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             let line = counts.isEmpty ? "warden redact: nothing found\n" : "warden redact: " + counts.joined(separator: ", ") + "\n"
-            Files.writeAll(2, Array(line.utf8))
+            Files.writeAll(2, line)
         }
     }
 
@@ -73,10 +73,16 @@ struct RedactCommand: ParsableCommand {
 extension RedactionStyle: ExpressibleByArgument {}
 
 extension PolicyOption {
-    /// The detection settings of the policy; a missing default policy file means Warden's
-    /// defaults, an invalid one is an error (a typo must not quietly weaken redaction).
+    /// The policy, or nil when none is configured: the default managed-settings file may be
+    /// absent on a developer machine without Warden's hooks. An invalid policy is an error (a
+    /// typo must not quietly weaken a guard).
+    func loadIfConfigured() throws -> Policy? {
+        if policy == nil, Files.environment("WARDEN_POLICY") == nil, !Files.exists(path) { return nil }
+        return try load()
+    }
+
+    /// The detection settings of the policy, or Warden's defaults when there is none.
     func detectionSettings() throws -> DetectionSettings {
-        if policy == nil, Files.environment("WARDEN_POLICY") == nil, !Files.exists(path) { return .defaults }
-        return try load().detection
+        try loadIfConfigured()?.detection ?? .defaults
     }
 }
