@@ -14,8 +14,7 @@ if [ "${1:-}" = "--scratch-path" ]; then
     shift 2
 fi
 
-Scripts/build-release.sh "${build_arguments[@]}"
-bin="$(swift build -c release --static-swift-stdlib "${build_arguments[@]}" --show-bin-path)"
+bin="$(Scripts/build-release.sh "${build_arguments[@]}")"
 policy="profiles/baseline.json"
 [ -f "$policy" ] || { echo "bench-hook: $policy is missing" >&2; exit 2; }
 

@@ -4,7 +4,7 @@
 #   Scripts/run.sh [--profile baseline|strict|open|FILE] [-- CLAUDE_ARGS...]
 #
 # 1. installs the Debian packages and the Claude Code CLI (PyPI claude-agent-sdk) if missing;
-# 2. builds warden and warden-hook (release, static Swift runtime) into /usr/local/bin;
+# 2. builds warden and warden-hook (release, Scripts/build-release.sh) into /usr/local/bin;
 # 3. writes /etc/claude-code/managed-settings.json: the profile's policy plus the registration of
 #    warden-hook from hooks/managed-settings.json (an existing file is kept as .bak first);
 # 4. checks the policy with `warden policy check`, then starts `claude` with the remaining arguments.
@@ -32,8 +32,7 @@ sudo=""
 claude_bin="$("$repo/Scripts/install-claude-code.sh")"
 
 echo "run: building Warden (release)" >&2
-(cd "$repo" && Scripts/build-release.sh >&2)
-bin_dir="$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)"
+bin_dir="$(cd "$repo" && Scripts/build-release.sh)"
 $sudo install -m 0755 "$bin_dir/warden" "$bin_dir/warden-hook" /usr/local/bin/
 
 settings=/etc/claude-code/managed-settings.json

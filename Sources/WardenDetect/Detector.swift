@@ -18,10 +18,9 @@ public struct Detector: Sendable {
     /// A detector for every kind in the catalogue.
     public static func all() -> Detector { Detector(kinds: Set(catalogue)) }
 
-    /// Every kind Warden can detect: secrets first, then personal data, each by name.
-    public static var catalogue: [DetectionKind] {
-        SecretScanner.kinds.sorted() + PIIScanner.kinds.sorted()
-    }
+    /// Every kind Warden can detect: secrets first, then personal data, each by name (both lists
+    /// are declared in that order: sorting them cost a tenth of a hook call).
+    public static let catalogue: [DetectionKind] = SecretScanner.kinds + PIIScanner.kinds
 
     /// The kind with this name (`EMAIL`, `AWS_ACCESS_KEY_ID`), if Warden knows it.
     public static func kind(named name: String) -> DetectionKind? {

@@ -24,17 +24,31 @@ public enum Files {
 
     /// Everything a file descriptor yields until end of file, up to `limit` bytes.
     public static func readAll(fileDescriptor fd: Int32, limit: Int) -> Result<[UInt8], ReadFailure> {
+        // Chunks are read into uninitialised storage: zeroing a 64 KiB buffer for a 300-byte hook
+        // event cost more than the rest of reading it (every hook call reads two files).
         var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunkSize = 16 * 1024
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(.system(errorText(errno)))
+            var failure: Int32 = 0
+            let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
+                initialized = 0
+                while true {
+                    let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                    if count >= 0 {
+                        initialized = count
+                        return
+                    }
+                    if errno != EINTR {
+                        failure = errno
+                        return
+                    }
+                }
             }
-            if count == 0 { return .success(data) }
-            data.append(contentsOf: chunk[0..<count])
+            if failure != 0 { return .failure(.system(errorText(failure))) }
+            if chunk.isEmpty { return .success(data) }
+            if data.isEmpty { data = chunk } else { data.append(contentsOf: chunk) }
             if data.count > limit { return .failure(.tooLarge(limit: limit)) }
+            chunkSize = min(chunkSize * 2, 1024 * 1024)
         }
     }
 

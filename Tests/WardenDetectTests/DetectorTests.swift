@@ -48,6 +48,16 @@ import Testing
         #expect(Detector.kind(named: "NOT_A_KIND") == nil)
     }
 
+    /// The kinds are declared in name order so that the catalogue needs no sorting at start-up.
+    @Test func catalogueListsSecretsThenPersonalDataEachByName() {
+        let secrets = Detector.catalogue.filter { $0.category == .secret }
+        let personal = Detector.catalogue.filter { $0.category == .pii }
+        #expect(Detector.catalogue == secrets + personal)
+        #expect(secrets.map(\.name) == secrets.map(\.name).sorted())
+        #expect(personal.map(\.name) == personal.map(\.name).sorted())
+        #expect(secrets.count == 62 && personal.count == 7)
+    }
+
     @Test func onlyRequestedKindsAreReported() {
         let emailOnly = Detector.catalogue.filter { $0.category == .pii && $0.name == "EMAIL" }
         let detector = Detector(kinds: Set(emailOnly))

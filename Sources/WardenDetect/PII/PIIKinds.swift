@@ -19,5 +19,6 @@ public enum PIIKinds {
     /// A Bitcoin address: base58check (`1…`, `3…`) or bech32/bech32m (`bc1…`), checksum verified.
     public static let bitcoinAddress = DetectionKind("BITCOIN_ADDRESS", .pii)
 
-    public static let all: [DetectionKind] = [email, phoneNumber, creditCard, usSSN, iban, ipAddress, bitcoinAddress]
+    /// By name, as `Detector.catalogue` lists them.
+    public static let all: [DetectionKind] = [bitcoinAddress, creditCard, email, iban, ipAddress, phoneNumber, usSSN]
 }

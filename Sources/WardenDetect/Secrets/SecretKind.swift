@@ -3,18 +3,18 @@
 /// Kept to a number people can configure: well-known providers have a kind of their own, other
 /// documented provider formats share `PROVIDER_TOKEN`, keyword-gated values are `GENERIC_SECRET`.
 enum SecretKind: UInt8, CaseIterable, Sendable {
-    case awsAccessKeyID, awsSecretAccessKey, gcpServiceAccountKey, gcpAPIKey, azureKey
-    case githubToken, gitlabToken, bitbucketToken, slackToken, slackWebhook, stripeKey, twilioKey
-    case sendgridKey, shopifyToken, npmToken, pypiToken, anthropicAPIKey, openaiAPIKey
-    case privateKey, jwt, databaseURLPassword, urlPassword, genericSecret
-    case datadogAPIKey, herokuAPIKey, digitaloceanToken, mailgunAPIKey, mailchimpAPIKey, hubspotToken
-    case linearAPIKey, notionToken, dopplerToken, vaultToken, terraformToken
-    case grafanaToken, sentryToken, newRelicKey, databricksToken, huggingfaceToken, replicateToken
-    case discordToken, discordWebhook, telegramBotToken, postmanAPIKey, pulumiToken, flyioToken
-    case supabaseKey, vercelToken, netlifyToken, cloudflareAPIKey, oktaToken, squareToken
-    case braintreeToken, adyenAPIKey, ageSecretKey, alibabaAccessKey, tencentAccessKey
-    case googleOAuthToken, azureADClientSecret, awsSessionToken, atlassianAPIToken
-    case providerToken
+    // In the order of their names: the catalogue lists kinds by name without sorting them at
+    // every hook start (WardenDetectTests checks the order).
+    case adyenAPIKey, ageSecretKey, alibabaAccessKey, anthropicAPIKey, atlassianAPIToken, awsAccessKeyID
+    case awsSecretAccessKey, awsSessionToken, azureADClientSecret, azureKey, bitbucketToken, braintreeToken
+    case cloudflareAPIKey, databaseURLPassword, databricksToken, datadogAPIKey, digitaloceanToken
+    case discordToken, discordWebhook, dopplerToken, flyioToken, gcpAPIKey, gcpServiceAccountKey
+    case genericSecret, githubToken, gitlabToken, googleOAuthToken, grafanaToken, herokuAPIKey, hubspotToken
+    case huggingfaceToken, jwt, linearAPIKey, mailchimpAPIKey, mailgunAPIKey, netlifyToken, newRelicKey
+    case notionToken, npmToken, oktaToken, openaiAPIKey, postmanAPIKey, privateKey, providerToken
+    case pulumiToken, pypiToken, replicateToken, sendgridKey, sentryToken, shopifyToken, slackToken
+    case slackWebhook, squareToken, stripeKey, supabaseKey, telegramBotToken, tencentAccessKey
+    case terraformToken, twilioKey, urlPassword, vaultToken, vercelToken
 
     var name: String {
         switch self {
