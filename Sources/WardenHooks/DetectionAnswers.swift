@@ -16,7 +16,9 @@ extension HookResponder {
         }
         let style: Redactor.Style =
             if settings.style == .pseudonym, let pseudonyms { .pseudonym(pseudonyms) } else { .placeholder }
-        return Redactor(treatments: treatments, style: style)
+        var redactor = Redactor(treatments: treatments, style: style)
+        redactor.allowedValues = settings.allowedValues
+        return redactor
     }
 
     /// PostToolUse: every string inside `tool_response` redacted, answered as an
@@ -58,7 +60,10 @@ extension HookResponder {
         let settings = detection
         let blocked = Set(Detector.catalogue.filter { settings.prompts.action(for: $0) == .block })
         guard !blocked.isEmpty else { return .noDecision }
-        let findings = Detector(kinds: blocked).scan(prompt)
+        let findings = Detector(kinds: blocked).scan(prompt).filter { finding in
+            let value = prompt.utf8.dropFirst(finding.range.lowerBound).prefix(finding.range.count)
+            return !settings.allowedValues.contains { $0.utf8.elementsEqual(value) }
+        }
         guard !findings.isEmpty else { return .noDecision }
         var counts: [String: Int] = [:]
         for finding in findings { counts[finding.kind.name, default: 0] += 1 }

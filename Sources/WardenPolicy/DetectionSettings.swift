@@ -47,6 +47,8 @@ public struct DetectionSettings: Sendable, Hashable {
     public var toolOutput: DetectionRules
     public var prompts: DetectionRules
     public var commits: DetectionRules
+    /// Exact values that are never redacted nor block a prompt, whatever their kind (`allowValues`).
+    public var allowedValues: [String]
 
     /// With no Warden key in the policy: every secret and every kind of personal data is redacted
     /// from tool output; a prompt is refused for a secret, a payment card or an SSN; a commit is
@@ -57,8 +59,13 @@ public struct DetectionSettings: Sendable, Hashable {
         toolOutput: DetectionRules(byCategory: [.secret: .redact, .pii: .redact]),
         prompts: DetectionRules(byCategory: [.secret: .block, .pii: .allow], byKind: ["CREDIT_CARD": .block, "US_SSN": .block]),
         commits: DetectionRules(
-            byCategory: [.secret: .block, .pii: .allow], byKind: ["CREDIT_CARD": .block, "US_SSN": .block, "IBAN": .block])
+            byCategory: [.secret: .block, .pii: .allow], byKind: ["CREDIT_CARD": .block, "US_SSN": .block, "IBAN": .block]),
+        allowedValues: everydayAddresses
     )
+
+    /// The loopback and unspecified addresses: detected as IP addresses (they are), but they name
+    /// no one, and test and server output is full of them.
+    public static let everydayAddresses = ["127.0.0.1", "0.0.0.0", "::1", "::"]
 
     /// The setting names, for messages and documentation.
     static let surfaces: [(key: String, actions: [DetectionAction])] = [
@@ -97,11 +104,30 @@ struct DetectionSettingsReader {
                 settings.prompts = readRules(member.value, key: member.key, base: settings.prompts)
             case "commits":
                 settings.commits = readRules(member.value, key: member.key, base: settings.commits)
+            case "allowValues":
+                settings.allowedValues = readAllowedValues(member.value)
             default:
-                error("unknown detection setting \(JSONValue.quoted(member.key)) (known: style, toolOutput, prompts, commits)", at: member.keyPosition)
+                error("unknown detection setting \(JSONValue.quoted(member.key)) (known: style, toolOutput, prompts, commits, allowValues)", at: member.keyPosition)
             }
         }
         return settings
+    }
+
+    /// The list replaces the default one (`DetectionSettings.everydayAddresses`).
+    mutating func readAllowedValues(_ json: JSONValue) -> [String] {
+        guard case .array(let items) = json.kind else {
+            error("detection.allowValues must be an array of strings, found \(json.typeName)", at: json.position)
+            return DetectionSettings.everydayAddresses
+        }
+        var values: [String] = []
+        for item in items {
+            guard let value = item.string, !value.isEmpty else {
+                error("detection.allowValues entries must be non-empty strings, found \(item.typeName)", at: item.position)
+                continue
+            }
+            values.append(value)
+        }
+        return values
     }
 
     /// Entries override the defaults one by one, so `{"EMAIL": "allow"}` changes only emails.

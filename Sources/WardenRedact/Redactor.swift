@@ -25,6 +25,11 @@ public struct Redactor: Sendable {
     public private(set) var counts: [DetectionKind: Int] = [:]
     /// The kinds that made a text be withheld so far.
     public private(set) var withheldKinds: Set<DetectionKind> = []
+    /// Exact values left as they are, whatever their kind (the policy's `allowValues`).
+    public var allowedValues: [String] = [] {
+        didSet { allowedBytes = allowedValues.map { Array($0.utf8) } }
+    }
+    private var allowedBytes: [[UInt8]] = []
 
     /// Kinds missing from `treatments` are neither looked for nor touched.
     public init(treatments: [DetectionKind: Treatment], style: Style = .placeholder) {
@@ -75,7 +80,7 @@ public struct Redactor: Sendable {
     mutating func replace(_ findings: [Finding], in bytes: UnsafeBufferPointer<UInt8>, upTo end: Int) -> [UInt8]? {
         var withheld: Set<DetectionKind> = []
         var treated: [Finding] = []
-        for finding in findings {
+        for finding in findings where !isAllowed(finding, in: bytes) {
             switch treatments[finding.kind] {
             case .withhold?: withheld.insert(finding.kind); treated.append(finding)
             case .redact?: treated.append(finding)
@@ -98,6 +103,12 @@ public struct Redactor: Sendable {
         }
         output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[cursor..<end]))
         return output
+    }
+
+    func isAllowed(_ finding: Finding, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !allowedBytes.isEmpty else { return false }
+        let value = UnsafeBufferPointer(rebasing: bytes[finding.range])
+        return allowedBytes.contains { $0.elementsEqual(value) }
     }
 
     mutating func replacement(for finding: Finding, in bytes: UnsafeBufferPointer<UInt8>) -> String {

@@ -96,6 +96,22 @@ import WardenDetect
             == "Contact [REDACTED:EMAIL]")
     }
 
+    @Test func everydayAddressesStayInToolOutputByDefaultOthersAreRedacted() throws {
+        let response = JSONValue.object(["stdout": .string("bound 127.0.0.1:8080 and ::1, peer 10.20.30.40"), "stderr": .string("")])
+        let updated = try rewritten(responder.answer(event: postToolUse(response: response)))
+        #expect(updated["stdout"]?.string == "bound 127.0.0.1:8080 and ::1, peer [REDACTED:IP_ADDRESS]")
+    }
+
+    @Test func allowValuesReplacesTheDefaultList() throws {
+        let strict = try responder(policy: #"{"warden":{"detection":{"allowValues":["10.20.30.40"]}}}"#)
+        let response = JSONValue.object(["stdout": .string("bound 127.0.0.1:8080, peer 10.20.30.40"), "stderr": .string("")])
+        let updated = try rewritten(strict.answer(event: postToolUse(response: response)))
+        #expect(updated["stdout"]?.string == "bound [REDACTED:IP_ADDRESS]:8080, peer 10.20.30.40")
+        let card = try responder(policy: #"{"warden":{"detection":{"allowValues":["4111 1111 1111 1111"]}}}"#)
+        #expect(card.answer(event: prompt("test card \(Self.card)")).stdout.isEmpty)
+        #expect(!responder.answer(event: prompt("test card \(Self.card)")).stdout.isEmpty)
+    }
+
     @Test func mcpToolsAnswerUnderTheirOwnKey() throws {
         let response = JSONValue.array([.object(["type": .string("text"), "text": .string("owner: \(Self.email)")])])
         let updated = try rewritten(
@@ -203,6 +219,11 @@ import WardenDetect
         #expect(problems(#"{"warden":{"detection":{"style":"hash"}}}"#)
             == [#"1:33: detection.style must be "placeholder" or "pseudonym""#])
         #expect(problems(#"{"warden":{"detection":{"logs":{}}}}"#)
-            == [#"1:25: unknown detection setting "logs" (known: style, toolOutput, prompts, commits)"#])
+            == [#"1:25: unknown detection setting "logs" (known: style, toolOutput, prompts, commits, allowValues)"#])
+        #expect(problems(#"{"warden":{"detection":{"allowValues":"127.0.0.1"}}}"#)
+            == [#"1:39: detection.allowValues must be an array of strings, found string"#])
+        #expect(problems(#"{"warden":{"detection":{"allowValues":["::1", 7, ""]}}}"#)
+            == [#"1:47: detection.allowValues entries must be non-empty strings, found number"#,
+                #"1:50: detection.allowValues entries must be non-empty strings, found string"#])
     }
 }

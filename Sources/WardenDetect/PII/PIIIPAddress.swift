@@ -15,13 +15,14 @@
 // alone, so C++ and Rust paths (`std::cout`, `de::Error`), MAC addresses (six groups), times
 // (`12:34:56`) and ratios (`1:2:3:4`) are not addresses.
 //
-// Reported: any address that can identify a host, private ranges included (10/8, 172.16/12,
-// 192.168/16, fc00::/7 and link-local fe80::/10 name machines in someone's network, and link-local
-// IPv6 addresses often embed a MAC address). Not reported, because they identify no host:
-// 0.0.0.0/8 ("this network", the unspecified address), loopback 127/8, multicast 224/4 and the
-// reserved 240/4 (which holds the broadcast address and netmasks such as 255.255.255.0); in IPv6
-// `::`, `::1`, multicast ff00::/8, and IPv4-mapped or -compatible forms of the excluded IPv4
-// addresses. Medium confidence.
+// Confidence: medium for an address that can identify a host, private ranges included (10/8,
+// 172.16/12, 192.168/16, fc00::/7 and link-local fe80::/10 name machines in someone's network, and
+// link-local IPv6 addresses often embed a MAC address). Low, rule `ipv4-special`/`ipv6-special`,
+// for addresses that identify no host: 0.0.0.0/8 ("this network", the unspecified address),
+// loopback 127/8, multicast 224/4 and the reserved 240/4 (the broadcast address, netmasks such as
+// 255.255.255.0); in IPv6 `::/N`, `::1`, multicast ff00::/8, and IPv4-mapped or -compatible forms
+// of those IPv4 addresses. They are IP addresses all the same, and reported as such; the default
+// policy keeps the everyday ones in tool output (`warden.detection.allowValues`).
 
 extension PIIPass {
     /// The IPv4 address whose first octet starts at `s` (a digit starting a word).
@@ -39,10 +40,13 @@ extension PIIPass {
         if (after == UInt8(ascii: "-") || after == UInt8(ascii: "+") || after == UInt8(ascii: "~")) && PIIByte.isAlnum(t[end + 1]) {
             guard after == UInt8(ascii: "-"), parseIPv4(end + 1) != nil else { return nil }
         }
-        if Self.looksLikeVersion(value) || followsVersionWord(s) || followsVersionOperator(s) { return nil }
-        guard Self.identifiesHost(ipv4: value) else { return nil }
+        // 0.0.0.0 is shaped like a version but is the address servers bind to.
+        if (value != 0 && Self.looksLikeVersion(value)) || followsVersionWord(s) || followsVersionOperator(s) { return nil }
         let stop = prefixLength(end, max: 32)
-        return PIIMatch(range: s..<stop, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv4")
+        if Self.identifiesHost(ipv4: value) {
+            return PIIMatch(range: s..<stop, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv4")
+        }
+        return PIIMatch(range: s..<stop, kind: PIIKinds.ipAddress, confidence: .low, rule: "ipv4-special")
     }
 
     /// Four dotted octets at `s`: where they end and their value.
@@ -201,12 +205,16 @@ extension PIIPass {
         // Followed by more of the same (`1:2:3:4:5:6:7:8:9`, `::1::`): not an address.
         if t[k] == UInt8(ascii: ":") && (PIIByte.isHex(t[k + 1]) || t[k + 1] == UInt8(ascii: ":")) { return nil }
         if PIIByte.isWord(t[k]) || (t[k] == UInt8(ascii: ".") && PIIByte.isDigit(t[k + 1])) { return nil }
-        guard sawDigit || embeddedIPv4 != nil else { return nil }
+        // The unspecified address alone is Haskell's `::` and C++'s scope operator; with a prefix
+        // length (`::/0`, a default route) it is an address.
+        let unspecifiedRoute = groups == 0 && prefixLength(k, max: 128) > k
+        guard sawDigit || embeddedIPv4 != nil || unspecifiedRoute else { return nil }
         // `a[1::2]`, `x[12::3]`: slices, not addresses. A compressed address of one or two groups
-        // needs a group of three or more hex digits (`fe80::1`, `2001:db8::`).
-        if compressed && groups <= 2 && embeddedIPv4 == nil && !longGroup { return nil }
+        // needs a group of three or more hex digits (`fe80::1`, `2001:db8::`), or must be the
+        // loopback address outside brackets (`from ::1`, not the slice `a[::1]`).
+        let loopback = groups == 1 && headCount == 0 && tail == 1 && before != UInt8(ascii: "[")
+        if compressed && groups <= 2 && embeddedIPv4 == nil && !longGroup && !loopback && !unspecifiedRoute { return nil }
         let address = head << (16 * UInt128(8 - headCount)) | tail
-        guard Self.identifiesHost(ipv6: address) else { return nil }
         // Zone and prefix length.
         var end = k
         if t[end] == UInt8(ascii: "%") && PIIByte.isAlnum(t[end + 1]) {
@@ -216,7 +224,10 @@ extension PIIPass {
             end = z
         }
         end = prefixLength(end, max: 128)
-        return PIIMatch(range: s..<end, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv6")
+        if Self.identifiesHost(ipv6: address) {
+            return PIIMatch(range: s..<end, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv6")
+        }
+        return PIIMatch(range: s..<end, kind: PIIKinds.ipAddress, confidence: .low, rule: "ipv6-special")
     }
 
     static func identifiesHost(ipv6 a: UInt128) -> Bool {

@@ -14,7 +14,8 @@ public enum PIIKinds {
     public static let usSSN = DetectionKind("US_SSN", .pii)
     /// An IBAN: country code, check digits and the country's BBAN length, mod-97 checked.
     public static let iban = DetectionKind("IBAN", .pii)
-    /// An IPv4 or IPv6 address that can identify a host (not loopback, unspecified, multicast).
+    /// An IPv4 or IPv6 address: medium confidence when it can identify a host, low for loopback,
+    /// unspecified, broadcast and multicast addresses.
     public static let ipAddress = DetectionKind("IP_ADDRESS", .pii)
     /// A Bitcoin address: base58check (`1…`, `3…`) or bech32/bech32m (`bc1…`), checksum verified.
     public static let bitcoinAddress = DetectionKind("BITCOIN_ADDRESS", .pii)
