@@ -62,7 +62,7 @@ extension HookResponder {
         guard !blocked.isEmpty else { return .noDecision }
         let findings = Detector(kinds: blocked).scan(prompt).filter { finding in
             let value = prompt.utf8.dropFirst(finding.range.lowerBound).prefix(finding.range.count)
-            return !settings.allowedValues.contains { $0.utf8.elementsEqual(value) }
+            return !Redactor.isAllowed(value, among: settings.allowedValues)
         }
         guard !findings.isEmpty else { return .noDecision }
         var counts: [String: Int] = [:]

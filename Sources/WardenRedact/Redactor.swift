@@ -26,10 +26,7 @@ public struct Redactor: Sendable {
     /// The kinds that made a text be withheld so far.
     public private(set) var withheldKinds: Set<DetectionKind> = []
     /// Exact values left as they are, whatever their kind (the policy's `allowValues`).
-    public var allowedValues: [String] = [] {
-        didSet { allowedBytes = allowedValues.map { Array($0.utf8) } }
-    }
-    private var allowedBytes: [[UInt8]] = []
+    public var allowedValues: [String] = []
 
     /// Kinds missing from `treatments` are neither looked for nor touched.
     public init(treatments: [DetectionKind: Treatment], style: Style = .placeholder) {
@@ -80,7 +77,7 @@ public struct Redactor: Sendable {
     mutating func replace(_ findings: [Finding], in bytes: UnsafeBufferPointer<UInt8>, upTo end: Int) -> [UInt8]? {
         var withheld: Set<DetectionKind> = []
         var treated: [Finding] = []
-        for finding in findings where !isAllowed(finding, in: bytes) {
+        for finding in findings where !Self.isAllowed(UnsafeBufferPointer(rebasing: bytes[finding.range]), among: allowedValues) {
             switch treatments[finding.kind] {
             case .withhold?: withheld.insert(finding.kind); treated.append(finding)
             case .redact?: treated.append(finding)
@@ -105,10 +102,9 @@ public struct Redactor: Sendable {
         return output
     }
 
-    func isAllowed(_ finding: Finding, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard !allowedBytes.isEmpty else { return false }
-        let value = UnsafeBufferPointer(rebasing: bytes[finding.range])
-        return allowedBytes.contains { $0.elementsEqual(value) }
+    /// Whether a found value is one of `allowedValues` (the policy's `allowValues`), exactly.
+    public static func isAllowed(_ value: some Collection<UInt8>, among allowedValues: [String]) -> Bool {
+        allowedValues.contains { $0.utf8.elementsEqual(value) }
     }
 
     mutating func replacement(for finding: Finding, in bytes: UnsafeBufferPointer<UInt8>) -> String {
