@@ -18,8 +18,11 @@ struct FindingsDump: ParsableCommand {
     @Option(help: "Size of the generated mixed text and of the stress text, in MB.")
     var megabytes = 4
 
-    @Option(help: "Only scan the mixed text once: all, secret, pii or redact; prints nothing but a count.")
+    @Option(help: "Only scan the mixed text: all, secret, pii or redact; prints nothing but a count.")
     var only: String?
+
+    @Option(help: "With --only: how many times to scan (for a sampling profiler).")
+    var times = 1
 
     func run() throws {
         let mixed = MixedText.generate(bytes: megabytes << 20, seed: 20261124)
@@ -27,12 +30,14 @@ struct FindingsDump: ParsableCommand {
             (category.rawValue, Detector(kinds: Set(Detector.catalogue.filter { $0.category == category })))
         }
         if let only {
-            if only == "redact" {
-                var redactor = Redactor.everyKind()
-                print(redactor.redact(mixed)?.utf8.count ?? 0)
-            } else {
-                guard let detector = detectors.first(where: { $0.0 == only })?.1 else { throw ValidationError("--only: all, secret, pii or redact") }
-                print(detector.scan(mixed).count)
+            for _ in 0..<max(times, 1) {
+                if only == "redact" {
+                    var redactor = Redactor.everyKind()
+                    print(redactor.redact(mixed)?.utf8.count ?? 0)
+                } else {
+                    guard let detector = detectors.first(where: { $0.0 == only })?.1 else { throw ValidationError("--only: all, secret, pii or redact") }
+                    print(detector.scan(mixed).count)
+                }
             }
             return
         }
