@@ -209,13 +209,8 @@ enum SecretPrefixRules {
         return r
     }()
 
-    /// Rule indices by first byte, longest prefix first.
-    static let byFirst: [[Int]] = {
-        var t = [[Int]](repeating: [], count: 256)
-        for (i, r) in all.enumerated() { t[Int(r.prefix[0])].append(i) }
-        for b in 0..<256 { t[b].sort { all[$0].prefix.count > all[$1].prefix.count } }
-        return t
-    }()
+    /// Every rule's prefix in plain memory, grouped by first byte, longest first.
+    static let prefixIndex = SecretPrefixIndex(all.map(\.prefix))
 
     /// One bit per hash of a prefix's first three bytes: the prefilter. A two-byte prefix sets the
     /// bit of every third byte its body allows.
@@ -250,10 +245,12 @@ enum SecretPrefixRules {
     /// Tries every rule whose prefix starts at `i`. The caller has checked the two-byte prefilter
     /// and that `i` starts a word.
     static func match(_ b: SecretBytes, at i: Int) -> Match? {
-        for idx in byFirst[Int(b[i])] {
-            let rule = all[idx]
-            guard b.has(rule.prefix, at: i) else { continue }
-            if let m = apply(rule, b, i) { return m }
+        // Prefixes are compared in the index, which copies no rule: a rule (whose prefix, id and
+        // body are reference-counted) is read only when its prefix is there.
+        let index = prefixIndex
+        var pos = index.bucketStart(b[i])
+        while let idx = index.nextRule(b, at: i, &pos) {
+            if let m = apply(all[idx], b, i) { return m }
         }
         return nil
     }
@@ -284,12 +281,12 @@ enum SecretPrefixRules {
         case .npm:
             conf = SecretChecksum.base62CRCValid(b, s, 36) ? .high : .medium
         case .awsID:
-            if b.find(SecretASCII.bytes("EXAMPLE"), from: s, to: e) != nil { return nil }
+            if b.find("EXAMPLE", from: s, to: e) != nil { return nil }
             // A key id is a random mix: a body of one repeated letter is a placeholder.
             let shape = SecretValueShape(b, s, e)
             if shape.distinct < 6 { return nil }
         case .openAI:
-            if b.find(SecretASCII.bytes("T3BlbkFJ"), from: s, to: e) != nil {
+            if b.find("T3BlbkFJ", from: s, to: e) != nil {
                 conf = .high
             } else if len == 48 && b.run(from: s, C.alnum) == 48 && hasDigitAndLetter(b, s, e) {
                 conf = .medium
@@ -343,13 +340,94 @@ enum SecretPrefixRules {
     /// Documentation placeholders: `xxxx`, `your…`, `EXAMPLE`, `<…>`, `changeme`, `****`.
     static func isPlaceholder(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
         for lit in placeholderWords where b.findFolded(lit, from: s, to: e) != nil { return true }
-        return b.find(SecretASCII.bytes("EXAMPLE"), from: s, to: e) != nil
+        return b.find("EXAMPLE", from: s, to: e) != nil
     }
 
-    static let placeholderWords: [[UInt8]] = [
+    static let placeholderWords: [StaticString] = [
         "xxxx", "your", "placeholder", "changeme", "change_me", "redacted", "dummy", "****", "....",
         "<", "${", "{{", "insert", "replace", "sample", "example",
-    ].map { Array($0.utf8) }
+    ]
+}
+
+/// Rule prefixes, case-sensitive, grouped by first byte with the longest first (so that `sk-ant-`
+/// is tried before `sk-`), stored in plain memory so that the scan's hot path does no reference
+/// counting. A prefix's first eight bytes are also kept as a word and a mask, so that away from the
+/// end of the text one comparison tells whether a rule can apply. Built once, on first use, and
+/// never freed.
+struct SecretPrefixIndex: @unchecked Sendable {
+    private let text: UnsafeMutablePointer<UInt8>
+    private let offsets: UnsafeMutablePointer<Int32>
+    private let lengths: UnsafeMutablePointer<Int32>
+    /// A prefix's first (up to) eight bytes as a little-endian word, and the mask of those bytes.
+    private let heads: UnsafeMutablePointer<UInt64>
+    private let masks: UnsafeMutablePointer<UInt64>
+    /// Per first byte: the range of `order` holding its rules, as start << 16 | end.
+    private let buckets: UnsafeMutablePointer<UInt32>
+    /// Rule indices, bucket after bucket.
+    private let order: UnsafeMutablePointer<Int32>
+
+    init(_ prefixes: [[UInt8]]) {
+        let total = prefixes.reduce(0) { $0 + $1.count }
+        let count = max(prefixes.count, 1)
+        text = .allocate(capacity: max(total, 1))
+        offsets = .allocate(capacity: count)
+        lengths = .allocate(capacity: count)
+        heads = .allocate(capacity: count)
+        masks = .allocate(capacity: count)
+        order = .allocate(capacity: count)
+        buckets = .allocate(capacity: 256)
+        var off = 0
+        for (k, prefix) in prefixes.enumerated() {
+            precondition(!prefix.isEmpty)
+            var head: UInt64 = 0, mask: UInt64 = 0
+            for (j, x) in prefix.enumerated() {
+                text[off + j] = x
+                if j < 8 {
+                    head |= UInt64(x) << UInt64(8 * j)
+                    mask |= 0xFF << UInt64(8 * j)
+                }
+            }
+            heads[k] = head
+            masks[k] = mask
+            offsets[k] = Int32(off)
+            lengths[k] = Int32(prefix.count)
+            off += prefix.count
+        }
+        var pos = 0
+        for first in 0..<256 {
+            var rules = prefixes.indices.filter { prefixes[$0][0] == UInt8(first) }
+            rules.sort { prefixes[$0].count > prefixes[$1].count }
+            for r in rules { order[pos] = Int32(r); pos += 1 }
+            buckets[first] = UInt32(pos - rules.count) << 16 | UInt32(pos)
+        }
+    }
+
+    /// Where the rules starting with `first` begin in `order`: a cursor for `nextRule`.
+    @inline(__always) func bucketStart(_ first: UInt8) -> Int { Int(buckets[Int(first)] >> 16) }
+
+    /// The next rule from the cursor `pos` on whose prefix is at `i`, or nil when there is none;
+    /// moves the cursor past it.
+    @inline(__always) func nextRule(_ b: SecretBytes, at i: Int, _ pos: inout Int) -> Int? {
+        let end = Int(buckets[Int(b[i])] & 0xFFFF)
+        let word = i + 8 <= b.n ? b.word(at: i) : nil
+        while pos < end {
+            let r = Int(order[pos])
+            pos += 1
+            let len = Int(lengths[r])
+            var j = 0
+            if let word {
+                // The first eight bytes at once; the rest (of long prefixes) one by one.
+                guard word & masks[r] == heads[r] else { continue }
+                if len <= 8 { return r }
+                j = 8
+            }
+            guard i + len <= b.n else { continue }
+            let t = text + Int(offsets[r])
+            while j < len && b[i + j] == t[j] { j += 1 }
+            if j == len { return r }
+        }
+        return nil
+    }
 }
 
 enum SecretChecksum {
