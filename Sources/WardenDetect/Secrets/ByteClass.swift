@@ -73,8 +73,9 @@ struct SecretBytes {
     let cls: UnsafePointer<UInt16>
 
     @inline(__always) subscript(i: Int) -> UInt8 { p[i] }
-    @inline(__always) func at(_ i: Int) -> UInt8 { i >= 0 && i < n ? p[i] : 0 }
-    @inline(__always) func c(_ i: Int) -> UInt16 { i >= 0 && i < n ? cls[Int(p[i])] : 0 }
+    /// The byte at `i`, or 0 outside the text (one unsigned comparison: a negative `i` wraps).
+    @inline(__always) func at(_ i: Int) -> UInt8 { UInt(bitPattern: i) < UInt(bitPattern: n) ? p[i] : 0 }
+    @inline(__always) func c(_ i: Int) -> UInt16 { UInt(bitPattern: i) < UInt(bitPattern: n) ? cls[Int(p[i])] : 0 }
     @inline(__always) func isClass(_ i: Int, _ mask: UInt16) -> Bool { c(i) & mask != 0 }
 
     /// SecretBytes of `mask` from `i`, at most `limit`.
@@ -199,10 +200,11 @@ enum SecretASCII {
         return (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x0505_0505_0505_0505) & ~x & high
     }
 
-    /// The high bit of each of the first six bytes of `x` that starts three ASCII letters.
+    /// The high bit of each of the first five bytes of `x` that starts three ASCII letters (the
+    /// fourth byte after each is in `x` too).
     @inline(__always) static func threeLetterStarts(_ x: UInt64) -> UInt64 {
         let l = letters(in: x)
-        return l & (l >> 8) & (l >> 16) & 0x0000_8080_8080_8080
+        return l & (l >> 8) & (l >> 16) & 0x0000_0080_8080_8080
     }
 
     /// The high bit of each byte of `x` that equals `c`, the others clear (exact: no false
@@ -281,7 +283,8 @@ enum SecretEntropy {
 /// A set of ASCII literals (three bytes or longer) matched case-insensitively, stored in plain
 /// memory so that lookups in the hot path do no reference counting. Built once, on first use,
 /// and never freed. Entries are bucketed by their first two (lowercase) bytes; a bit per hash of
-/// the first three bytes turns most positions away before any bucket is read.
+/// the first four bytes (three for literals of three) turns most positions away before any bucket
+/// is read: common trigrams of English and code (`pat`, `int`, `get`) start some provider's name.
 struct SecretLiteralSet: @unchecked Sendable {
     private let text: UnsafeMutablePointer<UInt8>
     private let offsets: UnsafeMutablePointer<Int32>
@@ -290,13 +293,12 @@ struct SecretLiteralSet: @unchecked Sendable {
     /// Per (first, second) byte pair: start << 8 | count into `order` (0 when empty).
     private let buckets: UnsafeMutablePointer<UInt32>
     private let order: UnsafeMutablePointer<Int32>
-    /// One bit per hash of a literal's first three bytes (see `triple`): 8 KB, so the common miss
-    /// stays in L1 and costs a load, three ORs and a bit test.
-    private let tripleBits: UnsafeMutablePointer<UInt64>
+    /// The filter: 8 KB, so the common miss stays in L1.
+    private let startBits: UnsafeMutablePointer<UInt64>
 
     init(_ entries: [(String, UInt16)]) {
         let words = entries.map { (Array($0.0.lowercased().utf8), $0.1) }
-        precondition(words.allSatisfy { $0.0.count >= 3 }, "the three-byte filter needs literals of three bytes or more")
+        precondition(words.allSatisfy { $0.0.count >= 3 }, "the filter needs literals of three bytes or more")
         let total = words.reduce(0) { $0 + $1.0.count }
         text = .allocate(capacity: max(total, 1))
         offsets = .allocate(capacity: max(words.count, 1))
@@ -305,8 +307,8 @@ struct SecretLiteralSet: @unchecked Sendable {
         buckets = .allocate(capacity: 16_384)
         buckets.initialize(repeating: 0, count: 16_384)
         order = .allocate(capacity: max(words.count, 1))
-        tripleBits = .allocate(capacity: 1024)
-        tripleBits.initialize(repeating: 0, count: 1024)
+        startBits = .allocate(capacity: 1024)
+        startBits.initialize(repeating: 0, count: 1024)
         var off = 0
         for (k, w) in words.enumerated() {
             for (j, x) in w.0.enumerated() { text[off + j] = x }
@@ -314,8 +316,9 @@ struct SecretLiteralSet: @unchecked Sendable {
             lengths[k] = UInt8(w.0.count)
             payloads[k] = w.1
             off += w.0.count
-            let h = Self.triple(w.0[0], w.0[1], w.0[2])
-            tripleBits[h >> 6] |= 1 << UInt64(h & 63)
+            let head = UInt32(w.0[0]) | UInt32(w.0[1]) << 8 | UInt32(w.0[2]) << 16 | UInt32(w.0.count > 3 ? w.0[3] : 0) << 24
+            let h = w.0.count == 3 ? Self.hash3(head) : Self.hash4(head)
+            startBits[h >> 6] |= 1 << UInt64(h & 63)
         }
         func key(_ w: [UInt8]) -> Int { Int(w[0] & 127) << 7 | Int(w[1] & 127) }
         let sorted = Array(0..<words.count).sorted {
@@ -331,18 +334,25 @@ struct SecretLiteralSet: @unchecked Sendable {
         }
     }
 
-    /// A hash of three bytes with bit 5 set in each: ASCII letters of either case hash like the
-    /// lowercase letter, so text can be hashed as it is, without folding its case first. (Other
-    /// bytes may collide with their bit-5 twin: a false alarm that the bucket compare rejects.)
-    @inline(__always) static func triple(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
-        (Int(a | 0x20) << 10 ^ Int(b | 0x20) << 5 ^ Int(c | 0x20)) & 0xFFFF
+    // Hashes of a literal's first bytes, little-endian in a word, with bit 5 set in each: ASCII
+    // letters of either case hash like the lowercase letter, so text is hashed as it is, without
+    // folding its case first. (Other bytes may collide with their bit-5 twin: a false alarm that
+    // the bucket compare rejects.)
+    @inline(__always) static func hash3(_ head: UInt32) -> Int { Int((((head | 0x20_2020) & 0xFF_FFFF) &* 0x9E37_79B1) >> 16) }
+    @inline(__always) static func hash4(_ head: UInt32) -> Int { Int(((head | 0x2020_2020) &* 0x85EB_CA6B) >> 16) }
+
+    /// Whether a literal can start with the bytes of `head` (first byte lowest; the fourth may be
+    /// anything when no literal of four bytes or more fits): false when none does.
+    @inline(__always) func mayStart(_ head: UInt32) -> Bool {
+        let h3 = Self.hash3(head), h4 = Self.hash4(head)
+        return (startBits[h3 >> 6] >> UInt64(h3 & 63) | startBits[h4 >> 6] >> UInt64(h4 & 63)) & 1 != 0
     }
 
     /// The longest literal at `i` (ignoring case) ending at or before `limit`: (length, payload).
     @inline(__always) func match(_ b: SecretBytes, at i: Int, limit: Int) -> (Int, UInt16)? {
         guard i + 2 < limit else { return nil }
-        let h = Self.triple(b[i], b[i + 1], b[i + 2])
-        guard tripleBits[h >> 6] & (1 << UInt64(h & 63)) != 0 else { return nil }
+        let fourth = i + 3 < b.n ? b[i + 3] : 0
+        guard mayStart(UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(fourth) << 24) else { return nil }
         let key = Int(SecretASCII.lower(b[i]) & 127) << 7 | Int(SecretASCII.lower(b[i + 1]) & 127)
         let v = buckets[key]
         guard v != 0 else { return nil }

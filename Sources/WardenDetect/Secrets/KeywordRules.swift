@@ -111,15 +111,10 @@ enum SecretKeywordRules {
         "simplynoted",
     ]
 
-    /// Keywords as a literal set; the payload is the index into `keywords`.
-    static let keywordSet = SecretLiteralSet(keywords.enumerated().map { (String(decoding: $0.element.text, as: UTF8.self), UInt16($0.offset)) })
-
-    /// Strength (low byte) and kind (high byte) of each keyword, by index.
-    nonisolated(unsafe) static let keywordInfo: UnsafeMutablePointer<UInt16> = {
-        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: keywords.count)
-        for (i, k) in keywords.enumerated() { p[i] = UInt16(k.strength.rawValue) | UInt16(k.kind.rawValue) << 8 }
-        return p
-    }()
+    /// Keywords as a literal set; the payload is the keyword's strength (low byte) and kind (high byte).
+    static let keywordSet = SecretLiteralSet(keywords.map {
+        (String(decoding: $0.text, as: UTF8.self), UInt16($0.strength.rawValue) | UInt16($0.kind.rawValue) << 8)
+    })
 
     struct Hit {
         var strength: Strength = .none
@@ -131,26 +126,31 @@ enum SecretKeywordRules {
     /// Finds the best keyword in `from..<to` (case-folded), skipping negated occurrences.
     static func bestKeyword(_ b: SecretBytes, from: Int, to: Int) -> Hit {
         var hit = Hit()
+        guard to - from >= 3 else { return hit }   // (`status=`, `id:`: no keyword fits)
         let set = keywordSet
-        let info = keywordInfo
         // Every keyword starts with three letters: only positions where three letters start are
-        // looked up. They are found eight bytes at a time (six positions per step: the last two
-        // lanes would need the next word's bytes), then one at a time near the end.
+        // looked up. They are found eight bytes at a time (five positions per step, so that the
+        // four bytes the filter hashes are in the word), then one at a time near the end.
         let last = to - 3   // the last position a keyword fits at
         var i = from
         while i <= last && i + 8 <= b.n {
-            var starts = SecretASCII.threeLetterStarts(b.word(at: i))
+            let x = b.word(at: i)
+            var starts = SecretASCII.threeLetterStarts(x)
             while starts != 0 {
-                let k = i + starts.trailingZeroBitCount >> 3
+                let lane = starts.trailingZeroBitCount >> 3
+                let k = i + lane
                 if k > last { break }
-                consider(b, k, to, set, info, &hit)
+                // The bytes are in `x` already: the filter turns most starts away unread.
+                if set.mayStart(UInt32(truncatingIfNeeded: x >> UInt64(8 * lane))) {
+                    consider(b, k, to, set, &hit)
+                }
                 starts &= starts - 1
             }
-            i += 6
+            i += 5
         }
         while i <= last {
             if SecretASCII.isLetter(b[i]) && SecretASCII.isLetter(b[i + 1]) && SecretASCII.isLetter(b[i + 2]) {
-                consider(b, i, to, set, info, &hit)
+                consider(b, i, to, set, &hit)
             }
             i += 1
         }
@@ -159,15 +159,14 @@ enum SecretKeywordRules {
 
     /// The keyword at `i`, if any fits before `to`, folded into `hit` (positions in order).
     @inline(__always)
-    private static func consider(_ b: SecretBytes, _ i: Int, _ to: Int, _ set: SecretLiteralSet, _ info: UnsafeMutablePointer<UInt16>, _ hit: inout Hit) {
-        guard let (len, idx) = set.match(b, at: i, limit: to) else { return }
+    private static func consider(_ b: SecretBytes, _ i: Int, _ to: Int, _ set: SecretLiteralSet, _ hit: inout Hit) {
+        guard let (len, v) = set.match(b, at: i, limit: to) else { return }
         let x = SecretASCII.lower(b[i])
         let end = i + len
         // The keyword must end a word: the next byte is not a lowercase letter, unless the
         // keyword was written in capitals (`ACRPWD`, `APIKEY`): then not a capital either.
         let next = b.at(end)
         let upperKW = b[i] &- 65 < 26 && b[end - 1] &- 65 < 26
-        let v = info[Int(idx)]
         let strength = Strength(rawValue: Int(v & 0xFF)) ?? .none
         let kind = SecretKind(rawValue: UInt8(v >> 8)) ?? .genericSecret
         var ok = !(next &- 97 < 26 || (upperKW && next &- 65 < 26))
@@ -439,14 +438,14 @@ enum SecretKeywordRules {
     /// Where a password value starting at `s` ends, before trimming: at its closing quote when it
     /// follows one, else at whitespace, a quote or punctuation that ends a value; `limit` bytes on
     /// at most.
-    static func passwordValueEnd(_ b: SecretBytes, _ s: Int, limit: Int = 256) -> Int {
+    @inline(__always) static func passwordValueEnd(_ b: SecretBytes, _ s: Int, limit: Int = 256) -> Int {
         let q = b.at(s - 1)
-        let quoted = SecretASCII.isQuote(q)
         var e = s
-        while e < b.n && e - s < limit {
-            let x = b[e]
-            if quoted ? (x == q || x == 10 || x == 13) : Self.endsUnquotedValue(x) { break }
-            e += 1
+        let stop = min(b.n, s + limit)
+        if SecretASCII.isQuote(q) {
+            while e < stop && !(b[e] == q || b[e] == 10 || b[e] == 13) { e += 1 }
+        } else {
+            while e < stop && !endsUnquotedValue(b[e]) { e += 1 }
         }
         return e
     }

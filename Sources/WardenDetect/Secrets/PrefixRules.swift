@@ -242,13 +242,13 @@ enum SecretPrefixRules {
         var id: String
     }
 
-    /// Tries every rule whose prefix starts at `i`. The caller has checked the two-byte prefilter
-    /// and that `i` starts a word.
+    /// Tries every rule whose prefix starts at `i`. The caller has checked the three-byte prefilter
+    /// (so `i + 2 < n`) and that `i` starts a word.
     static func match(_ b: SecretBytes, at i: Int) -> Match? {
         // Prefixes are compared in the index, which copies no rule: a rule (whose prefix, id and
         // body are reference-counted) is read only when its prefix is there.
         let index = prefixIndex
-        var pos = index.bucketStart(b[i])
+        var pos = index.bucketStart(b, at: i)
         while let idx = index.nextRule(b, at: i, &pos) {
             if let m = apply(all[idx], b, i) { return m }
         }
@@ -349,11 +349,12 @@ enum SecretPrefixRules {
     ]
 }
 
-/// Rule prefixes, case-sensitive, grouped by first byte with the longest first (so that `sk-ant-`
-/// is tried before `sk-`), stored in plain memory so that the scan's hot path does no reference
-/// counting. A prefix's first eight bytes are also kept as a word and a mask, so that away from the
-/// end of the text one comparison tells whether a rule can apply. Built once, on first use, and
-/// never freed.
+/// Rule prefixes, case-sensitive, grouped by a hash of their first two bytes with the longest
+/// first (so that `sk-ant-` is tried before `sk-`; rules whose first two bytes differ cannot both
+/// match, so buckets that share a hash may mix them), stored in plain memory so that the scan's hot
+/// path does no reference counting. A prefix's first eight bytes are also kept as a word and a
+/// mask, so that away from the end of the text one comparison tells whether a rule can apply.
+/// Built once, on first use, and never freed.
 struct SecretPrefixIndex: @unchecked Sendable {
     private let text: UnsafeMutablePointer<UInt8>
     private let offsets: UnsafeMutablePointer<Int32>
@@ -361,7 +362,8 @@ struct SecretPrefixIndex: @unchecked Sendable {
     /// A prefix's first (up to) eight bytes as a little-endian word, and the mask of those bytes.
     private let heads: UnsafeMutablePointer<UInt64>
     private let masks: UnsafeMutablePointer<UInt64>
-    /// Per first byte: the range of `order` holding its rules, as start << 16 | end.
+    /// Per hash of the first two bytes (`bucket`): the range of `order` holding its rules, as
+    /// start << 16 | end.
     private let buckets: UnsafeMutablePointer<UInt32>
     /// Rule indices, bucket after bucket.
     private let order: UnsafeMutablePointer<Int32>
@@ -375,7 +377,7 @@ struct SecretPrefixIndex: @unchecked Sendable {
         heads = .allocate(capacity: count)
         masks = .allocate(capacity: count)
         order = .allocate(capacity: count)
-        buckets = .allocate(capacity: 256)
+        buckets = .allocate(capacity: 1024)
         var off = 0
         for (k, prefix) in prefixes.enumerated() {
             precondition(!prefix.isEmpty)
@@ -393,22 +395,27 @@ struct SecretPrefixIndex: @unchecked Sendable {
             lengths[k] = Int32(prefix.count)
             off += prefix.count
         }
-        var pos = 0
-        for first in 0..<256 {
-            var rules = prefixes.indices.filter { prefixes[$0][0] == UInt8(first) }
-            rules.sort { prefixes[$0].count > prefixes[$1].count }
-            for r in rules { order[pos] = Int32(r); pos += 1 }
-            buckets[first] = UInt32(pos - rules.count) << 16 | UInt32(pos)
+        precondition(prefixes.allSatisfy { $0.count >= 2 }, "buckets are keyed by two bytes")
+        // Rules by bucket, then longest prefix first, then in table order.
+        let keys = prefixes.map { Self.bucket($0[0], $0[1]) }
+        let sorted = prefixes.indices.sorted { (keys[$0], -prefixes[$0].count, $0) < (keys[$1], -prefixes[$1].count, $1) }
+        buckets.initialize(repeating: 0, count: 1024)
+        for (pos, r) in sorted.enumerated() {
+            order[pos] = Int32(r)
+            let start = buckets[keys[r]] == 0 ? pos : Int(buckets[keys[r]] >> 16)
+            buckets[keys[r]] = UInt32(start) << 16 | UInt32(pos + 1)
         }
     }
 
-    /// Where the rules starting with `first` begin in `order`: a cursor for `nextRule`.
-    @inline(__always) func bucketStart(_ first: UInt8) -> Int { Int(buckets[Int(first)] >> 16) }
+    @inline(__always) static func bucket(_ a: UInt8, _ b: UInt8) -> Int { (Int(a) << 3 ^ Int(b)) & 1023 }
+
+    /// Where the rules for the two bytes at `i` (`i + 1 < n`) begin in `order`: a cursor for `nextRule`.
+    @inline(__always) func bucketStart(_ b: SecretBytes, at i: Int) -> Int { Int(buckets[Self.bucket(b[i], b[i + 1])] >> 16) }
 
     /// The next rule from the cursor `pos` on whose prefix is at `i`, or nil when there is none;
     /// moves the cursor past it.
     @inline(__always) func nextRule(_ b: SecretBytes, at i: Int, _ pos: inout Int) -> Int? {
-        let end = Int(buckets[Int(b[i])] & 0xFFFF)
+        let end = Int(buckets[Self.bucket(b[i], b[i + 1])] & 0xFFFF)
         let word = i + 8 <= b.n ? b.word(at: i) : nil
         while pos < end {
             let r = Int(order[pos])

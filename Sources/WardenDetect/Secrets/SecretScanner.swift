@@ -92,7 +92,10 @@ struct SecretScanner: Sendable {
             }
             let len = i - runStart
             if len >= 6 {
-                if Self.hasDigitOrUpper(p, runStart, i) {
+                if len < 16 && !isAssigned(b, runStart) {
+                    // No rule takes a run this short unless `key=`, `key:` or `>` comes right
+                    // before it (see `endRun`): timestamps, amounts, ids in prose cost no more.
+                } else if Self.hasDigitOrUpper(p, runStart, i) {
                     for j in runStart..<i { orClass |= cls[Int(p[j])] }
                     endRun(b, runStart, i, orClass, awsIDEnd, &out)
                 } else if isAssigned(b, runStart) && SecretKeywordRules.passwordValueFits(b, runStart)
