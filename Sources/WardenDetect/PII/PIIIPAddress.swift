@@ -42,7 +42,7 @@ extension PIIPass {
         if Self.looksLikeVersion(value) || followsVersionWord(s) || followsVersionOperator(s) { return nil }
         guard Self.identifiesHost(ipv4: value) else { return nil }
         let stop = prefixLength(end, max: 32)
-        return PIIMatch(range: s..<stop, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv4")
+        return PIIMatch(range: s..<stop, kind: .ipAddress, confidence: .medium, rule: "ipv4")
     }
 
     /// Four dotted octets at `s`: where they end and their value.
@@ -216,7 +216,7 @@ extension PIIPass {
             end = z
         }
         end = prefixLength(end, max: 128)
-        return PIIMatch(range: s..<end, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv6")
+        return PIIMatch(range: s..<end, kind: .ipAddress, confidence: .medium, rule: "ipv6")
     }
 
     static func identifiesHost(ipv6 a: UInt128) -> Bool {
