@@ -130,15 +130,14 @@ enum PIIByte {
         let high: UInt64 = 0x8080_8080_8080_8080
         let ones: UInt64 = 0x0101_0101_0101_0101
         let y = x & low7
-        // High bit set where y >= 0x30, and where y >= 0x3A: no carries cross bytes.
-        let atLeast0 = y &+ ones &* 0x50
-        let above9 = y &+ ones &* 0x46
-        let digits = atLeast0 & ~above9 & ~x & high
-        @inline(__always) func equal(_ c: UInt8) -> UInt64 {
-            let v = x ^ (ones &* UInt64(c))
-            return ~(((v & low7) &+ low7) | v | low7)
-        }
-        return digits | equal(UInt8(ascii: "@")) | equal(UInt8(ascii: "+")) | equal(UInt8(ascii: "(")) | equal(UInt8(ascii: ":"))
+        // High bit of y + (0x80 - c) set where y >= c: no carries cross bytes. A range [a, b) is
+        // "at least a and not at least b"; bytes of 0x80 and up are cleared at the end.
+        @inline(__always) func atLeast(_ c: UInt64) -> UInt64 { y &+ ones &* (0x80 - c) }
+        let digitsAndColon = atLeast(0x30) & ~atLeast(0x3B)   // `0`…`9`, `:`
+        let at = atLeast(0x40) & ~atLeast(0x41)
+        let plus = atLeast(0x2B) & ~atLeast(0x2C)
+        let paren = atLeast(0x28) & ~atLeast(0x29)
+        return (digitsAndColon | at | plus | paren) & ~x & high
         #else
         var mask: UInt64 = 0
         for k in 0..<8 where table[Int(UInt8(truncatingIfNeeded: x >> UInt64(8 * (7 - k))))] & trigger != 0 {
