@@ -283,8 +283,9 @@ enum SecretEntropy {
 /// A set of ASCII literals (three bytes or longer) matched case-insensitively, stored in plain
 /// memory so that lookups in the hot path do no reference counting. Built once, on first use,
 /// and never freed. Entries are bucketed by their first two (lowercase) bytes; a bit per hash of
-/// the first four bytes (three for literals of three) turns most positions away before any bucket
-/// is read: common trigrams of English and code (`pat`, `int`, `get`) start some provider's name.
+/// the first four bytes turns most positions away before any bucket is read (common trigrams of
+/// English and code, `pat`, `int`, `get`, start some provider's name). A literal of three bytes
+/// sets the bit of every fourth byte.
 struct SecretLiteralSet: @unchecked Sendable {
     private let text: UnsafeMutablePointer<UInt8>
     private let offsets: UnsafeMutablePointer<Int32>
@@ -316,9 +317,11 @@ struct SecretLiteralSet: @unchecked Sendable {
             lengths[k] = UInt8(w.0.count)
             payloads[k] = w.1
             off += w.0.count
-            let head = UInt32(w.0[0]) | UInt32(w.0[1]) << 8 | UInt32(w.0[2]) << 16 | UInt32(w.0.count > 3 ? w.0[3] : 0) << 24
-            let h = w.0.count == 3 ? Self.hash3(head) : Self.hash4(head)
-            startBits[h >> 6] |= 1 << UInt64(h & 63)
+            let head = UInt32(w.0[0]) | UInt32(w.0[1]) << 8 | UInt32(w.0[2]) << 16
+            for fourth in w.0.count > 3 ? [w.0[3]] : Array(0...255) {
+                let h = Self.hash(head | UInt32(fourth) << 24)
+                startBits[h >> 6] |= 1 << UInt64(h & 63)
+            }
         }
         func key(_ w: [UInt8]) -> Int { Int(w[0] & 127) << 7 | Int(w[1] & 127) }
         let sorted = Array(0..<words.count).sorted {
@@ -334,18 +337,17 @@ struct SecretLiteralSet: @unchecked Sendable {
         }
     }
 
-    // Hashes of a literal's first bytes, little-endian in a word, with bit 5 set in each: ASCII
-    // letters of either case hash like the lowercase letter, so text is hashed as it is, without
-    // folding its case first. (Other bytes may collide with their bit-5 twin: a false alarm that
-    // the bucket compare rejects.)
-    @inline(__always) static func hash3(_ head: UInt32) -> Int { Int((((head | 0x20_2020) & 0xFF_FFFF) &* 0x9E37_79B1) >> 16) }
-    @inline(__always) static func hash4(_ head: UInt32) -> Int { Int(((head | 0x2020_2020) &* 0x85EB_CA6B) >> 16) }
+    /// A hash of a literal's first four bytes, little-endian in a word, with bit 5 set in each:
+    /// ASCII letters of either case hash like the lowercase letter, so text is hashed as it is,
+    /// without folding its case first. (Other bytes may collide with their bit-5 twin: a false
+    /// alarm that the bucket compare rejects.)
+    @inline(__always) static func hash(_ head: UInt32) -> Int { Int(((head | 0x2020_2020) &* 0x85EB_CA6B) >> 16) }
 
     /// Whether a literal can start with the bytes of `head` (first byte lowest; the fourth may be
     /// anything when no literal of four bytes or more fits): false when none does.
     @inline(__always) func mayStart(_ head: UInt32) -> Bool {
-        let h3 = Self.hash3(head), h4 = Self.hash4(head)
-        return (startBits[h3 >> 6] >> UInt64(h3 & 63) | startBits[h4 >> 6] >> UInt64(h4 & 63)) & 1 != 0
+        let h = Self.hash(head)
+        return startBits[h >> 6] & (1 << UInt64(h & 63)) != 0
     }
 
     /// The longest literal at `i` (ignoring case) ending at or before `limit`: (length, payload).
