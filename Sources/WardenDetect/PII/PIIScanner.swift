@@ -202,7 +202,7 @@ struct PIIPass {
                     match = wordWithDigits(i, e)
                 } else {
                     // Most numbers are turned away by their shape alone, without a call.
-                    switch numericShape(i, e, digits: digitsEnd - i) {
+                    switch Self.numericShape(t, scanner, i, e, digits: digitsEnd - i) {
                     case .nothing: match = nil
                     case .ipv4: match = matchIPv4(i)
                     case .ipv6: match = matchIPv6(i)
@@ -265,7 +265,7 @@ struct PIIPass {
     }
 
     /// The shape of the run of word bytes `[s, e)` that starts with `d` digits.
-    @inline(__always) func numericShape(_ s: Int, _ e: Int, digits d: Int) -> NumericShape {
+    @inline(__always) static func numericShape(_ t: PIIText, _ scanner: PIIScanner, _ s: Int, _ e: Int, digits d: Int) -> NumericShape {
         let len = e - s
         let next = t[e]
         if next == UInt8(ascii: ":") {
