@@ -105,7 +105,10 @@ struct SecretScanner: Sendable {
                 }
             } else if len > 0 {
                 let x = b.at(runStart - 1)
-                if x == UInt8(ascii: "=") || x == UInt8(ascii: ":") || SecretASCII.isQuote(x) {
+                // After `=` or `:` a short run can only start a password, and endRun drops values
+                // under six bytes (`status=200`, `method=GET`): those need no call.
+                if x == UInt8(ascii: "=") || x == UInt8(ascii: ":")
+                    ? SecretKeywordRules.passwordValueFits(b, runStart) : SecretASCII.isQuote(x) {
                     endRun(b, runStart, i, orClass, awsIDEnd, &out)
                 }
             }
