@@ -11,7 +11,7 @@ extension PIIPass {
         guard b0 == UInt8(ascii: "1") || b0 == UInt8(ascii: "3") else { return nil }
         for k in s..<e where PIIByte.cls(t.p[k]) & PIIByte.base58 == 0 { return nil }
         guard PIIChecksum.base58Check(t, s..<e) else { return nil }
-        return PIIMatch(range: s..<e, kind: PIIKinds.bitcoinAddress, confidence: .high, rule: "bitcoin-base58")
+        return PIIMatch(range: s..<e, kind: .bitcoinAddress, confidence: .high, rule: "bitcoin-base58")
     }
 
     /// A segwit address that is the whole word `[s, e)`.
@@ -20,6 +20,6 @@ extension PIIPass {
         let len = e - s
         guard len >= 14 && len <= 74 else { return nil }
         guard PIIChecksum.segwit(t, s..<e) else { return nil }
-        return PIIMatch(range: s..<e, kind: PIIKinds.bitcoinAddress, confidence: .high, rule: "bitcoin-bech32")
+        return PIIMatch(range: s..<e, kind: .bitcoinAddress, confidence: .high, rule: "bitcoin-bech32")
     }
 }

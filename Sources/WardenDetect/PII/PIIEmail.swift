@@ -74,7 +74,7 @@ extension PIIPass {
             if allDigits { return nil }
         }
         if isFileExtension(lastLabel, end) { return nil }
-        return PIIMatch(range: ls..<end, kind: PIIKinds.email, confidence: .medium, rule: "email")
+        return PIIMatch(range: ls..<end, kind: .email, confidence: .medium, rule: "email")
     }
 
     /// Whether the byte at `k` ends a UTF-8 punctuation or space character that cannot be part of

@@ -38,7 +38,7 @@ extension PIIPass {
             return nil
         }
         guard PIIChecksum.ibanMod97(t, s..<end) else { return nil }
-        return PIIMatch(range: s..<end, kind: PIIKinds.iban, confidence: .high, rule: "iban")
+        return PIIMatch(range: s..<end, kind: .iban, confidence: .high, rule: "iban")
     }
 
     @inline(__always) static func isIBANByte(_ b: UInt8) -> Bool { PIIByte.isDigit(b) || PIIByte.isUpper(b) }

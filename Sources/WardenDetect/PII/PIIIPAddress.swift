@@ -44,9 +44,9 @@ extension PIIPass {
         if (value != 0 && Self.looksLikeVersion(value)) || followsVersionWord(s) || followsVersionOperator(s) { return nil }
         let stop = prefixLength(end, max: 32)
         if Self.identifiesHost(ipv4: value) {
-            return PIIMatch(range: s..<stop, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv4")
+            return PIIMatch(range: s..<stop, kind: .ipAddress, confidence: .medium, rule: "ipv4")
         }
-        return PIIMatch(range: s..<stop, kind: PIIKinds.ipAddress, confidence: .low, rule: "ipv4-special")
+        return PIIMatch(range: s..<stop, kind: .ipAddress, confidence: .low, rule: "ipv4-special")
     }
 
     /// Four dotted octets at `s`: where they end and their value.
@@ -225,9 +225,9 @@ extension PIIPass {
         }
         end = prefixLength(end, max: 128)
         if Self.identifiesHost(ipv6: address) {
-            return PIIMatch(range: s..<end, kind: PIIKinds.ipAddress, confidence: .medium, rule: "ipv6")
+            return PIIMatch(range: s..<end, kind: .ipAddress, confidence: .medium, rule: "ipv6")
         }
-        return PIIMatch(range: s..<end, kind: PIIKinds.ipAddress, confidence: .low, rule: "ipv6-special")
+        return PIIMatch(range: s..<end, kind: .ipAddress, confidence: .low, rule: "ipv6-special")
     }
 
     static func identifiesHost(ipv6 a: UInt128) -> Bool {

@@ -16,7 +16,7 @@ extension PIIPass {
             let end = s + d
             if t[end] == UInt8(ascii: ".") && PIIByte.isDigit(t[end + 1]) { return nil }
             guard let rule = Self.cardIssuer(prefix: number(s, 6), length: d), PIIChecksum.luhn(t, s..<end) else { return nil }
-            return PIIMatch(range: s..<end, kind: PIIKinds.creditCard, confidence: .high, rule: rule)
+            return PIIMatch(range: s..<end, kind: .creditCard, confidence: .high, rule: rule)
         }
         // Groups: the first of four digits, then up to seven more.
         let sep = t[s + 4]
@@ -51,7 +51,7 @@ extension PIIPass {
                 let end = s + total + (last - 1)
                 if let rule = Self.cardIssuer(prefix: number(s, 4) * 100 + firstDigits(s + 5, 2), length: total),
                    PIIChecksum.luhn(t, s..<end) {
-                    return PIIMatch(range: s..<end, kind: PIIKinds.creditCard, confidence: .high, rule: rule)
+                    return PIIMatch(range: s..<end, kind: .creditCard, confidence: .high, rule: rule)
                 }
             }
             last -= 1
@@ -76,7 +76,7 @@ extension PIIPass {
 
     /// The issuer of a card whose first six digits are `prefix`, if one issues cards of `length`
     /// digits with that prefix. Ranges from the issuers' published IIN tables.
-    static func cardIssuer(prefix p6: Int, length: Int) -> String? {
+    static func cardIssuer(prefix p6: Int, length: Int) -> StaticString? {
         let p1 = p6 / 100_000
         let p2 = p6 / 10_000
         let p3 = p6 / 1_000

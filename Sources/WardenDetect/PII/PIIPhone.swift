@@ -34,7 +34,7 @@ extension PIIPass {
         let firstGroup = Int(groups.shape & 0xF)
         guard firstGroup >= cc.length else { return nil }
         var confidence = Confidence.medium
-        var rule = "phone-international"
+        var rule: StaticString = "phone-international"
         if !plus {
             // `00` + country code, then a separator: `0044 20 7946 0958`.
             guard firstGroup == cc.length, groups.count >= 2 else { return nil }
@@ -53,7 +53,7 @@ extension PIIPass {
             if isDateShape(groups.shape, count: groups.count, at: first) { return nil }
         }
         guard !PIIByte.isWord(t[end]) else { return nil }
-        return PIIMatch(range: s..<end, kind: PIIKinds.phoneNumber, confidence: confidence, rule: rule)
+        return PIIMatch(range: s..<end, kind: .phoneNumber, confidence: confidence, rule: rule)
     }
 
     /// `415-555-2671`, `415.555.2671`, `415 555 2671` at `s`, reported from `from`.
@@ -66,7 +66,7 @@ extension PIIPass {
         guard endsNumber(end, separator: sep) else { return nil }
         if from == s, t[s - 1] == UInt8(ascii: "-") || t[s - 1] == UInt8(ascii: ".") { return nil }
         let confidence: Confidence = sep == UInt8(ascii: "-") ? .medium : .low
-        return PIIMatch(range: from..<end, kind: PIIKinds.phoneNumber, confidence: confidence, rule: "phone-nanp")
+        return PIIMatch(range: from..<end, kind: .phoneNumber, confidence: confidence, rule: "phone-nanp")
     }
 
     /// `(415) 555-2671`, `(415)555-2671` at the `(` at `s`, reported from `from`.
@@ -81,7 +81,7 @@ extension PIIPass {
         guard digits(k, 4) else { return nil }
         k += 4
         guard endsNumber(k, separator: sep) else { return nil }
-        return PIIMatch(range: from..<k, kind: PIIKinds.phoneNumber, confidence: .medium, rule: "phone-nanp")
+        return PIIMatch(range: from..<k, kind: .phoneNumber, confidence: .medium, rule: "phone-nanp")
     }
 
     /// `1-415-555-2671`, `1 (415) 555-2671`: the `1` at `s`.
@@ -101,7 +101,7 @@ extension PIIPass {
         // A decimal number (`1412830.188`) is no phone number.
         if groups.count == 2 && t[s + Int(groups.shape & 0xF)] == UInt8(ascii: ".") { return nil }
         if isDateShape(groups.shape, count: groups.count, at: s) { return nil }
-        return PIIMatch(range: s..<groups.end, kind: PIIKinds.phoneNumber, confidence: .low, rule: "phone-keyword")
+        return PIIMatch(range: s..<groups.end, kind: .phoneNumber, confidence: .low, rule: "phone-keyword")
     }
 
     // MARK: Helpers

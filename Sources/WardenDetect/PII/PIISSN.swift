@@ -18,13 +18,13 @@ extension PIIPass {
         guard endsNumber(s + 11, separator: sep) else { return nil }
         guard Self.isValidSSN(area: number(s, 3), group: number(s + 4, 2), serial: number(s + 7, 4)) else { return nil }
         let confidence: Confidence = sep == UInt8(ascii: "-") ? .medium : .low
-        return PIIMatch(range: s..<(s + 11), kind: PIIKinds.usSSN, confidence: confidence, rule: "us-ssn")
+        return PIIMatch(range: s..<(s + 11), kind: .usSSN, confidence: confidence, rule: "us-ssn")
     }
 
     /// A bare 9-digit SSN at `s`, after an SSN keyword (the caller checked both).
     func matchSSNAfterKeyword(_ s: Int) -> PIIMatch? {
         guard Self.isValidSSN(area: number(s, 3), group: number(s + 3, 2), serial: number(s + 5, 4)) else { return nil }
-        return PIIMatch(range: s..<(s + 9), kind: PIIKinds.usSSN, confidence: .low, rule: "us-ssn-keyword")
+        return PIIMatch(range: s..<(s + 9), kind: .usSSN, confidence: .low, rule: "us-ssn-keyword")
     }
 
     static func isValidSSN(area: Int, group: Int, serial: Int) -> Bool {

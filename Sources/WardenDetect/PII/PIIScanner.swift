@@ -53,12 +53,29 @@ struct PIIScanner: Sendable {
     }
 }
 
-/// A match a matcher hands back to the pass.
+/// A match a matcher hands back to the pass. Plain values only (no strings, no references), so
+/// that handing back "no match", which is what most candidates get, costs no copying or counting.
 struct PIIMatch {
     var range: Range<Int>
-    var kind: DetectionKind
+    var kind: Kind
     var confidence: Confidence
-    var rule: String
+    var rule: StaticString
+
+    enum Kind {
+        case email, phoneNumber, creditCard, usSSN, iban, ipAddress, bitcoinAddress
+
+        var detectionKind: DetectionKind {
+            switch self {
+            case .email: PIIKinds.email
+            case .phoneNumber: PIIKinds.phoneNumber
+            case .creditCard: PIIKinds.creditCard
+            case .usSSN: PIIKinds.usSSN
+            case .iban: PIIKinds.iban
+            case .ipAddress: PIIKinds.ipAddress
+            case .bitcoinAddress: PIIKinds.bitcoinAddress
+            }
+        }
+    }
 }
 
 /// The scanned bytes, with reads outside them answering 0 so that matchers can look around a
@@ -67,7 +84,8 @@ struct PIIText {
     let p: UnsafePointer<UInt8>
     let n: Int
 
-    @inline(__always) subscript(i: Int) -> UInt8 { (i >= 0 && i < n) ? p[i] : 0 }
+    /// (One unsigned comparison: a negative `i` wraps to a huge one.)
+    @inline(__always) subscript(i: Int) -> UInt8 { UInt(bitPattern: i) < UInt(bitPattern: n) ? p[i] : 0 }
 }
 
 /// Byte classes. The table is a static string, so it lives in the binary and costs nothing at start-up.
@@ -112,15 +130,14 @@ enum PIIByte {
         let high: UInt64 = 0x8080_8080_8080_8080
         let ones: UInt64 = 0x0101_0101_0101_0101
         let y = x & low7
-        // High bit set where y >= 0x30, and where y >= 0x3A: no carries cross bytes.
-        let atLeast0 = y &+ ones &* 0x50
-        let above9 = y &+ ones &* 0x46
-        let digits = atLeast0 & ~above9 & ~x & high
-        @inline(__always) func equal(_ c: UInt8) -> UInt64 {
-            let v = x ^ (ones &* UInt64(c))
-            return ~(((v & low7) &+ low7) | v | low7)
-        }
-        return digits | equal(UInt8(ascii: "@")) | equal(UInt8(ascii: "+")) | equal(UInt8(ascii: "(")) | equal(UInt8(ascii: ":"))
+        // High bit of y + (0x80 - c) set where y >= c: no carries cross bytes. A range [a, b) is
+        // "at least a and not at least b"; bytes of 0x80 and up are cleared at the end.
+        @inline(__always) func atLeast(_ c: UInt64) -> UInt64 { y &+ ones &* (0x80 - c) }
+        let digitsAndColon = atLeast(0x30) & ~atLeast(0x3B)   // `0`…`9`, `:`
+        let at = atLeast(0x40) & ~atLeast(0x41)
+        let plus = atLeast(0x2B) & ~atLeast(0x2C)
+        let paren = atLeast(0x28) & ~atLeast(0x29)
+        return (digitsAndColon | at | plus | paren) & ~x & high
         #else
         var mask: UInt64 = 0
         for k in 0..<8 where table[Int(UInt8(truncatingIfNeeded: x >> UInt64(8 * (7 - k))))] & trigger != 0 {
@@ -179,7 +196,20 @@ struct PIIPass {
             if PIIByte.isDigit(p[i]) {
                 var e = next
                 while e < n && table[Int(p[e])] & PIIByte.word != 0 { e &+= 1 }
-                match = PIIByte.isWord(t[i - 1]) ? wordWithDigits(i, e) : numericWord(i, e)
+                var digitsEnd = next   // the digits the word starts with
+                while digitsEnd < e && PIIByte.isDigit(p[digitsEnd]) { digitsEnd &+= 1 }
+                if PIIByte.isWord(t[i - 1]) {
+                    match = wordWithDigits(i, e)
+                } else {
+                    // Most numbers are turned away by their shape alone, without a call.
+                    switch Self.numericShape(t, scanner, i, e, digits: digitsEnd - i) {
+                    case .nothing: match = nil
+                    case .ipv4: match = matchIPv4(i)
+                    case .ipv6: match = matchIPv6(i)
+                    case .base58: match = matchBase58(i, e)
+                    case .number(let separated): match = numericWord(i, e, digits: digitsEnd - i, separated: separated)
+                    }
+                }
                 next = e
             } else {
                 match = punctuation(i)
@@ -199,7 +229,7 @@ struct PIIPass {
         while findings.count > firstOwn, let last = findings.last, last.range.upperBound > m.range.lowerBound {
             findings.removeLast()
         }
-        findings.append(Finding(kind: m.kind, range: m.range, confidence: m.confidence, rule: m.rule))
+        findings.append(Finding(kind: m.kind.detectionKind, range: m.range, confidence: m.confidence, rule: m.rule.description))
     }
 
     /// Where to go on after a match: its end, moved past the rest of a word it ended inside.
@@ -212,7 +242,7 @@ struct PIIPass {
     /// The first digit `d` of a word that started before it, which runs to `e`: an IBAN (`DE89…`)
     /// or a bech32 address (`bc1…`) if the word started two letters before. Any other digit inside
     /// a word (`abc123`, hashes, UUID fragments) starts nothing.
-    func wordWithDigits(_ d: Int, _ e: Int) -> PIIMatch? {
+    @inline(__always) func wordWithDigits(_ d: Int, _ e: Int) -> PIIMatch? {
         let s = d - 2
         guard s >= 0, !PIIByte.isWord(t[s - 1]) else { return nil }
         let b0 = t.p[s]
@@ -223,34 +253,47 @@ struct PIIPass {
         return nil
     }
 
-    /// A run of word bytes `[s, e)` that starts with a digit.
-    func numericWord(_ s: Int, _ e: Int) -> PIIMatch? {
+    /// What a run of word bytes that starts with a digit can be, from its shape alone.
+    enum NumericShape {
+        case nothing
+        case ipv4
+        case ipv6
+        case base58
+        /// Digits only, long or continued by more groups, not glued to a word before them;
+        /// `separated`: a separator and a digit follow.
+        case number(separated: Bool)
+    }
+
+    /// The shape of the run of word bytes `[s, e)` that starts with `d` digits.
+    @inline(__always) static func numericShape(_ t: PIIText, _ scanner: PIIScanner, _ s: Int, _ e: Int, digits d: Int) -> NumericShape {
         let len = e - s
-        var d = 1
-        while d < len && PIIByte.isDigit(t.p[s + d]) { d += 1 }
         let next = t[e]
         if next == UInt8(ascii: ":") {
             // `2001:db8::1`; otherwise times, ports, ratios.
-            return scanner.ip && len <= 4 ? matchIPv6(s) : nil
+            return scanner.ip && len <= 4 ? .ipv6 : .nothing
         }
         if d < len {
             // Digits then letters: only a base58 address can start here.
-            return scanner.bitcoin && len >= 25 && len <= 35 ? matchBase58(s, e) : nil
+            return scanner.bitcoin && len >= 25 && len <= 35 ? .base58 : .nothing
         }
         // A run of digits only. Most are short numbers followed by nothing that continues them.
         let separated = Self.isGroupSeparator(next) && PIIByte.isDigit(t[e + 1])
         let trunk = d == 1 && next == UInt8(ascii: " ") && t[e + 1] == UInt8(ascii: "(") // `1 (415) 555-2671`
-        guard separated || d >= 7 || trunk else { return nil }
+        guard separated || d >= 7 || trunk else { return .nothing }
         // Digits glued to a word by `.` or `-` (`pkg-1.2`, `build.20`, `2024-01`) are part of an
         // identifier, a version or a date, not the start of a value; only an IPv4 address may follow
         // a number and a dash (`10.0.0.1-10.0.0.9`).
         let prev = t[s - 1]
         if (prev == UInt8(ascii: ".") || prev == UInt8(ascii: "-")) && PIIByte.isAlnum(t[s - 2]) {
-            guard scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s - 2]) && next == UInt8(ascii: ".") && d <= 3 else {
-                return nil
-            }
-            return matchIPv4(s)
+            return scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s - 2]) && next == UInt8(ascii: ".") && d <= 3
+                ? .ipv4 : .nothing
         }
+        return .number(separated: separated)
+    }
+
+    /// A run of `d` digits `[s, e)` of the shape `.number` (see `numericShape`).
+    func numericWord(_ s: Int, _ e: Int, digits d: Int, separated: Bool) -> PIIMatch? {
+        let next = t[e]
         if next == UInt8(ascii: ".") && d <= 3 && scanner.ip, let m = matchIPv4(s) { return m }
         if scanner.card && (d == 4 || (d >= 13 && d <= 19)), let m = matchCard(s, d) { return m }
         if d == 3 {

@@ -73,8 +73,9 @@ struct SecretBytes {
     let cls: UnsafePointer<UInt16>
 
     @inline(__always) subscript(i: Int) -> UInt8 { p[i] }
-    @inline(__always) func at(_ i: Int) -> UInt8 { i >= 0 && i < n ? p[i] : 0 }
-    @inline(__always) func c(_ i: Int) -> UInt16 { i >= 0 && i < n ? cls[Int(p[i])] : 0 }
+    /// The byte at `i`, or 0 outside the text (one unsigned comparison: a negative `i` wraps).
+    @inline(__always) func at(_ i: Int) -> UInt8 { UInt(bitPattern: i) < UInt(bitPattern: n) ? p[i] : 0 }
+    @inline(__always) func c(_ i: Int) -> UInt16 { UInt(bitPattern: i) < UInt(bitPattern: n) ? cls[Int(p[i])] : 0 }
     @inline(__always) func isClass(_ i: Int, _ mask: UInt16) -> Bool { c(i) & mask != 0 }
 
     /// SecretBytes of `mask` from `i`, at most `limit`.
@@ -85,25 +86,32 @@ struct SecretBytes {
         return j - i
     }
 
+    // Literals are static strings (ASCII): matching one allocates nothing.
+
     /// Whether `lit` (ASCII) is at `i`, exactly.
-    @inline(__always) func has(_ lit: [UInt8], at i: Int) -> Bool {
-        guard i >= 0, i + lit.count <= n else { return false }
-        for k in 0..<lit.count where p[i + k] != lit[k] { return false }
+    @inline(__always) func has(_ lit: StaticString, at i: Int) -> Bool {
+        let count = lit.utf8CodeUnitCount
+        guard i >= 0, i + count <= n else { return false }
+        let l = lit.utf8Start
+        for k in 0..<count where p[i + k] != l[k] { return false }
         return true
     }
 
     /// Whether `lit` (lowercase ASCII) is at `i`, ignoring ASCII case.
-    @inline(__always) func hasFolded(_ lit: [UInt8], at i: Int) -> Bool {
-        guard i >= 0, i + lit.count <= n else { return false }
-        for k in 0..<lit.count where SecretASCII.lower(p[i + k]) != lit[k] { return false }
+    @inline(__always) func hasFolded(_ lit: StaticString, at i: Int) -> Bool {
+        let count = lit.utf8CodeUnitCount
+        guard i >= 0, i + count <= n else { return false }
+        let l = lit.utf8Start
+        for k in 0..<count where SecretASCII.lower(p[i + k]) != l[k] { return false }
         return true
     }
 
     /// First index of `lit` in `from..<to` (exact case), or nil.
-    func find(_ lit: [UInt8], from: Int, to: Int) -> Int? {
-        guard !lit.isEmpty else { return nil }
-        let first = lit[0]
-        let last = min(to, n) - lit.count
+    func find(_ lit: StaticString, from: Int, to: Int) -> Int? {
+        let count = lit.utf8CodeUnitCount
+        guard count > 0 else { return nil }
+        let first = lit.utf8Start[0]
+        let last = min(to, n) - count
         var i = max(0, from)
         while i <= last {
             if p[i] == first && has(lit, at: i) { return i }
@@ -113,10 +121,11 @@ struct SecretBytes {
     }
 
     /// First index of `lit` (lowercase) in `from..<to`, ignoring case.
-    func findFolded(_ lit: [UInt8], from: Int, to: Int) -> Int? {
-        guard !lit.isEmpty else { return nil }
-        let first = lit[0]
-        let last = min(to, n) - lit.count
+    func findFolded(_ lit: StaticString, from: Int, to: Int) -> Int? {
+        let count = lit.utf8CodeUnitCount
+        guard count > 0 else { return nil }
+        let first = lit.utf8Start[0]
+        let last = min(to, n) - count
         var i = max(0, from)
         while i <= last {
             if SecretASCII.lower(p[i]) == first && hasFolded(lit, at: i) { return i }
@@ -125,10 +134,49 @@ struct SecretBytes {
         return nil
     }
 
-    /// Start of the line holding `i`, looking back at most `limit` bytes.
+    /// First index of the byte `x` in `from..<to`, or nil.
+    func find(byte x: UInt8, from: Int, to: Int) -> Int? {
+        var i = max(0, from)
+        let end = min(to, n)
+        while i < end {
+            if p[i] == x { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The last index in `stop..<s` holding `p`, `P` or a newline (LF), or nil: eight bytes per
+    /// step, then one at a time.
+    @inline(__always) func lastPOrNewline(before s: Int, stop: Int) -> Int? {
+        var k = s - 1
+        while k - 7 >= stop {
+            let x = word(at: k - 7)
+            let hits = SecretASCII.bytes(in: x | 0x2020_2020_2020_2020, equalTo: UInt8(ascii: "p")) | SecretASCII.bytes(in: x, equalTo: 10)
+            if hits != 0 { return k - 7 + (63 - hits.leadingZeroBitCount) >> 3 }
+            k -= 8
+        }
+        while k >= stop {
+            if p[k] | 0x20 == UInt8(ascii: "p") || p[k] == 10 { return k }
+            k -= 1
+        }
+        return nil
+    }
+
+    /// The eight bytes from `i` as a little-endian word. The caller makes sure that `i + 8 <= n`.
+    @inline(__always) func word(at i: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i, as: UInt64.self))
+    }
+
+    /// Start of the line holding `i`, looking back at most `limit` bytes (eight per step).
     func lineStart(_ i: Int, limit: Int) -> Int {
         var j = i
         let stop = max(0, i - limit)
+        while j - 8 >= stop {
+            let x = word(at: j - 8)
+            let breaks = SecretASCII.bytes(in: x, equalTo: 10) | SecretASCII.bytes(in: x, equalTo: 13)
+            if breaks != 0 { return j - 8 + (63 - breaks.leadingZeroBitCount) >> 3 + 1 }
+            j -= 8
+        }
         while j > stop && p[j - 1] != 10 && p[j - 1] != 13 { j -= 1 }
         return j
     }
@@ -140,7 +188,32 @@ enum SecretASCII {
     @inline(__always) static func isHex(_ b: UInt8) -> Bool { b &- 48 < 10 || (b | 0x20) &- 97 < 6 }
     @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 9 }
     @inline(__always) static func isQuote(_ b: UInt8) -> Bool { b == 34 || b == 39 || b == 96 }
-    static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    @inline(__always) static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 }
+
+    /// The high bit of each byte of `x` that is an ASCII letter, the others clear.
+    @inline(__always) static func letters(in x: UInt64) -> UInt64 {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let folded = x & ~high | 0x2020_2020_2020_2020
+        // Bit 7 of folded + 0x1F is set from `a` up, of folded + 0x05 from `{` up: no carries
+        // cross bytes, as folded is below 0x80.
+        return (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x0505_0505_0505_0505) & ~x & high
+    }
+
+    /// The high bit of each of the first five bytes of `x` that starts three ASCII letters (the
+    /// fourth byte after each is in `x` too).
+    @inline(__always) static func threeLetterStarts(_ x: UInt64) -> UInt64 {
+        let l = letters(in: x)
+        return l & (l >> 8) & (l >> 16) & 0x0000_0080_8080_8080
+    }
+
+    /// The high bit of each byte of `x` that equals `c`, the others clear (exact: no false
+    /// positives from borrows between bytes).
+    @inline(__always) static func bytes(in x: UInt64, equalTo c: UInt8) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let v = x ^ (UInt64(c) &* 0x0101_0101_0101_0101)
+        return ~(((v & low7) &+ low7) | v | low7)
+    }
 }
 
 /// Statistics of a candidate value, computed once.
@@ -207,9 +280,12 @@ enum SecretEntropy {
     }
 }
 
-/// A set of ASCII literals (two bytes or longer) matched case-insensitively, stored in plain
+/// A set of ASCII literals (three bytes or longer) matched case-insensitively, stored in plain
 /// memory so that lookups in the hot path do no reference counting. Built once, on first use,
-/// and never freed. Entries are bucketed by their first two (lowercase) bytes.
+/// and never freed. Entries are bucketed by their first two (lowercase) bytes; a bit per hash of
+/// the first four bytes turns most positions away before any bucket is read (common trigrams of
+/// English and code, `pat`, `int`, `get`, start some provider's name). A literal of three bytes
+/// sets the bit of every fourth byte.
 struct SecretLiteralSet: @unchecked Sendable {
     private let text: UnsafeMutablePointer<UInt8>
     private let offsets: UnsafeMutablePointer<Int32>
@@ -218,11 +294,12 @@ struct SecretLiteralSet: @unchecked Sendable {
     /// Per (first, second) byte pair: start << 8 | count into `order` (0 when empty).
     private let buckets: UnsafeMutablePointer<UInt32>
     private let order: UnsafeMutablePointer<Int32>
-    /// One bit per non-empty bucket: 2 KB, so the common miss stays in L1.
-    private let pairBits: UnsafeMutablePointer<UInt64>
+    /// The filter: 8 KB, so the common miss stays in L1.
+    private let startBits: UnsafeMutablePointer<UInt64>
 
     init(_ entries: [(String, UInt16)]) {
-        let words = entries.map { (Array($0.0.lowercased().utf8), $0.1) }.filter { $0.0.count >= 2 }
+        let words = entries.map { (Array($0.0.lowercased().utf8), $0.1) }
+        precondition(words.allSatisfy { $0.0.count >= 3 }, "the filter needs literals of three bytes or more")
         let total = words.reduce(0) { $0 + $1.0.count }
         text = .allocate(capacity: max(total, 1))
         offsets = .allocate(capacity: max(words.count, 1))
@@ -231,8 +308,8 @@ struct SecretLiteralSet: @unchecked Sendable {
         buckets = .allocate(capacity: 16_384)
         buckets.initialize(repeating: 0, count: 16_384)
         order = .allocate(capacity: max(words.count, 1))
-        pairBits = .allocate(capacity: 256)
-        pairBits.initialize(repeating: 0, count: 256)
+        startBits = .allocate(capacity: 1024)
+        startBits.initialize(repeating: 0, count: 1024)
         var off = 0
         for (k, w) in words.enumerated() {
             for (j, x) in w.0.enumerated() { text[off + j] = x }
@@ -240,6 +317,11 @@ struct SecretLiteralSet: @unchecked Sendable {
             lengths[k] = UInt8(w.0.count)
             payloads[k] = w.1
             off += w.0.count
+            let head = UInt32(w.0[0]) | UInt32(w.0[1]) << 8 | UInt32(w.0[2]) << 16
+            for fourth in w.0.count > 3 ? [w.0[3]] : Array(0...255) {
+                let h = Self.hash(head | UInt32(fourth) << 24)
+                startBits[h >> 6] |= 1 << UInt64(h & 63)
+            }
         }
         func key(_ w: [UInt8]) -> Int { Int(w[0] & 127) << 7 | Int(w[1] & 127) }
         let sorted = Array(0..<words.count).sorted {
@@ -251,16 +333,29 @@ struct SecretLiteralSet: @unchecked Sendable {
             var end = pos
             while end < sorted.count && key(words[sorted[end]].0) == k { order[end] = Int32(sorted[end]); end += 1 }
             buckets[k] = UInt32(pos) << 8 | UInt32(end - pos)
-            pairBits[k >> 6] |= 1 << UInt64(k & 63)
             pos = end
         }
     }
 
+    /// A hash of a literal's first four bytes, little-endian in a word, with bit 5 set in each:
+    /// ASCII letters of either case hash like the lowercase letter, so text is hashed as it is,
+    /// without folding its case first. (Other bytes may collide with their bit-5 twin: a false
+    /// alarm that the bucket compare rejects.)
+    @inline(__always) static func hash(_ head: UInt32) -> Int { Int(((head | 0x2020_2020) &* 0x85EB_CA6B) >> 16) }
+
+    /// Whether a literal can start with the bytes of `head` (first byte lowest; the fourth may be
+    /// anything when no literal of four bytes or more fits): false when none does.
+    @inline(__always) func mayStart(_ head: UInt32) -> Bool {
+        let h = Self.hash(head)
+        return startBits[h >> 6] & (1 << UInt64(h & 63)) != 0
+    }
+
     /// The longest literal at `i` (ignoring case) ending at or before `limit`: (length, payload).
     @inline(__always) func match(_ b: SecretBytes, at i: Int, limit: Int) -> (Int, UInt16)? {
-        guard i + 1 < limit else { return nil }
+        guard i + 2 < limit else { return nil }
+        let fourth = i + 3 < b.n ? b[i + 3] : 0
+        guard mayStart(UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(fourth) << 24) else { return nil }
         let key = Int(SecretASCII.lower(b[i]) & 127) << 7 | Int(SecretASCII.lower(b[i + 1]) & 127)
-        guard pairBits[key >> 6] & (1 << UInt64(key & 63)) != 0 else { return nil }
         let v = buckets[key]
         guard v != 0 else { return nil }
         let start = Int(v >> 8)

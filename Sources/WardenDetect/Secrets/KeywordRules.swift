@@ -111,15 +111,10 @@ enum SecretKeywordRules {
         "simplynoted",
     ]
 
-    /// Keywords as a literal set; the payload is the index into `keywords`.
-    static let keywordSet = SecretLiteralSet(keywords.enumerated().map { (String(decoding: $0.element.text, as: UTF8.self), UInt16($0.offset)) })
-
-    /// Strength (low byte) and kind (high byte) of each keyword, by index.
-    nonisolated(unsafe) static let keywordInfo: UnsafeMutablePointer<UInt16> = {
-        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: keywords.count)
-        for (i, k) in keywords.enumerated() { p[i] = UInt16(k.strength.rawValue) | UInt16(k.kind.rawValue) << 8 }
-        return p
-    }()
+    /// Keywords as a literal set; the payload is the keyword's strength (low byte) and kind (high byte).
+    static let keywordSet = SecretLiteralSet(keywords.map {
+        (String(decoding: $0.text, as: UTF8.self), UInt16($0.strength.rawValue) | UInt16($0.kind.rawValue) << 8)
+    })
 
     struct Hit {
         var strength: Strength = .none
@@ -131,40 +126,63 @@ enum SecretKeywordRules {
     /// Finds the best keyword in `from..<to` (case-folded), skipping negated occurrences.
     static func bestKeyword(_ b: SecretBytes, from: Int, to: Int) -> Hit {
         var hit = Hit()
+        guard to - from >= 3 else { return hit }   // (`status=`, `id:`: no keyword fits)
         let set = keywordSet
-        let info = keywordInfo
+        // Every keyword starts with three letters: only positions where three letters start are
+        // looked up. They are found eight bytes at a time (five positions per step, so that the
+        // four bytes the filter hashes are in the word), then one at a time near the end.
+        let last = to - 3   // the last position a keyword fits at
         var i = from
-        while i + 1 < to {
-            let x = SecretASCII.lower(b[i])
-            guard let (len, idx) = set.match(b, at: i, limit: to) else {
-                i += 1
-                continue
+        while i <= last && i + 8 <= b.n {
+            let x = b.word(at: i)
+            var starts = SecretASCII.threeLetterStarts(x)
+            while starts != 0 {
+                let lane = starts.trailingZeroBitCount >> 3
+                let k = i + lane
+                if k > last { break }
+                // The bytes are in `x` already: the filter turns most starts away unread.
+                if set.mayStart(UInt32(truncatingIfNeeded: x >> UInt64(8 * lane))) {
+                    consider(b, k, to, set, &hit)
+                }
+                starts &= starts - 1
             }
-            let end = i + len
-            // The keyword must end a word: the next byte is not a lowercase letter, unless the
-            // keyword was written in capitals (`ACRPWD`, `APIKEY`): then not a capital either.
-            let next = b.at(end)
-            let upperKW = b[i] &- 65 < 26 && b[end - 1] &- 65 < 26
-            let v = info[Int(idx)]
-            let strength = Strength(rawValue: Int(v & 0xFF)) ?? .none
-            let kind = SecretKind(rawValue: UInt8(v >> 8)) ?? .genericSecret
-            var ok = !(next &- 97 < 26 || (upperKW && next &- 65 < 26))
-            // Short words (`pat`, `sig`, `api`) must start a word; `key` may end one (`cosmosKey`).
-            if ok && len <= 3 && strength != .password && !(len == 3 && x == 107) {
-                let prev = b.at(i - 1)
-                if prev &- 97 < 26 || (upperKW && prev &- 65 < 26) { ok = false }
-            }
-            if ok && strength != .provider && isNegated(b, end) { ok = false }
-            // A provider's name in a host or attribute (`api.github.com`, `openai.Model`).
-            if ok && strength == .provider && b.at(end) == UInt8(ascii: ".") && b.at(end + 1) &- 97 < 26 { ok = false }
-            if ok {
-                hit.end = end
-                if strength > hit.strength { hit.strength = strength }
-                if kind != .genericSecret && hit.kind == .genericSecret { hit.kind = kind }
+            i += 5
+        }
+        while i <= last {
+            if SecretASCII.isLetter(b[i]) && SecretASCII.isLetter(b[i + 1]) && SecretASCII.isLetter(b[i + 2]) {
+                consider(b, i, to, set, &hit)
             }
             i += 1
         }
         return hit
+    }
+
+    /// The keyword at `i`, if any fits before `to`, folded into `hit` (positions in order).
+    @inline(__always)
+    private static func consider(_ b: SecretBytes, _ i: Int, _ to: Int, _ set: SecretLiteralSet, _ hit: inout Hit) {
+        guard let (len, v) = set.match(b, at: i, limit: to) else { return }
+        let x = SecretASCII.lower(b[i])
+        let end = i + len
+        // The keyword must end a word: the next byte is not a lowercase letter, unless the
+        // keyword was written in capitals (`ACRPWD`, `APIKEY`): then not a capital either.
+        let next = b.at(end)
+        let upperKW = b[i] &- 65 < 26 && b[end - 1] &- 65 < 26
+        let strength = Strength(rawValue: Int(v & 0xFF)) ?? .none
+        let kind = SecretKind(rawValue: UInt8(v >> 8)) ?? .genericSecret
+        var ok = !(next &- 97 < 26 || (upperKW && next &- 65 < 26))
+        // Short words (`pat`, `sig`, `api`) must start a word; `key` may end one (`cosmosKey`).
+        if ok && len <= 3 && strength != .password && !(len == 3 && x == 107) {
+            let prev = b.at(i - 1)
+            if prev &- 97 < 26 || (upperKW && prev &- 65 < 26) { ok = false }
+        }
+        if ok && strength != .provider && isNegated(b, end) { ok = false }
+        // A provider's name in a host or attribute (`api.github.com`, `openai.Model`).
+        if ok && strength == .provider && b.at(end) == UInt8(ascii: ".") && b.at(end + 1) &- 97 < 26 { ok = false }
+        if ok {
+            hit.end = end
+            if strength > hit.strength { hit.strength = strength }
+            if kind != .genericSecret && hit.kind == .genericSecret { hit.kind = kind }
+        }
     }
 
     /// Whether a keyword on the line before `s` can vouch for a hex value of `len` bytes: a
@@ -230,10 +248,10 @@ enum SecretKeywordRules {
         return ks..<e
     }
 
-    static let publicLit = SecretASCII.bytes("public")
-    static let hashPrefixes: [[UInt8]] = ["sha1-", "sha256-", "sha384-", "sha512-", "md5-"].map { Array($0.utf8) }
-    static let base64Marker = SecretASCII.bytes("base64,")
-    static let codeRefs: [[UInt8]] = ["process.env", "os.environ", "getenv", "env.", "config.", "settings.", "secrets."].map { Array($0.utf8) }
+    static let publicLit: StaticString = "public"
+    static let hashPrefixes: [StaticString] = ["sha1-", "sha256-", "sha384-", "sha512-", "md5-"]
+    static let base64Marker: StaticString = "base64,"
+    static let codeRefs: [StaticString] = ["process.env", "os.environ", "getenv", "env.", "config.", "settings.", "secrets."]
 
     /// A value run `runS..<runE` (bytes of `SecretByteClass.token`): a secret if a keyword vouches for it
     /// and its shape passes the gates.
@@ -306,7 +324,7 @@ enum SecretKeywordRules {
         if shape.maxRepeat >= 6 || shape.entropy < 2.8 { return }
         let isUUID = Self.isUUID(b, s, e)
         // Versions: `3.11.2-6+deb12u6`.
-        if SecretASCII.isDigit(b[s]) && b.find([UInt8(ascii: ".")], from: s, to: e) != nil && shape.letters < shape.digits { return }
+        if SecretASCII.isDigit(b[s]) && b.find(byte: UInt8(ascii: "."), from: s, to: e) != nil && shape.letters < shape.digits { return }
         if !(shape.hexOnly || isUUID) {
             if shape.digits == 0 {
                 // No digit: only a mixed-case run with many case changes looks generated.
@@ -354,10 +372,7 @@ enum SecretKeywordRules {
     static func passwordKeyBefore(_ b: SecretBytes, _ s: Int) -> Bool {
         // Every password keyword holds a `p` (pass, pwd, passphrase, pword): look for one in the
         // bytes just before the value first, which rules out most `key=value` pairs cheaply.
-        var k = s - 1
-        let stop = max(0, s - 48)
-        while k >= stop && b[k] | 0x20 != UInt8(ascii: "p") && b[k] != 10 { k -= 1 }
-        guard k >= stop, b[k] != 10 else { return false }
+        guard let k = b.lastPOrNewline(before: s, stop: max(0, s - 48)), b[k] != 10 else { return false }
         guard let key = directKey(b, s) else { return false }
         return bestKeyword(b, from: lastSegment(b, key), to: key.upperBound).strength == .password
     }
@@ -389,18 +404,13 @@ enum SecretKeywordRules {
         // Include a leading special byte that the run split off (`P@ss` starts at the run, `!x` before it).
         let q = b.at(s - 1)
         let quoted = SecretASCII.isQuote(q)
-        var e = s
-        while e < b.n && e - s < 256 {
-            let x = b[e]
-            if quoted ? (x == q || x == 10 || x == 13) : (x <= 32 || SecretASCII.isQuote(x) || x == UInt8(ascii: ";") || x == UInt8(ascii: ",") || x == UInt8(ascii: "&") || x == UInt8(ascii: "<") || x == UInt8(ascii: ")") || x == UInt8(ascii: "}") || x == UInt8(ascii: "]")) { break }
-            e += 1
-        }
+        var e = passwordValueEnd(b, s)
         if quoted && b.at(e) != q { return }
         while e > s && (b[e - 1] == UInt8(ascii: ".") || b[e - 1] == UInt8(ascii: ",")) && !quoted { e -= 1 }
         let len = e - s
         guard len >= 6, len <= 200 else { return }
         if SecretPrefixRules.isPlaceholder(b, s, e) { return }
-        for lit in SecretStructuralRules.passwordPlaceholders where lit.count == len && b.hasFolded(lit, at: s) { return }
+        for lit in SecretStructuralRules.passwordPlaceholders where lit.utf8CodeUnitCount == len && b.hasFolded(lit, at: s) { return }
         for r in codeRefs where b.findFolded(r, from: s, to: e) != nil { return }
         if b[s] == UInt8(ascii: "$") || b[s] == UInt8(ascii: "%") { return }
         let shape = SecretValueShape(b, s, e)
@@ -414,7 +424,7 @@ enum SecretKeywordRules {
         guard classes >= 2, shape.entropy >= 2.3 else { return }
         // `password = getPassword()`, `password: str`, `password = self.x`.
         if b.at(e) == UInt8(ascii: "(") { return }
-        if !quoted, let paren = b.find([UInt8(ascii: "(")], from: s, to: e), b.run(from: s, C.word | C.dot) == paren - s { return }
+        if !quoted, let paren = b.find(byte: UInt8(ascii: "("), from: s, to: e), b.run(from: s, C.word | C.dot) == paren - s { return }
         if shape.digits == 0 && shape.other == 0 && len < 16 { return }
         if shape.other > 0 && shape.digits == 0 && shape.upper == 0 {
             // `user.password`, `some-value`: words with dots or dashes only.
@@ -423,6 +433,36 @@ enum SecretKeywordRules {
             if onlyWordish { return }
         }
         out.append(Match(range: s..<e, confidence: .low, kind: .genericSecret, id: "password-assignment"))
+    }
+
+    /// Where a password value starting at `s` ends, before trimming: at its closing quote when it
+    /// follows one, else at whitespace, a quote or punctuation that ends a value; `limit` bytes on
+    /// at most.
+    @inline(__always) static func passwordValueEnd(_ b: SecretBytes, _ s: Int, limit: Int = 256) -> Int {
+        let q = b.at(s - 1)
+        var e = s
+        let stop = min(b.n, s + limit)
+        if SecretASCII.isQuote(q) {
+            while e < stop && !(b[e] == q || b[e] == 10 || b[e] == 13) { e += 1 }
+        } else {
+            while e < stop && !endsUnquotedValue(b[e]) { e += 1 }
+        }
+        return e
+    }
+
+    /// Whitespace and controls, quotes, and `;` `,` `&` `<` `)` `}` `]`: one bit per ASCII byte.
+    @inline(__always) static func endsUnquotedValue(_ x: UInt8) -> Bool {
+        // Bytes 0-63: 0...32, `"` 34, `&` 38, `'` 39, `)` 41, `,` 44, `;` 59, `<` 60.
+        let low: UInt64 = 0x1FFFF_FFFF | 1 << 34 | 1 << 38 | 1 << 39 | 1 << 41 | 1 << 44 | 1 << 59 | 1 << 60
+        // Bytes 64-127: `]` 93, backquote 96, `}` 125.
+        let high: UInt64 = 1 << (93 - 64) | 1 << (96 - 64) | 1 << (125 - 64)
+        return x < 64 ? low >> UInt64(x) & 1 != 0 : x < 128 && high >> UInt64(x - 64) & 1 != 0
+    }
+
+    /// Whether a password value at `s` can be long enough to report: `passwordValue` drops values
+    /// under six bytes, so for `status=200` the key need not be looked at.
+    @inline(__always) static func passwordValueFits(_ b: SecretBytes, _ s: Int) -> Bool {
+        passwordValueEnd(b, s, limit: 6) - s == 6
     }
 
     /// `"secret": "…"` whose value holds punctuation: the whole quoted value, strictly gated.
@@ -445,7 +485,7 @@ enum SecretKeywordRules {
         if shape.digits > 0 { classes += 1 }
         if shape.other > 0 { classes += 1 }
         guard classes >= 3, shape.entropy >= 3.0, shape.maxRepeat < 5 else { return }
-        if b.hasFolded(SecretASCII.bytes("http"), at: s) { return }
+        if b.hasFolded("http", at: s) { return }
         out.append(Match(range: s..<e, confidence: .low, kind: .genericSecret, id: "generic-keyword-secret"))
     }
 
@@ -549,7 +589,7 @@ enum SecretKeywordRules {
         for k in s..<e {
             if b[k] == UInt8(ascii: ".") { dots += 1; lastDot = k } else if b[k] == UInt8(ascii: "/") { slashes += 1 }
         }
-        if b.hasFolded(SecretASCII.bytes("http"), at: s) || b.hasFolded(SecretASCII.bytes("www."), at: s) { return true }
+        if b.hasFolded("http", at: s) || b.hasFolded("www.", at: s) { return true }
         if dots > 0 {
             // A trailing `.ext` / `.com`.
             let tail = e - lastDot - 1

@@ -209,13 +209,8 @@ enum SecretPrefixRules {
         return r
     }()
 
-    /// Rule indices by first byte, longest prefix first.
-    static let byFirst: [[Int]] = {
-        var t = [[Int]](repeating: [], count: 256)
-        for (i, r) in all.enumerated() { t[Int(r.prefix[0])].append(i) }
-        for b in 0..<256 { t[b].sort { all[$0].prefix.count > all[$1].prefix.count } }
-        return t
-    }()
+    /// Every rule's prefix in plain memory, grouped by first byte, longest first.
+    static let prefixIndex = SecretPrefixIndex(all.map(\.prefix))
 
     /// One bit per hash of a prefix's first three bytes: the prefilter. A two-byte prefix sets the
     /// bit of every third byte its body allows.
@@ -247,13 +242,15 @@ enum SecretPrefixRules {
         var id: String
     }
 
-    /// Tries every rule whose prefix starts at `i`. The caller has checked the two-byte prefilter
-    /// and that `i` starts a word.
+    /// Tries every rule whose prefix starts at `i`. The caller has checked the three-byte prefilter
+    /// (so `i + 2 < n`) and that `i` starts a word.
     static func match(_ b: SecretBytes, at i: Int) -> Match? {
-        for idx in byFirst[Int(b[i])] {
-            let rule = all[idx]
-            guard b.has(rule.prefix, at: i) else { continue }
-            if let m = apply(rule, b, i) { return m }
+        // Prefixes are compared in the index, which copies no rule: a rule (whose prefix, id and
+        // body are reference-counted) is read only when its prefix is there.
+        let index = prefixIndex
+        var pos = index.bucketStart(b, at: i)
+        while let idx = index.nextRule(b, at: i, &pos) {
+            if let m = apply(all[idx], b, i) { return m }
         }
         return nil
     }
@@ -284,12 +281,12 @@ enum SecretPrefixRules {
         case .npm:
             conf = SecretChecksum.base62CRCValid(b, s, 36) ? .high : .medium
         case .awsID:
-            if b.find(SecretASCII.bytes("EXAMPLE"), from: s, to: e) != nil { return nil }
+            if b.find("EXAMPLE", from: s, to: e) != nil { return nil }
             // A key id is a random mix: a body of one repeated letter is a placeholder.
             let shape = SecretValueShape(b, s, e)
             if shape.distinct < 6 { return nil }
         case .openAI:
-            if b.find(SecretASCII.bytes("T3BlbkFJ"), from: s, to: e) != nil {
+            if b.find("T3BlbkFJ", from: s, to: e) != nil {
                 conf = .high
             } else if len == 48 && b.run(from: s, C.alnum) == 48 && hasDigitAndLetter(b, s, e) {
                 conf = .medium
@@ -343,13 +340,101 @@ enum SecretPrefixRules {
     /// Documentation placeholders: `xxxx`, `your…`, `EXAMPLE`, `<…>`, `changeme`, `****`.
     static func isPlaceholder(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
         for lit in placeholderWords where b.findFolded(lit, from: s, to: e) != nil { return true }
-        return b.find(SecretASCII.bytes("EXAMPLE"), from: s, to: e) != nil
+        return b.find("EXAMPLE", from: s, to: e) != nil
     }
 
-    static let placeholderWords: [[UInt8]] = [
+    static let placeholderWords: [StaticString] = [
         "xxxx", "your", "placeholder", "changeme", "change_me", "redacted", "dummy", "****", "....",
         "<", "${", "{{", "insert", "replace", "sample", "example",
-    ].map { Array($0.utf8) }
+    ]
+}
+
+/// Rule prefixes, case-sensitive, grouped by a hash of their first two bytes with the longest
+/// first (so that `sk-ant-` is tried before `sk-`; rules whose first two bytes differ cannot both
+/// match, so buckets that share a hash may mix them), stored in plain memory so that the scan's hot
+/// path does no reference counting. A prefix's first eight bytes are also kept as a word and a
+/// mask, so that away from the end of the text one comparison tells whether a rule can apply.
+/// Built once, on first use, and never freed.
+struct SecretPrefixIndex: @unchecked Sendable {
+    private let text: UnsafeMutablePointer<UInt8>
+    private let offsets: UnsafeMutablePointer<Int32>
+    private let lengths: UnsafeMutablePointer<Int32>
+    /// A prefix's first (up to) eight bytes as a little-endian word, and the mask of those bytes.
+    private let heads: UnsafeMutablePointer<UInt64>
+    private let masks: UnsafeMutablePointer<UInt64>
+    /// Per hash of the first two bytes (`bucket`): the range of `order` holding its rules, as
+    /// start << 16 | end.
+    private let buckets: UnsafeMutablePointer<UInt32>
+    /// Rule indices, bucket after bucket.
+    private let order: UnsafeMutablePointer<Int32>
+
+    init(_ prefixes: [[UInt8]]) {
+        let total = prefixes.reduce(0) { $0 + $1.count }
+        let count = max(prefixes.count, 1)
+        text = .allocate(capacity: max(total, 1))
+        offsets = .allocate(capacity: count)
+        lengths = .allocate(capacity: count)
+        heads = .allocate(capacity: count)
+        masks = .allocate(capacity: count)
+        order = .allocate(capacity: count)
+        buckets = .allocate(capacity: 1024)
+        var off = 0
+        for (k, prefix) in prefixes.enumerated() {
+            precondition(!prefix.isEmpty)
+            var head: UInt64 = 0, mask: UInt64 = 0
+            for (j, x) in prefix.enumerated() {
+                text[off + j] = x
+                if j < 8 {
+                    head |= UInt64(x) << UInt64(8 * j)
+                    mask |= 0xFF << UInt64(8 * j)
+                }
+            }
+            heads[k] = head
+            masks[k] = mask
+            offsets[k] = Int32(off)
+            lengths[k] = Int32(prefix.count)
+            off += prefix.count
+        }
+        precondition(prefixes.allSatisfy { $0.count >= 2 }, "buckets are keyed by two bytes")
+        // Rules by bucket, then longest prefix first, then in table order.
+        let keys = prefixes.map { Self.bucket($0[0], $0[1]) }
+        let sorted = prefixes.indices.sorted { (keys[$0], -prefixes[$0].count, $0) < (keys[$1], -prefixes[$1].count, $1) }
+        buckets.initialize(repeating: 0, count: 1024)
+        for (pos, r) in sorted.enumerated() {
+            order[pos] = Int32(r)
+            let start = buckets[keys[r]] == 0 ? pos : Int(buckets[keys[r]] >> 16)
+            buckets[keys[r]] = UInt32(start) << 16 | UInt32(pos + 1)
+        }
+    }
+
+    @inline(__always) static func bucket(_ a: UInt8, _ b: UInt8) -> Int { (Int(a) << 3 ^ Int(b)) & 1023 }
+
+    /// Where the rules for the two bytes at `i` (`i + 1 < n`) begin in `order`: a cursor for `nextRule`.
+    @inline(__always) func bucketStart(_ b: SecretBytes, at i: Int) -> Int { Int(buckets[Self.bucket(b[i], b[i + 1])] >> 16) }
+
+    /// The next rule from the cursor `pos` on whose prefix is at `i`, or nil when there is none;
+    /// moves the cursor past it.
+    @inline(__always) func nextRule(_ b: SecretBytes, at i: Int, _ pos: inout Int) -> Int? {
+        let end = Int(buckets[Self.bucket(b[i], b[i + 1])] & 0xFFFF)
+        let word = i + 8 <= b.n ? b.word(at: i) : nil
+        while pos < end {
+            let r = Int(order[pos])
+            pos += 1
+            let len = Int(lengths[r])
+            var j = 0
+            if let word {
+                // The first eight bytes at once; the rest (of long prefixes) one by one.
+                guard word & masks[r] == heads[r] else { continue }
+                if len <= 8 { return r }
+                j = 8
+            }
+            guard i + len <= b.n else { continue }
+            let t = text + Int(offsets[r])
+            while j < len && b[i + j] == t[j] { j += 1 }
+            if j == len { return r }
+        }
+        return nil
+    }
 }
 
 enum SecretChecksum {

@@ -92,16 +92,23 @@ struct SecretScanner: Sendable {
             }
             let len = i - runStart
             if len >= 6 {
-                if Self.hasDigitOrUpper(p, runStart, i) {
+                if len < 16 && !isAssigned(b, runStart) {
+                    // No rule takes a run this short unless `key=`, `key:` or `>` comes right
+                    // before it (see `endRun`): timestamps, amounts, ids in prose cost no more.
+                } else if Self.hasDigitOrUpper(p, runStart, i) {
                     for j in runStart..<i { orClass |= cls[Int(p[j])] }
                     endRun(b, runStart, i, orClass, awsIDEnd, &out)
-                } else if isAssigned(b, runStart) && SecretKeywordRules.passwordKeyBefore(b, runStart) {
+                } else if isAssigned(b, runStart) && SecretKeywordRules.passwordValueFits(b, runStart)
+                            && SecretKeywordRules.passwordKeyBefore(b, runStart) {
                     // Lowercase words and separators: only the start of a password can matter.
                     SecretKeywordRules.passwordValue(b, runStart, into: &out)
                 }
             } else if len > 0 {
                 let x = b.at(runStart - 1)
-                if x == UInt8(ascii: "=") || x == UInt8(ascii: ":") || SecretASCII.isQuote(x) {
+                // After `=` or `:` a short run can only start a password, and endRun drops values
+                // under six bytes (`status=200`, `method=GET`): those need no call.
+                if x == UInt8(ascii: "=") || x == UInt8(ascii: ":")
+                    ? SecretKeywordRules.passwordValueFits(b, runStart) : SecretASCII.isQuote(x) {
                     endRun(b, runStart, i, orClass, awsIDEnd, &out)
                 }
             }
@@ -165,11 +172,16 @@ struct SecretScanner: Sendable {
             // `Password=P@ss…`: a short first piece of a password with punctuation.
             let x = b.at(s - 1)
             if x == UInt8(ascii: "=") || x == UInt8(ascii: ":") || (SecretASCII.isQuote(x) && isAssigned(b, s)) {
-                if SecretKeywordRules.passwordKeyBefore(b, s) {
+                if SecretASCII.isQuote(x) && b.at(e) != x && b.at(e) > 32 {
+                    if SecretKeywordRules.passwordKeyBefore(b, s) {
+                        SecretKeywordRules.passwordValue(b, s, into: &out)
+                    } else {
+                        // `"client_secret": "u@D7…"`: punctuation inside a quoted value.
+                        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, into: &out)
+                    }
+                } else if SecretKeywordRules.passwordValueFits(b, s) && SecretKeywordRules.passwordKeyBefore(b, s) {
+                    // (A value too short to report needs no look at its key: `status=200`.)
                     SecretKeywordRules.passwordValue(b, s, into: &out)
-                } else if SecretASCII.isQuote(x) && b.at(e) != x && b.at(e) > 32 {
-                    // `"client_secret": "u@D7…"`: punctuation inside a quoted value.
-                    SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, into: &out)
                 }
             }
             return

@@ -8,33 +8,33 @@ enum SecretStructuralRules {
     typealias C = SecretByteClass
     typealias Match = SecretPrefixRules.Match
 
-    static let beginLit = SecretASCII.bytes("-----BEGIN ")
-    static let endLit = SecretASCII.bytes("-----END ")
-    static let dashes5 = SecretASCII.bytes("-----")
-    static let privateKeyLit = SecretASCII.bytes("PRIVATE KEY")
-    static let serviceAccountLit = SecretASCII.bytes("service_account")
+    static let beginLit: StaticString = "-----BEGIN "
+    static let endLit: StaticString = "-----END "
+    static let dashes5: StaticString = "-----"
+    static let privateKeyLit: StaticString = "PRIVATE KEY"
+    static let serviceAccountLit: StaticString = "service_account"
 
     // MARK: PEM
 
     /// `-----BEGIN … PRIVATE KEY-----` to the matching `-----END …-----`, escaped newlines
     /// (`\n` in JSON) included. A truncated block (no END) counts up to its last base64 byte.
     static func pem(_ b: SecretBytes, at i: Int) -> Match? {
-        let labelStart = i + beginLit.count
+        let labelStart = i + beginLit.utf8CodeUnitCount
         var j = labelStart
         while j < b.n && j - labelStart < 48 && (b[j] &- 65 < 26 || b[j] == 32) { j += 1 }
         guard b.has(dashes5, at: j) else { return nil }
         let label = labelStart..<j
         // OPENSSH / RSA / EC / DSA / ENCRYPTED / (no prefix) PRIVATE KEY, and PGP PRIVATE KEY BLOCK.
         guard b.find(privateKeyLit, from: label.lowerBound, to: label.upperBound) != nil else { return nil }
-        let bodyStart = j + dashes5.count
+        let bodyStart = j + dashes5.utf8CodeUnitCount
         var end: Int
         var base64Count = 0
         if let endAt = endOfBlock(b, from: bodyStart) {
             for k in bodyStart..<endAt where b.cls[Int(b[k])] & (C.alnum | C.plus | C.slash) != 0 { base64Count += 1 }
             // The END line's own closing dashes.
-            end = endAt + endLit.count
+            end = endAt + endLit.utf8CodeUnitCount
             while end < b.n && end - endAt < 64 && (b[end] &- 65 < 26 || b[end] == 32) { end += 1 }
-            if b.has(dashes5, at: end) { end += dashes5.count }
+            if b.has(dashes5, at: end) { end += dashes5.utf8CodeUnitCount }
         } else {
             // Truncated: take base64, whitespace and escaped newlines.
             var k = bodyStart
@@ -92,7 +92,7 @@ enum SecretStructuralRules {
         return Match(range: i..<(ss + sl), confidence: conf, kind: .jwt, id: "jwt")
     }
 
-    static let algLit = SecretASCII.bytes("\"alg\"")
+    static let algLit: [UInt8] = Array("\"alg\"".utf8)
 
     /// Decodes at most 512 bytes of base64url and looks for `"alg"`.
     static func headerHasAlg(_ b: SecretBytes, _ s: Int, _ e: Int) -> Bool {
@@ -120,8 +120,8 @@ enum SecretStructuralRules {
     static func slackWebhook(_ b: SecretBytes, at i: Int, bodyStart s: Int, rule: SecretPrefixRule) -> Match? {
         let len = b.run(from: s, rule.body, limit: 400)
         guard len >= 30 else { return nil }
-        guard b.has(SecretASCII.bytes("services/"), at: s) || b.has(SecretASCII.bytes("workflows/"), at: s)
-            || b.has(SecretASCII.bytes("triggers/"), at: s) else { return nil }
+        guard b.has("services/", at: s) || b.has("workflows/", at: s)
+            || b.has("triggers/", at: s) else { return nil }
         // The last path segment is the secret part.
         var last = s + len
         while last > s && b[last - 1] != UInt8(ascii: "/") { last -= 1 }
@@ -149,7 +149,7 @@ enum SecretStructuralRules {
         }
         guard e - s >= 30 else { return nil }
         let from = max(0, i - 600)
-        guard b.find(SecretASCII.bytes("sv="), from: from, to: i) != nil || b.find(SecretASCII.bytes("se="), from: from, to: i) != nil
+        guard b.find("sv=", from: from, to: i) != nil || b.find("se=", from: from, to: i) != nil
         else { return nil }
         return Match(range: s..<e, confidence: rule.confidence, kind: rule.kind, id: rule.id)
     }
@@ -166,7 +166,7 @@ enum SecretStructuralRules {
     /// `pi_<id>_secret_<secret>`: a Stripe PaymentIntent client secret.
     static func stripeIntent(_ b: SecretBytes, at i: Int, bodyStart s: Int, rule: SecretPrefixRule) -> Match? {
         let a = b.run(from: s, C.alnum, limit: 40)
-        guard a >= 14, b.has(SecretASCII.bytes("_secret_"), at: s + a) else { return nil }
+        guard a >= 14, b.has("_secret_", at: s + a) else { return nil }
         let t = b.run(from: s + a + 8, C.alnum, limit: 80)
         guard t >= 16 else { return nil }
         return Match(range: i..<(s + a + 8 + t), confidence: .medium, kind: rule.kind, id: rule.id)
@@ -174,18 +174,18 @@ enum SecretStructuralRules {
 
     // MARK: URLs with a password
 
-    static let dbSchemes: [[UInt8]] = [
+    static let dbSchemes: [StaticString] = [
         "postgres", "postgresql", "mysql", "mysqlx", "mariadb", "mongodb", "mongodb+srv", "redis", "rediss",
         "amqp", "amqps", "mssql", "sqlserver", "oracle", "cockroachdb", "clickhouse", "couchdb", "neo4j",
         "neo4j+s", "bolt", "cassandra", "memcached", "elasticsearch", "influxdb", "nats", "kafka", "mqtt",
         "ldap", "ldaps", "snowflake", "jdbc:postgresql", "jdbc:mysql", "postgis", "timescaledb", "db2",
-    ].map { Array($0.utf8) }
+    ]
 
-    static let passwordPlaceholders: [[UInt8]] = [
+    static let passwordPlaceholders: [StaticString] = [
         "password", "pass", "passwd", "pwd", "secret", "pw", "xxx", "changeme", "user", "username",
         "yourpassword", "your_password", "mypassword", "my_password", "dbpassword", "db_password", "pass123",
         "***", "token", "null", "none", "undefined",
-    ].map { Array($0.utf8) }
+    ]
 
     /// At `i`, the `:` of `scheme://user:password@host`: the password's range.
     static func urlPassword(_ b: SecretBytes, at i: Int) -> Match? {
@@ -218,7 +218,7 @@ enum SecretStructuralRules {
         let first = b[ps]
         if first == UInt8(ascii: "$") || first == UInt8(ascii: "<") || first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { return nil }
         if first == UInt8(ascii: "%") && !(SecretASCII.isHex(b.at(ps + 1)) && SecretASCII.isHex(b.at(ps + 2))) { return nil }
-        for lit in passwordPlaceholders where lit.count == pe - ps && b.hasFolded(lit, at: ps) { return nil }
+        for lit in passwordPlaceholders where lit.utf8CodeUnitCount == pe - ps && b.hasFolded(lit, at: ps) { return nil }
         if SecretPrefixRules.isPlaceholder(b, ps, pe) { return nil }
         var allSame = true
         for k in ps..<pe where b[k] != first { allSame = false; break }
@@ -230,7 +230,7 @@ enum SecretStructuralRules {
         }
         // Scheme decides the kind.
         var isDB = false
-        for lit in dbSchemes where lit.count == i - s && b.hasFolded(lit, at: s) { isDB = true; break }
+        for lit in dbSchemes where lit.utf8CodeUnitCount == i - s && b.hasFolded(lit, at: s) { isDB = true; break }
         if isDB {
             return Match(range: ps..<pe, confidence: .medium, kind: .databaseURLPassword, id: "database-url-password")
         }
@@ -258,12 +258,12 @@ enum SecretStructuralRules {
             }
         }
         // Azure Container Registry password: 42 base64, `+ACR`, 6 alphanumerics.
-        if orClass & C.plus != 0 && len == 52 && b.has(SecretASCII.bytes("+ACR"), at: s + 42) {
+        if orClass & C.plus != 0 && len == 52 && b.has("+ACR", at: s + 42) {
             out.append(Match(range: s..<e, confidence: .high, kind: .azureKey, id: "azure-container-registry-password"))
             return
         }
         // Terraform Cloud: 14 alnum `.atlasv1.` 60-70.
-        if orClass & C.dot != 0 && len >= 80, let at = b.find(SecretASCII.bytes(".atlasv1."), from: s, to: e), at - s >= 14 {
+        if orClass & C.dot != 0 && len >= 80, let at = b.find(".atlasv1.", from: s, to: e), at - s >= 14 {
             out.append(Match(range: (at - 14)..<e, confidence: .high, kind: .terraformToken, id: "terraform-cloud-token"))
             return
         }
@@ -282,7 +282,7 @@ enum SecretStructuralRules {
             }
         }
         // Mailchimp: 32 hex `-us` 1-2 digits.
-        if len >= 35 && len <= 37 && b.run(from: s, C.hexL) == 32 && b.has(SecretASCII.bytes("-us"), at: s + 32)
+        if len >= 35 && len <= 37 && b.run(from: s, C.hexL) == 32 && b.has("-us", at: s + 32)
             && b.run(from: s + 35, C.digit) == len - 35 && len > 35 {
             out.append(Match(range: s..<e, confidence: .medium, kind: .mailchimpAPIKey, id: "mailchimp-api-key"))
             return
