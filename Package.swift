@@ -36,6 +36,9 @@ let package = Package(
         .target(name: "WardenDetect", dependencies: ["WardenDigest"], swiftSettings: hotPathSettings),
         // The decision log: append-only, hash-chained JSON Lines; queries and report aggregation.
         .target(name: "WardenAudit", dependencies: ["WardenJSON", "WardenDigest"], swiftSettings: hotPathSettings),
+        // Fleet export of the decision log: records as OTLP/HTTP JSON, the export cursor, retry
+        // timing. No network I/O here (the `warden` CLI sends), so all of it is unit-tested.
+        .target(name: "WardenExport", dependencies: ["WardenAudit", "WardenJSON"], swiftSettings: hotPathSettings),
         // Replaces what the detectors find: placeholders, pseudonyms, JSON of the same shape, streams.
         .target(name: "WardenRedact", dependencies: ["WardenDetect", "WardenJSON"], swiftSettings: hotPathSettings),
         // Detection in files and commits: positions, masked previews, fingerprints, staged diffs.
@@ -76,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "WardenDigestTests",
             dependencies: ["WardenDigest", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit", "WardenJSON", "audit-append", "warden"]),
+        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit", "WardenExport", "WardenJSON", "audit-append", "warden"]),
         .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
