@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // OTLP/HTTP export (`warden log export`): linked into the `warden` CLI only, never the hook.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // JSON reader with source positions and a writer; no Foundation.
@@ -58,10 +61,12 @@ let package = Package(
             name: "warden",
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
-                "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit",
+                "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit", "WardenExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -12,8 +12,9 @@ import WardenJSON
 /// The CLI executable: `audit-cli` here, `warden` in the project (and `@testable import warden`).
 let cliExecutable = "warden"
 
-/// Runs the built `audit-cli` (the stand-in for `warden`), returning status, stdout, stderr.
-func runCLI(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
+/// Runs the built `warden`, returning status, stdout, stderr; `environment` is added to this
+/// process's own.
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
     let dir = TemporaryDirectory()
     defer { dir.remove() }
     var actions = posix_spawn_file_actions_t()
@@ -25,8 +26,18 @@ func runCLI(_ arguments: [String]) -> (status: Int32, out: String, err: String) 
     let all = [productsDirectory() + "/" + cliExecutable] + arguments
     var argv: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
+    var variables: [String] = []
+    var index = 0
+    while let entry = environ[index] {
+        let text = String(cString: entry)
+        if let name = text.split(separator: "=", maxSplits: 1).first, environment[String(name)] == nil { variables.append(text) }
+        index += 1
+    }
+    variables += environment.map { "\($0.key)=\($0.value)" }
+    var envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
+    defer { for pointer in envp { free(pointer) } }
     var pid: pid_t = 0
-    precondition(posix_spawn(&pid, all[0], &actions, nil, &argv, environ) == 0)
+    precondition(posix_spawn(&pid, all[0], &actions, nil, &argv, &envp) == 0)
     let status = waitFor(pid)
     func read(_ name: String) -> String { String(decoding: AuditLog.readFile(dir.path + "/" + name, from: 0) ?? [], as: UTF8.self) }
     return (status, read("out"), read("err"))

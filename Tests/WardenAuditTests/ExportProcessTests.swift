@@ -1,0 +1,437 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Testing
+import WardenJSON
+@testable import WardenAudit
+@testable import WardenExport
+
+/// Starts `arguments[0]` with standard output and error in files, standard input from /dev/null,
+/// no signal blocked and every signal's default action (the test runner's threads block some,
+/// and a child would inherit that: SIGTERM would not stop it).
+func spawn(_ arguments: [String], stdout: String, stderr: String) -> pid_t {
+    var pid: pid_t = 0
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t()
+    sigemptyset(&none)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
+    precondition(result == 0, "posix_spawn \(arguments[0]): \(result)")
+    return pid
+}
+
+/// `Scripts/otlp-receiver.py`: a real OTLP/HTTP receiver on loopback that decodes what arrives
+/// with PyPI's opentelemetry-proto and writes it down, one JSON line per request.
+final class OTLPReceiver {
+    static let script: String = {
+        var parts = URL(fileURLWithPath: #filePath).pathComponents
+        parts.removeLast(3)  // Tests/WardenAuditTests/this file
+        return NSString.path(withComponents: parts + ["Scripts", "otlp-receiver.py"])
+    }()
+
+    /// Whether python3 can import opentelemetry-proto.
+    static let isAvailable: Bool = {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let pid = spawn(
+            ["/usr/bin/env", "python3", "-c", "import opentelemetry.proto.collector.logs.v1.logs_service_pb2, google.protobuf.json_format"],
+            stdout: dir.path + "/out", stderr: dir.path + "/err")
+        return waitFor(pid) == 0
+    }()
+
+    static var isRequired: Bool { ProcessInfo.processInfo.environment["WARDEN_E2E_REQUIRED"] == "1" }
+
+    /// The tests run where the receiver can, and fail (rather than skip) where it must.
+    static var shouldRun: Bool { isAvailable || isRequired }
+
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String {
+            "python3 cannot import opentelemetry-proto (PyPI), which the OTLP receiver needs: run Scripts/install-deps.sh — required, as WARDEN_E2E_REQUIRED=1"
+        }
+    }
+
+    struct DidNotStart: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let pid: pid_t
+    let port: Int
+    let out: String
+    private var stopped = false
+
+    /// Starts the receiver writing to `out`; `port` 0 takes a free one.
+    init(out: String, port: Int = 0, options: [String] = []) throws {
+        guard OTLPReceiver.isAvailable else { throw Unavailable() }
+        self.out = out
+        let stdout = out + ".stdout"
+        let stderr = out + ".stderr"
+        unlink(stdout)
+        pid = spawn(["/usr/bin/env", "python3", OTLPReceiver.script, "--port", String(port), "--out", out] + options, stdout: stdout, stderr: stderr)
+        // Up to 20 s for Python to start and print its port.
+        for _ in 0..<400 {
+            let text = String(decoding: AuditLog.readFile(stdout, from: 0) ?? [], as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }), let number = Int(line.dropFirst(10)) {
+                self.port = number
+                return
+            }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                stopped = true
+                throw DidNotStart(description: "the OTLP receiver exited: " + String(decoding: AuditLog.readFile(stderr, from: 0) ?? [], as: UTF8.self))
+            }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        _ = waitFor(pid)
+        stopped = true
+        throw DidNotStart(description: "the OTLP receiver did not print its port in 20 s")
+    }
+
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var url: String { endpoint + "/v1/logs" }
+
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        kill(pid, SIGTERM)
+        _ = waitFor(pid)
+    }
+
+    deinit { stop() }
+
+    /// Every request received so far, as the receiver wrote it down.
+    func requests() throws -> [JSONValue] {
+        try readLines(out).map { try JSONValue.parse($0) }
+    }
+
+    /// The `warden.seq` of every record in the requests it accepted, in arrival order.
+    func acceptedSeqs() throws -> [Int] {
+        try requests().filter { $0["status"]?.integer == 200 }.flatMap { $0["records"]?.array ?? [] }.map { record in
+            try #require(record["attributes"]?["warden.seq"]?.integer)
+        }
+    }
+}
+
+/// A decision log, a policy whose `warden.export.otlp` points at a receiver, and `warden log
+/// export` run on them as a process.
+struct ExportFixture {
+    let dir = TemporaryDirectory()
+    let log: AuditLog
+    var policy: String { dir.path + "/policy.json" }
+    var cursorPath: String { ExportCursor.path(in: log.directory) }
+
+    init(records: Int) {
+        log = AuditLog(directory: dir.path + "/log")
+        append(1...max(records, 1), only: records > 0)
+    }
+
+    func append(_ range: ClosedRange<Int>, only: Bool = true) {
+        guard only else { return }
+        for i in range {
+            let deny = i % 3 == 0
+            let record = makeRecord(
+                i, session: "session-\(i / 4)", decision: deny ? .deny : .allow, rules: deny ? ["Bash(curl:*)"] : [],
+                redactions: i % 5 == 0 ? ["EMAIL": 1] : [:], time: AuditTime(milliseconds: 1_793_000_000_000 + Int64(i) * 1000))
+            precondition(log.append(record) == nil)
+        }
+    }
+
+    /// A policy exporting to `endpoint`; `settings` are more keys of warden.export.otlp, as JSON
+    /// text (3 attempts and a 5 s timeout unless given).
+    func writePolicy(endpoint: String, _ settings: KeyValuePairs<String, String> = [:]) {
+        var members = ["maxAttempts": "3", "timeoutSeconds": "5"]
+        for (key, value) in settings { members[key] = value }
+        let rest = members.sorted { $0.key < $1.key }.map { ", \"\($0.key)\": \($0.value)" }.joined()
+        writeLines([#"{"warden": {"export": {"otlp": {"endpoint": "\#(endpoint)"\#(rest)}}}}"#], to: policy)
+    }
+
+    func export(_ arguments: [String] = [], environment: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
+        runCLI(["log", "export", "--policy", policy, "--log-dir", log.directory, "--retry-base-ms", "10"] + arguments, environment: environment)
+    }
+
+    func records() throws -> [AuditRecord] { try log.records().get().records }
+
+    func cursor() -> ExportCursor? { try? ExportCursor.read(directory: log.directory).get() }
+
+    func remove() { dir.remove() }
+}
+
+@Suite(.enabled(if: OTLPReceiver.shouldRun, "python3 cannot import opentelemetry-proto: run Scripts/install-deps.sh"))
+struct ExportProcessTests {
+    @Test func everyRecordArrivesOnceInBatchesDecodedByOpenTelemetryProto() throws {
+        let fixture = ExportFixture(records: 10)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint, ["batchSize": "4", "headersFromEnvironment": #"{"Authorization": "WARDEN_TEST_OTLP_AUTH"}"#])
+        let token = "Bearer t0ken-for-the-test"
+        let run = fixture.export(environment: ["WARDEN_TEST_OTLP_AUTH": token])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out == "sent 10 records in 3 requests to \(receiver.url); the cursor is at seq 10\n")
+        #expect(run.err == "")
+
+        let requests = try receiver.requests()
+        #expect(requests.map { $0["status"]?.integer } == [200, 200, 200])
+        #expect(requests.allSatisfy { $0["error"] == nil }, "\(requests.compactMap { $0["error"]?.string })")
+        #expect(requests.map { $0["records"]?.array?.count } == [4, 4, 2])
+        #expect(requests.allSatisfy { $0["path"]?.string == "/v1/logs" && $0["contentType"]?.string == "application/json" })
+        #expect(requests.allSatisfy { $0["authorization"]?.string == token })
+        #expect(!(run.out + run.err).contains("t0ken"))
+        #expect(try receiver.acceptedSeqs() == Array(1...10))
+
+        // What arrived is the log, field by field.
+        let records = try fixture.records()
+        let first = try #require(requests.first)
+        #expect(first["resource"]?["service.name"]?.string == "warden")
+        #expect(first["resource"]?["host.name"]?.string == AuditOrigin.current().host)
+        #expect(first["resource"]?["service.version"]?.string?.isEmpty == false)
+        #expect(first["scope"]?["name"]?.string == "warden.decision-log")
+        let arrived = requests.flatMap { $0["records"]?.array ?? [] }
+        for (record, log) in zip(records, arrived) {
+            let attributes = try #require(log["attributes"])
+            #expect(attributes["warden.record.hash"]?.string == record.hash)
+            #expect(attributes["warden.record.prev"]?.string == record.prev)
+            #expect(attributes["warden.decision"]?.string == record.decision.rawValue)
+            #expect(attributes["warden.tool"]?.string == "Bash")
+            #expect(attributes["session.id"]?.string == record.session)
+            #expect(attributes["user.name"]?.string == "alice")
+            #expect(log["timeUnixNano"]?.integer == Int(record.time.milliseconds) * 1_000_000)
+            #expect(log["severityNumber"]?.integer == (record.decision == .deny ? 13 : 9))
+            #expect(log["body"]?.string == "\(record.decision.rawValue) Bash")
+            if record.decision == .deny {
+                #expect(attributes["warden.rules"]?.array?.map(\.string) == ["Bash(curl:*)"])
+            }
+            if record.seq % 5 == 0 {
+                #expect(attributes["warden.redactions.EMAIL"]?.integer == 1)
+            }
+        }
+
+        let cursor = try #require(fixture.cursor())
+        #expect(cursor.seq == 10 && cursor.hash == records[9].hash && cursor.endpoint == receiver.url)
+
+        // Caught up: nothing is sent again.
+        let again = fixture.export(environment: ["WARDEN_TEST_OTLP_AUTH": token])
+        #expect(again.status == 0)
+        #expect(again.out == "nothing to send to \(receiver.url): the cursor is at seq 10\n")
+        #expect(try receiver.requests().count == 3)
+    }
+
+    @Test func aCollectorThatIsDownLeavesTheCursorAndGetsTheRestWhenBack() throws {
+        let fixture = ExportFixture(records: 6)
+        defer { fixture.remove() }
+        let out = fixture.dir.path + "/received.jsonl"
+        var receiver = try OTLPReceiver(out: out)
+        fixture.writePolicy(endpoint: receiver.endpoint, ["batchSize": "4", "maxAttempts": "2"])
+        #expect(fixture.export().status == 0)
+        fixture.append(7...11)
+
+        receiver.stop()
+        let before = AuditLog.readFile(fixture.cursorPath, from: 0)
+        let down = fixture.export()
+        #expect(down.status == 1)
+        #expect(down.out == "")
+        #expect(down.err == "warden: export to \(receiver.url) failed: no acknowledgement after 2 attempts: connection refused; the cursor stays at seq 6\n")
+        #expect(AuditLog.readFile(fixture.cursorPath, from: 0) == before)
+
+        receiver = try OTLPReceiver(out: out, port: receiver.port)
+        defer { receiver.stop() }
+        let back = fixture.export()
+        #expect(back.status == 0, "\(back.err)")
+        #expect(back.out == "sent 5 records in 2 requests to \(receiver.url); the cursor is at seq 11\n")
+        #expect(try receiver.acceptedSeqs() == Array(1...11))
+    }
+
+    @Test func busyAnswersAreTriedAgainWithinOneRun() throws {
+        let fixture = ExportFixture(records: 5)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--fail-first", "2", "--retry-after", "1"])
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint)
+        let run = fixture.export(["--verbose"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out == "sent 5 records in 1 request to \(receiver.url); the cursor is at seq 5\n")
+        // Retry-After: 1 is honoured, and each retry is said with --verbose.
+        #expect(run.err == """
+            warden: \(receiver.url): HTTP 503 Service Unavailable (failing on purpose) (attempt 1 of 3); trying again in 1.0 s
+            warden: \(receiver.url): HTTP 503 Service Unavailable (failing on purpose) (attempt 2 of 3); trying again in 1.0 s
+
+            """)
+        #expect(try receiver.requests().map { $0["status"]?.integer } == [503, 503, 200])
+        #expect(try receiver.acceptedSeqs() == Array(1...5))
+    }
+
+    @Test func aCollectorThatStaysBusyFailsTheRunAfterMaxAttempts() throws {
+        let fixture = ExportFixture(records: 2)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--fail-first", "100", "--fail-status", "429"])
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint)
+        let run = fixture.export()
+        #expect(run.status == 1)
+        #expect(run.err == "warden: export to \(receiver.url) failed: no acknowledgement after 3 attempts: HTTP 429 Too Many Requests (failing on purpose); the cursor stays at the start (nothing acknowledged yet)\n")
+        #expect(try receiver.requests().count == 3)
+        #expect(fixture.cursor() == nil)
+    }
+
+    @Test func aCollectorThatNeverAnswersTimesOut() throws {
+        let fixture = ExportFixture(records: 2)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--hang"])
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint, ["timeoutSeconds": "1", "maxAttempts": "1"])
+        let run = fixture.export()
+        #expect(run.status == 1)
+        #expect(run.err == "warden: export to \(receiver.url) failed: no acknowledgement after 1 attempt: no answer in time; the cursor stays at the start (nothing acknowledged yet)\n")
+        #expect(fixture.cursor() == nil)
+    }
+
+    @Test func aRejectionIsFinalAndTheCursorStays() throws {
+        let fixture = ExportFixture(records: 3)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--status", "400"])
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint, ["headers": #"{"Authorization": "Bearer s3cret-in-policy"}"#])
+        let run = fixture.export()
+        #expect(run.status == 1)
+        #expect(run.err == "warden: export to \(receiver.url) failed: HTTP 400 Bad Request (refused on purpose); the cursor stays at the start (nothing acknowledged yet)\n")
+        #expect(!run.err.contains("s3cret"))
+        #expect(try receiver.requests().count == 1)
+        #expect(access(fixture.cursorPath, F_OK) != 0)
+    }
+
+    @Test func aLaterExportSendsOnlyWhatWasAppended() throws {
+        let fixture = ExportFixture(records: 3)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint)
+        #expect(fixture.export().out == "sent 3 records in 1 request to \(receiver.url); the cursor is at seq 3\n")
+        fixture.append(4...7)
+        let second = fixture.export()
+        #expect(second.status == 0)
+        #expect(second.out == "sent 4 records in 1 request to \(receiver.url); the cursor is at seq 7\n")
+        let requests = try receiver.requests()
+        #expect(requests.count == 2)
+        #expect(requests[1]["records"]?.array?.compactMap { $0["attributes"]?["warden.seq"]?.integer } == [4, 5, 6, 7])
+        #expect(try receiver.acceptedSeqs() == Array(1...7))
+    }
+
+    @Test func partialSuccessIsReportedAndTheCursorMoves() throws {
+        let fixture = ExportFixture(records: 3)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--reject", "1"])
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint)
+        let run = fixture.export()
+        #expect(run.status == 0)
+        #expect(run.err == "warden: the collector at \(receiver.url) accepted the batch up to seq 3 but rejected 1 of its 3 records: rejected on purpose\n")
+        #expect(fixture.cursor()?.seq == 3)
+    }
+
+    @Test func aReplacedLogIsSentAgainFromItsStartAndSaidSo() throws {
+        let fixture = ExportFixture(records: 5)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint)
+        #expect(fixture.export().status == 0)
+        // The log is deleted and a new one begins; the cursor stays behind.
+        for segment in try fixture.log.segments().get() { unlink(segment.path) }
+        unlink(fixture.log.headPath)
+        for i in 1...2 { #expect(fixture.log.append(makeRecord(50 + i, session: "new")) == nil) }
+        let run = fixture.export()
+        #expect(run.status == 0)
+        #expect(run.err == "warden: the export cursor does not match the log in \(fixture.log.directory): the log ends at seq 2, before the cursor's seq 5; the log was replaced or rewritten, so every record kept is sent again from seq 1 (a collector can drop repeats by warden.record.hash)\n")
+        #expect(run.out == "sent 2 records in 1 request to \(receiver.url); the cursor is at seq 2\n")
+        let sessions = try receiver.requests().last?["records"]?.array?.compactMap { $0["attributes"]?["session.id"]?.string }
+        #expect(sessions == ["new", "new"])
+    }
+
+    @Test func doctorReportsWhereTheExportStands() throws {
+        let fixture = ExportFixture(records: 3)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint, ["headersFromEnvironment": #"{"Authorization": "WARDEN_TEST_UNSET_VARIABLE"}"#])
+        let before = runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
+        #expect(before.out.contains("ok    export: to \(receiver.url); nothing acknowledged yet, 3 records to send; $WARDEN_TEST_UNSET_VARIABLE not set here (headersFromEnvironment)\n"), "\(before.out)")
+        #expect(fixture.export(environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"]).status == 0)
+        fixture.append(4...5)
+        let after = runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory], environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"])
+        #expect(after.status == 0, "\(after.out)")
+        let cursor = try #require(fixture.cursor())
+        #expect(after.out.contains("ok    export: to \(receiver.url); cursor at seq 3 (acknowledged \(cursor.time.rfc3339)), 2 records to send\n"), "\(after.out)")
+        writeLines([#"{"warden": {}}"#], to: fixture.policy)
+        #expect(runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory]).out.contains("ok    export: not configured (warden.export.otlp)\n"))
+    }
+
+    @Test func followSendsWhatHooksAppendUntilStopped() throws {
+        let fixture = ExportFixture(records: 2)
+        defer { fixture.remove() }
+        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        defer { receiver.stop() }
+        fixture.writePolicy(endpoint: receiver.endpoint)
+        let pid = spawn(
+            [productsDirectory() + "/warden", "log", "export", "--follow", "--interval", "1", "--policy", fixture.policy, "--log-dir", fixture.log.directory],
+            stdout: fixture.dir.path + "/follow.out", stderr: fixture.dir.path + "/follow.err")
+        defer {
+            kill(pid, SIGTERM)
+            _ = waitFor(pid)
+        }
+        func waitForSeqs(_ count: Int) throws -> [Int] {
+            for _ in 0..<300 {  // up to 30 s: a bound, not a measurement
+                let seqs = try receiver.acceptedSeqs()
+                if seqs.count >= count { return seqs }
+                usleep(100_000)
+            }
+            return try receiver.acceptedSeqs()
+        }
+        #expect(try waitForSeqs(2) == [1, 2])
+        // A second export of the same log is refused while this one runs.
+        let second = fixture.export()
+        #expect(second.status == 1)
+        #expect(second.err == "warden: another 'warden log export' is sending \(fixture.log.directory) (\(fixture.log.directory)/export.lock is locked)\n")
+        fixture.append(3...6)
+        #expect(try waitForSeqs(6) == Array(1...6))
+    }
+
+    @Test func settingsProblemsStopTheExportWithTheirPlace() throws {
+        let fixture = ExportFixture(records: 1)
+        defer { fixture.remove() }
+        writeLines([#"{"warden": {"export": {"otlp": {"endpoint": "http://127.0.0.1:9", "batchSize": 0}}}}"#], to: fixture.policy)
+        let bad = fixture.export()
+        #expect(bad.status == 2)
+        #expect(bad.err == "warden: \(fixture.policy):1:80: warden.export.otlp.batchSize must be a whole number of records from 1 to 10000\n")
+        writeLines([#"{"warden": {}}"#], to: fixture.policy)
+        let none = fixture.export()
+        #expect(none.status == 2)
+        #expect(none.err == "warden: no export configured: set warden.export.otlp.endpoint in \(fixture.policy), or give --endpoint\n")
+        let endpoint = fixture.export(["--endpoint", "ftp://x"])
+        #expect(endpoint.status == 64)
+        #expect(endpoint.err == "warden: --endpoint: expected an http:// or https:// URL, got \"ftp://x\"\n")
+        let both = fixture.export(["--once", "--follow"])
+        #expect(both.status == 64)
+        #expect(both.err == "warden: --once and --follow: give one of them\n")
+        writeLines([#"{"warden": {"export": {"otlp": {"endpoint": "http://127.0.0.1:9", "headersFromEnvironment": {"Authorization": "WARDEN_TEST_NOT_SET"}}}}}"#], to: fixture.policy)
+        let unset = fixture.export()
+        #expect(unset.status == 2)
+        #expect(unset.err == "warden: warden.export.otlp.headersFromEnvironment: header Authorization takes its value from $WARDEN_TEST_NOT_SET, which is not set\n")
+    }
+}
