@@ -110,6 +110,11 @@ final class OTLPSender: Sendable {
         ] where text.contains(needle) {
             return words
         }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("unableToValidateCertificate") {
+            return "TLS: the collector's certificate is not trusted by this machine's CA certificates"
+        }
+        if text.contains("handshakeFailed") { return "TLS handshake failed" }
+        if text.contains("UnknownHost") { return "host not found" }
         if text.contains("NIOConnectionError") || text.contains("dnsAError") { return "cannot connect (host not found or unreachable)" }
         return OTLPResponse.oneLine(text, limit: 160)
     }
