@@ -173,7 +173,9 @@ struct ExportFixture {
     func remove() { dir.remove() }
 }
 
-@Suite(.enabled(if: OTLPReceiver.shouldRun, "python3 cannot import opentelemetry-proto: run Scripts/install-deps.sh"))
+/// One at a time: each starts a Python receiver and `warden` processes, and a dozen at once would
+/// add to the load on 2 cores beside the hook's timing-sensitive process tests.
+@Suite(.serialized, .enabled(if: OTLPReceiver.shouldRun, "python3 cannot import opentelemetry-proto: run Scripts/install-deps.sh"))
 struct ExportProcessTests {
     @Test func everyRecordArrivesOnceInBatchesDecodedByOpenTelemetryProto() throws {
         let fixture = ExportFixture(records: 10)
