@@ -27,6 +27,9 @@ final class OTLPSender: Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(Int64(timeoutSeconds)), read: .seconds(Int64(timeoutSeconds))))
         configuration.httpVersion = .http1Only
+        // Each failed connection is one attempt, retried here with the documented backoff, not
+        // again and again inside the client until the timeout runs out.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
