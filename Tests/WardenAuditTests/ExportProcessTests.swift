@@ -9,34 +9,6 @@ import WardenJSON
 @testable import WardenAudit
 @testable import WardenExport
 
-/// Starts `arguments[0]` with standard output and error in files, standard input from /dev/null,
-/// no signal blocked and every signal's default action (the test runner's threads block some,
-/// and a child would inherit that: SIGTERM would not stop it).
-func spawn(_ arguments: [String], stdout: String, stderr: String) -> pid_t {
-    var pid: pid_t = 0
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var none = sigset_t()
-    sigemptyset(&none)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attributes, &none)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-    precondition(result == 0, "posix_spawn \(arguments[0]): \(result)")
-    return pid
-}
-
 /// `Scripts/otlp-receiver.py`: a real OTLP/HTTP receiver on loopback that decodes what arrives
 /// with PyPI's opentelemetry-proto and writes it down, one JSON line per request.
 final class OTLPReceiver {
@@ -76,31 +48,32 @@ final class OTLPReceiver {
     let out: String
     private var stopped = false
 
-    /// Starts the receiver writing to `out`; `port` 0 takes a free one.
-    init(out: String, port: Int = 0, options: [String] = []) throws {
-        guard OTLPReceiver.isAvailable else { throw Unavailable() }
+    private init(pid: pid_t, port: Int, out: String) {
+        self.pid = pid
+        self.port = port
         self.out = out
+    }
+
+    /// Starts the receiver writing to `out`; `port` 0 takes a free one.
+    static func start(out: String, port: Int = 0, options: [String] = []) async throws -> OTLPReceiver {
+        guard isAvailable else { throw Unavailable() }
         let stdout = out + ".stdout"
         let stderr = out + ".stderr"
         unlink(stdout)
-        pid = spawn(["/usr/bin/env", "python3", OTLPReceiver.script, "--port", String(port), "--out", out] + options, stdout: stdout, stderr: stderr)
-        // Up to 20 s for Python to start and print its port.
+        let pid = spawn(["/usr/bin/env", "python3", script, "--port", String(port), "--out", out] + options, stdout: stdout, stderr: stderr)
+        // Up to 20 s for Python to start and print its port: a bound, not a measurement.
         for _ in 0..<400 {
-            let text = String(decoding: AuditLog.readFile(stdout, from: 0) ?? [], as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }), let number = Int(line.dropFirst(10)) {
-                self.port = number
-                return
+            if let line = readText(stdout).split(separator: "\n").first(where: { $0.hasPrefix("listening ") }), let number = Int(line.dropFirst(10)) {
+                return OTLPReceiver(pid: pid, port: number, out: out)
             }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                stopped = true
-                throw DidNotStart(description: "the OTLP receiver exited: " + String(decoding: AuditLog.readFile(stderr, from: 0) ?? [], as: UTF8.self))
+                throw DidNotStart(description: "the OTLP receiver exited: " + readText(stderr))
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         kill(pid, SIGKILL)
-        _ = waitFor(pid)
-        stopped = true
+        _ = await waitForExit(pid)
         throw DidNotStart(description: "the OTLP receiver did not print its port in 20 s")
     }
 
@@ -162,8 +135,8 @@ struct ExportFixture {
         writeLines([#"{"warden": {"export": {"otlp": {"endpoint": "\#(endpoint)"\#(rest)}}}}"#], to: policy)
     }
 
-    func export(_ arguments: [String] = [], environment: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
-        runCLI(["log", "export", "--policy", policy, "--log-dir", log.directory, "--retry-base-ms", "10"] + arguments, environment: environment)
+    func export(_ arguments: [String] = [], environment: [String: String] = [:]) async -> (status: Int32, out: String, err: String) {
+        await runCLI(["log", "export", "--policy", policy, "--log-dir", log.directory, "--retry-base-ms", "10"] + arguments, environment: environment)
     }
 
     func records() throws -> [AuditRecord] { try log.records().get().records }
@@ -177,14 +150,14 @@ struct ExportFixture {
 /// add to the load on 2 cores beside the hook's timing-sensitive process tests.
 @Suite(.serialized, .enabled(if: OTLPReceiver.shouldRun, "python3 cannot import opentelemetry-proto: run Scripts/install-deps.sh"))
 struct ExportProcessTests {
-    @Test func everyRecordArrivesOnceInBatchesDecodedByOpenTelemetryProto() throws {
+    @Test func everyRecordArrivesOnceInBatchesDecodedByOpenTelemetryProto() async throws {
         let fixture = ExportFixture(records: 10)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl")
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint, ["batchSize": "4", "headersFromEnvironment": #"{"Authorization": "WARDEN_TEST_OTLP_AUTH"}"#])
         let token = "Bearer t0ken-for-the-test"
-        let run = fixture.export(environment: ["WARDEN_TEST_OTLP_AUTH": token])
+        let run = await fixture.export(environment: ["WARDEN_TEST_OTLP_AUTH": token])
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out == "sent 10 records in 3 requests to \(receiver.url); the cursor is at seq 10\n")
         #expect(run.err == "")
@@ -229,44 +202,44 @@ struct ExportProcessTests {
         #expect(cursor.seq == 10 && cursor.hash == records[9].hash && cursor.endpoint == receiver.url)
 
         // Caught up: nothing is sent again.
-        let again = fixture.export(environment: ["WARDEN_TEST_OTLP_AUTH": token])
+        let again = await fixture.export(environment: ["WARDEN_TEST_OTLP_AUTH": token])
         #expect(again.status == 0)
         #expect(again.out == "nothing to send to \(receiver.url): the cursor is at seq 10\n")
         #expect(try receiver.requests().count == 3)
     }
 
-    @Test func aCollectorThatIsDownLeavesTheCursorAndGetsTheRestWhenBack() throws {
+    @Test func aCollectorThatIsDownLeavesTheCursorAndGetsTheRestWhenBack() async throws {
         let fixture = ExportFixture(records: 6)
         defer { fixture.remove() }
         let out = fixture.dir.path + "/received.jsonl"
-        var receiver = try OTLPReceiver(out: out)
+        var receiver = try await OTLPReceiver.start(out: out)
         fixture.writePolicy(endpoint: receiver.endpoint, ["batchSize": "4", "maxAttempts": "2"])
-        #expect(fixture.export().status == 0)
+        #expect(await fixture.export().status == 0)
         fixture.append(7...11)
 
         receiver.stop()
         let before = AuditLog.readFile(fixture.cursorPath, from: 0)
-        let down = fixture.export()
+        let down = await fixture.export()
         #expect(down.status == 1)
         #expect(down.out == "")
         #expect(down.err == "warden: export to \(receiver.url) failed: no acknowledgement after 2 attempts: connection refused; the cursor stays at seq 6\n")
         #expect(AuditLog.readFile(fixture.cursorPath, from: 0) == before)
 
-        receiver = try OTLPReceiver(out: out, port: receiver.port)
+        receiver = try await OTLPReceiver.start(out: out, port: receiver.port)
         defer { receiver.stop() }
-        let back = fixture.export()
+        let back = await fixture.export()
         #expect(back.status == 0, "\(back.err)")
         #expect(back.out == "sent 5 records in 2 requests to \(receiver.url); the cursor is at seq 11\n")
         #expect(try receiver.acceptedSeqs() == Array(1...11))
     }
 
-    @Test func busyAnswersAreTriedAgainWithinOneRun() throws {
+    @Test func busyAnswersAreTriedAgainWithinOneRun() async throws {
         let fixture = ExportFixture(records: 5)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--fail-first", "2", "--retry-after", "1"])
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl", options: ["--fail-first", "2", "--retry-after", "1"])
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint)
-        let run = fixture.export(["--verbose"])
+        let run = await fixture.export(["--verbose"])
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out == "sent 5 records in 1 request to \(receiver.url); the cursor is at seq 5\n")
         // Retry-After: 1 is honoured, and each retry is said with --verbose.
@@ -279,38 +252,38 @@ struct ExportProcessTests {
         #expect(try receiver.acceptedSeqs() == Array(1...5))
     }
 
-    @Test func aCollectorThatStaysBusyFailsTheRunAfterMaxAttempts() throws {
+    @Test func aCollectorThatStaysBusyFailsTheRunAfterMaxAttempts() async throws {
         let fixture = ExportFixture(records: 2)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--fail-first", "100", "--fail-status", "429"])
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl", options: ["--fail-first", "100", "--fail-status", "429"])
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint)
-        let run = fixture.export()
+        let run = await fixture.export()
         #expect(run.status == 1)
         #expect(run.err == "warden: export to \(receiver.url) failed: no acknowledgement after 3 attempts: HTTP 429 Too Many Requests (failing on purpose); the cursor stays at the start (nothing acknowledged yet)\n")
         #expect(try receiver.requests().count == 3)
         #expect(fixture.cursor() == nil)
     }
 
-    @Test func aCollectorThatNeverAnswersTimesOut() throws {
+    @Test func aCollectorThatNeverAnswersTimesOut() async throws {
         let fixture = ExportFixture(records: 2)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--hang"])
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl", options: ["--hang"])
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint, ["timeoutSeconds": "1", "maxAttempts": "1"])
-        let run = fixture.export()
+        let run = await fixture.export()
         #expect(run.status == 1)
         #expect(run.err == "warden: export to \(receiver.url) failed: no acknowledgement after 1 attempt: no answer in time; the cursor stays at the start (nothing acknowledged yet)\n")
         #expect(fixture.cursor() == nil)
     }
 
-    @Test func aRejectionIsFinalAndTheCursorStays() throws {
+    @Test func aRejectionIsFinalAndTheCursorStays() async throws {
         let fixture = ExportFixture(records: 3)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--status", "400"])
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl", options: ["--status", "400"])
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint, ["headers": #"{"Authorization": "Bearer s3cret-in-policy"}"#])
-        let run = fixture.export()
+        let run = await fixture.export()
         #expect(run.status == 1)
         #expect(run.err == "warden: export to \(receiver.url) failed: HTTP 400 Bad Request (refused on purpose); the cursor stays at the start (nothing acknowledged yet)\n")
         #expect(!run.err.contains("s3cret"))
@@ -318,15 +291,15 @@ struct ExportProcessTests {
         #expect(access(fixture.cursorPath, F_OK) != 0)
     }
 
-    @Test func aLaterExportSendsOnlyWhatWasAppended() throws {
+    @Test func aLaterExportSendsOnlyWhatWasAppended() async throws {
         let fixture = ExportFixture(records: 3)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl")
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint)
-        #expect(fixture.export().out == "sent 3 records in 1 request to \(receiver.url); the cursor is at seq 3\n")
+        #expect(await fixture.export().out == "sent 3 records in 1 request to \(receiver.url); the cursor is at seq 3\n")
         fixture.append(4...7)
-        let second = fixture.export()
+        let second = await fixture.export()
         #expect(second.status == 0)
         #expect(second.out == "sent 4 records in 1 request to \(receiver.url); the cursor is at seq 7\n")
         let requests = try receiver.requests()
@@ -335,30 +308,30 @@ struct ExportProcessTests {
         #expect(try receiver.acceptedSeqs() == Array(1...7))
     }
 
-    @Test func partialSuccessIsReportedAndTheCursorMoves() throws {
+    @Test func partialSuccessIsReportedAndTheCursorMoves() async throws {
         let fixture = ExportFixture(records: 3)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl", options: ["--reject", "1"])
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl", options: ["--reject", "1"])
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint)
-        let run = fixture.export()
+        let run = await fixture.export()
         #expect(run.status == 0)
         #expect(run.err == "warden: the collector at \(receiver.url) accepted the batch up to seq 3 but rejected 1 of its 3 records: rejected on purpose\n")
         #expect(fixture.cursor()?.seq == 3)
     }
 
-    @Test func aReplacedLogIsSentAgainFromItsStartAndSaidSo() throws {
+    @Test func aReplacedLogIsSentAgainFromItsStartAndSaidSo() async throws {
         let fixture = ExportFixture(records: 5)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl")
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint)
-        #expect(fixture.export().status == 0)
+        #expect(await fixture.export().status == 0)
         // The log is deleted and a new one begins; the cursor stays behind.
         for segment in try fixture.log.segments().get() { unlink(segment.path) }
         unlink(fixture.log.headPath)
         for i in 1...2 { #expect(fixture.log.append(makeRecord(50 + i, session: "new")) == nil) }
-        let run = fixture.export()
+        let run = await fixture.export()
         #expect(run.status == 0)
         #expect(run.err == "warden: the export cursor does not match the log in \(fixture.log.directory): the log ends at seq 2, before the cursor's seq 5; the log was replaced or rewritten, so every record kept is sent again from seq 1 (a collector can drop repeats by warden.record.hash)\n")
         #expect(run.out == "sent 2 records in 1 request to \(receiver.url); the cursor is at seq 2\n")
@@ -366,28 +339,28 @@ struct ExportProcessTests {
         #expect(sessions == ["new", "new"])
     }
 
-    @Test func doctorReportsWhereTheExportStands() throws {
+    @Test func doctorReportsWhereTheExportStands() async throws {
         let fixture = ExportFixture(records: 3)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl")
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint, ["headersFromEnvironment": #"{"Authorization": "WARDEN_TEST_UNSET_VARIABLE"}"#])
-        let before = runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
+        let before = await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
         #expect(before.out.contains("ok    export: to \(receiver.url); nothing acknowledged yet, 3 records to send; $WARDEN_TEST_UNSET_VARIABLE not set here (headersFromEnvironment)\n"), "\(before.out)")
-        #expect(fixture.export(environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"]).status == 0)
+        #expect(await fixture.export(environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"]).status == 0)
         fixture.append(4...5)
-        let after = runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory], environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"])
+        let after = await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory], environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"])
         #expect(after.status == 0, "\(after.out)")
         let cursor = try #require(fixture.cursor())
         #expect(after.out.contains("ok    export: to \(receiver.url); cursor at seq 3 (acknowledged \(cursor.time.rfc3339)), 2 records to send\n"), "\(after.out)")
         writeLines([#"{"warden": {}}"#], to: fixture.policy)
-        #expect(runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory]).out.contains("ok    export: not configured (warden.export.otlp)\n"))
+        #expect(await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory]).out.contains("ok    export: not configured (warden.export.otlp)\n"))
     }
 
-    @Test func followSendsWhatHooksAppendUntilStopped() throws {
+    @Test func followSendsWhatHooksAppendUntilStopped() async throws {
         let fixture = ExportFixture(records: 2)
         defer { fixture.remove() }
-        let receiver = try OTLPReceiver(out: fixture.dir.path + "/received.jsonl")
+        let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl")
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint)
         let pid = spawn(
@@ -397,42 +370,42 @@ struct ExportProcessTests {
             kill(pid, SIGTERM)
             _ = waitFor(pid)
         }
-        func waitForSeqs(_ count: Int) throws -> [Int] {
+        func waitForSeqs(_ count: Int) async throws -> [Int] {
             for _ in 0..<300 {  // up to 30 s: a bound, not a measurement
                 let seqs = try receiver.acceptedSeqs()
                 if seqs.count >= count { return seqs }
-                usleep(100_000)
+                try await Task.sleep(for: .milliseconds(100))
             }
             return try receiver.acceptedSeqs()
         }
-        #expect(try waitForSeqs(2) == [1, 2])
+        #expect(try await waitForSeqs(2) == [1, 2])
         // A second export of the same log is refused while this one runs.
-        let second = fixture.export()
+        let second = await fixture.export()
         #expect(second.status == 1)
         #expect(second.err == "warden: another 'warden log export' is sending \(fixture.log.directory) (\(fixture.log.directory)/export.lock is locked)\n")
         fixture.append(3...6)
-        #expect(try waitForSeqs(6) == Array(1...6))
+        #expect(try await waitForSeqs(6) == Array(1...6))
     }
 
-    @Test func settingsProblemsStopTheExportWithTheirPlace() throws {
+    @Test func settingsProblemsStopTheExportWithTheirPlace() async throws {
         let fixture = ExportFixture(records: 1)
         defer { fixture.remove() }
         writeLines([#"{"warden": {"export": {"otlp": {"endpoint": "http://127.0.0.1:9", "batchSize": 0}}}}"#], to: fixture.policy)
-        let bad = fixture.export()
+        let bad = await fixture.export()
         #expect(bad.status == 2)
         #expect(bad.err == "warden: \(fixture.policy):1:80: warden.export.otlp.batchSize must be a whole number of records from 1 to 10000\n")
         writeLines([#"{"warden": {}}"#], to: fixture.policy)
-        let none = fixture.export()
+        let none = await fixture.export()
         #expect(none.status == 2)
         #expect(none.err == "warden: no export configured: set warden.export.otlp.endpoint in \(fixture.policy), or give --endpoint\n")
-        let endpoint = fixture.export(["--endpoint", "ftp://x"])
+        let endpoint = await fixture.export(["--endpoint", "ftp://x"])
         #expect(endpoint.status == 64)
         #expect(endpoint.err == "warden: --endpoint: expected an http:// or https:// URL, got \"ftp://x\"\n")
-        let both = fixture.export(["--once", "--follow"])
+        let both = await fixture.export(["--once", "--follow"])
         #expect(both.status == 64)
         #expect(both.err == "warden: --once and --follow: give one of them\n")
         writeLines([#"{"warden": {"export": {"otlp": {"endpoint": "http://127.0.0.1:9", "headersFromEnvironment": {"Authorization": "WARDEN_TEST_NOT_SET"}}}}}"#], to: fixture.policy)
-        let unset = fixture.export()
+        let unset = await fixture.export()
         #expect(unset.status == 2)
         #expect(unset.err == "warden: warden.export.otlp.headersFromEnvironment: header Authorization takes its value from $WARDEN_TEST_NOT_SET, which is not set\n")
     }
