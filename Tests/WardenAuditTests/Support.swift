@@ -60,10 +60,10 @@ func readText(_ path: String) -> String {
 }
 
 /// Starts `arguments[0]` with standard input from /dev/null, standard output and error appended
-/// to files, `environment` added to this process's own, no signal blocked and every signal's
+/// to files (nil: this process's own), `environment` added to this process's own, no signal blocked and every signal's
 /// default action (the test runner's threads block some, and a child would inherit that: SIGTERM
 /// would not stop it).
-func spawn(_ arguments: [String], stdout: String, stderr: String, environment: [String: String] = [:]) -> pid_t {
+func spawn(_ arguments: [String], stdout: String?, stderr: String?, environment: [String: String] = [:]) -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -78,8 +78,8 @@ func spawn(_ arguments: [String], stdout: String, stderr: String, environment: [
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+    if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
+    if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
     var variables: [String] = []
     var index = 0
     while let entry = environ[index] {
