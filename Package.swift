@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // OTLP/HTTP export (`warden log export`): linked into the `warden` CLI only, never the hook.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // JSON reader with source positions and a writer; no Foundation.
@@ -36,6 +39,9 @@ let package = Package(
         .target(name: "WardenDetect", dependencies: ["WardenDigest"], swiftSettings: hotPathSettings),
         // The decision log: append-only, hash-chained JSON Lines; queries and report aggregation.
         .target(name: "WardenAudit", dependencies: ["WardenJSON", "WardenDigest"], swiftSettings: hotPathSettings),
+        // Fleet export of the decision log: records as OTLP/HTTP JSON, the export cursor, retry
+        // timing. No network I/O here (the `warden` CLI sends), so all of it is unit-tested.
+        .target(name: "WardenExport", dependencies: ["WardenAudit", "WardenJSON"], swiftSettings: hotPathSettings),
         // Replaces what the detectors find: placeholders, pseudonyms, JSON of the same shape, streams.
         .target(name: "WardenRedact", dependencies: ["WardenDetect", "WardenJSON"], swiftSettings: hotPathSettings),
         // Detection in files and commits: positions, masked previews, fingerprints, staged diffs.
@@ -55,10 +61,12 @@ let package = Package(
             name: "warden",
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
-                "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit",
+                "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit", "WardenExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -76,7 +84,7 @@ let package = Package(
         .testTarget(
             name: "WardenDigestTests",
             dependencies: ["WardenDigest", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit", "WardenJSON", "audit-append", "warden"]),
+        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit", "WardenExport", "WardenJSON", "audit-append", "warden"]),
         .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),

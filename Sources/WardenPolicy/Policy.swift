@@ -31,6 +31,8 @@ public struct Policy: Sendable {
     public let detection: DetectionSettings
     /// Where the decision log lives and how long it is kept (`warden.audit`, `cleanupPeriodDays`).
     public let audit: AuditSettings
+    /// Where `warden log export` ships the decision log (`warden.export`).
+    public let export: ExportSettings
 
     /// The key of Warden's own settings in a managed-settings file.
     public static let namespace = "warden"
@@ -38,9 +40,10 @@ public struct Policy: Sendable {
     public init(
         rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
         unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults,
-        audit: AuditSettings = AuditSettings()
+        audit: AuditSettings = AuditSettings(), export: ExportSettings = ExportSettings()
     ) {
         self.audit = audit
+        self.export = export
         self.rules = rules
         self.settingsDirectory = settingsDirectory
         self.bypassPermissionsDisabled = bypassPermissionsDisabled
@@ -174,9 +177,11 @@ private struct PolicyReader {
         }
         let (audit, auditProblems) = AuditSettings.readWithPositions(policy: json)
         for problem in auditProblems { error(problem.message, at: problem.position) }
+        let (export, exportProblems) = ExportSettings.readWithPositions(policy: json)
+        for problem in exportProblems { error(problem.message, at: problem.position) }
         return Policy(
             rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
-            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit)
+            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit, export: export)
     }
 
     mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
@@ -255,11 +260,12 @@ private struct PolicyReader {
                 var reader = DetectionSettingsReader()
                 settings.detection = reader.read(member.value)
                 problems += reader.problems
-            case "audit":
-                // Read with `cleanupPeriodDays` by `readAuditSettings`, once the whole document is known.
+            case "audit", "export":
+                // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`) and
+                // `ExportSettings`, once it is known.
                 continue
             default:
-                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit)", at: member.keyPosition)
+                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export)", at: member.keyPosition)
             }
         }
         return settings

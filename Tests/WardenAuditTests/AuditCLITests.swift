@@ -12,24 +12,22 @@ import WardenJSON
 /// The CLI executable: `audit-cli` here, `warden` in the project (and `@testable import warden`).
 let cliExecutable = "warden"
 
-/// Runs the built `audit-cli` (the stand-in for `warden`), returning status, stdout, stderr.
-func runCLI(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
+/// Runs the built `warden`, returning status, stdout, stderr; `environment` is added to this
+/// process's own.
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
     let dir = TemporaryDirectory()
     defer { dir.remove() }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, dir.path + "/out", O_WRONLY | O_CREAT, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, dir.path + "/err", O_WRONLY | O_CREAT, 0o600)
-    let all = [productsDirectory() + "/" + cliExecutable] + arguments
-    var argv: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    var pid: pid_t = 0
-    precondition(posix_spawn(&pid, all[0], &actions, nil, &argv, environ) == 0)
-    let status = waitFor(pid)
-    func read(_ name: String) -> String { String(decoding: AuditLog.readFile(dir.path + "/" + name, from: 0) ?? [], as: UTF8.self) }
-    return (status, read("out"), read("err"))
+    let pid = spawn([productsDirectory() + "/" + cliExecutable] + arguments, stdout: dir.path + "/out", stderr: dir.path + "/err", environment: environment)
+    return (waitFor(pid), readText(dir.path + "/out"), readText(dir.path + "/err"))
+}
+
+/// The same for async tests, without holding one of the test runner's few threads while
+/// `warden` runs: process tests that take seconds would slow every test that awaits.
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) async -> (status: Int32, out: String, err: String) {
+    let dir = TemporaryDirectory()
+    defer { dir.remove() }
+    let pid = spawn([productsDirectory() + "/" + cliExecutable] + arguments, stdout: dir.path + "/out", stderr: dir.path + "/err", environment: environment)
+    return (await waitForExit(pid), readText(dir.path + "/out"), readText(dir.path + "/err"))
 }
 
 @Suite struct AuditCLITests {

@@ -19,18 +19,9 @@ func productsDirectory() -> String {
     return parts.joined(separator: "/")
 }
 
-/// Starts `arguments[0]` with posix_spawn, standard input from /dev/null.
+/// Starts `arguments[0]` with standard input from /dev/null, standard output and error the test's own.
 func spawn(_ arguments: [String]) -> pid_t {
-    var pid: pid_t = 0
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    let result = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
-    precondition(result == 0, "posix_spawn \(arguments[0]): \(result)")
-    return pid
+    spawn(arguments, stdout: nil, stderr: nil)
 }
 
 func waitFor(_ pid: pid_t) -> Int32 {

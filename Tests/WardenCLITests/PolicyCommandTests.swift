@@ -82,7 +82,7 @@ func temporaryFile(_ name: String, _ contents: String) throws -> String {
         #expect(lines == [
             "\(path):2:50: error: malformed rule \"Read([oops)\": bad glob in Read(…): '[' without a closing ']'",
             "\(path):2:78: error: malformed rule \"Bash(ls:* -la)\": ':*' may only end a Bash rule; use '*' for a wildcard elsewhere",
-            "\(path):3:14: error: unknown Warden setting \"unverifiable\" (known: unverifiableCommands, detection, audit)",
+            "\(path):3:14: error: unknown Warden setting \"unverifiable\" (known: unverifiableCommands, detection, audit, export)",
             "\(path): invalid (3 errors, 0 warnings)",
         ])
     }

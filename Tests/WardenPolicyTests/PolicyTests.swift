@@ -39,9 +39,25 @@ import WardenJSON
             "4:14: error: \"allow\" must be an array of rule strings, found string",
             "5:20: error: defaultMode \"yolo\" is not one of acceptEdits, auto, bypassPermissions, default, dontAsk, plan",
             "6:5: warning: unknown key \"colour\" in \"permissions\"; Claude Code and Warden ignore it",
-            "8:14: error: unknown Warden setting \"unverifiable\" (known: unverifiableCommands, detection, audit)",
+            "8:14: error: unknown Warden setting \"unverifiable\" (known: unverifiableCommands, detection, audit, export)",
             "9:3: warning: unknown setting \"telemetry\"; Claude Code and Warden ignore it",
             "10:24: error: cleanupPeriodDays must be a whole number of days, 0 or more",
+        ])
+    }
+
+    @Test func exportSettingsAreCheckedWithTheirPositions() throws {
+        let good = try Policy.parse(text: #"{"warden": {"export": {"otlp": {"endpoint": "https://collector.example:4318", "batchSize": 50}}}}"#, path: nil)
+        #expect(good.export.otlp?.endpoint.logsURL == "https://collector.example:4318/v1/logs")
+        #expect(good.export.otlp?.batchSize == 50)
+        let text = """
+            {"warden": {"export": {"otlp": {"endpoint": "collector:4318", "maxAttempts": 0, "retries": 3}}}}
+            """
+        let (policy, problems) = Policy.load(text: text, path: "p.json")
+        #expect(policy == nil)
+        #expect(problems.map(\.description) == [
+            "1:45: error: warden.export.otlp.endpoint: expected an http:// or https:// URL, got \"collector:4318\"",
+            "1:78: error: warden.export.otlp.maxAttempts must be a whole number from 1 to 100",
+            "1:81: error: unknown setting warden.export.otlp.retries (known: endpoint, headers, headersFromEnvironment, batchSize, timeoutSeconds, maxAttempts)",
         ])
     }
 

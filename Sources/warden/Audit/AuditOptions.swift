@@ -34,6 +34,19 @@ func reportingFailures(_ body: () throws -> Void) throws {
     }
 }
 
+/// The same for an asynchronous body.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as UsageError {
+        FileHandle.standardError.write(Data("warden: \(error.message)\n".utf8))
+        throw ExitCode(64)
+    } catch let error as AuditFailure {
+        FileHandle.standardError.write(Data("warden: \(error.description)\n".utf8))
+        throw ExitCode(error.code)
+    }
+}
+
 /// Where the log is: options shared by `warden log`, `warden report` and `warden doctor`.
 struct AuditLocationOptions: ParsableArguments {
     @Option(
@@ -70,6 +83,21 @@ struct AuditLocationOptions: ParsableArguments {
             return (AuditSettings(), path, ["\(path):\(error)"])
         }
         let (settings, problems) = AuditSettings.read(policy: json)
+        return (settings, path, problems.map { "\(path):\($0)" })
+    }
+
+    /// The export settings from the policy (`warden.export`); a named policy that cannot be
+    /// read is an error, problems are `FILE:LINE:COLUMN: message`.
+    func exportSettings() throws -> (settings: ExportSettings, policy: String?, problems: [String]) {
+        guard let (path, _) = policyPath() else { return (ExportSettings(), nil, []) }
+        guard let bytes = AuditLog.readFile(path, from: 0), FileManager.default.fileExists(atPath: path) else {
+            throw AuditFailure("\(path): cannot read the policy")
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(bytes: bytes) } catch {
+            return (ExportSettings(), path, ["\(path):\(error)"])
+        }
+        let (settings, problems) = ExportSettings.read(policy: json)
         return (settings, path, problems.map { "\(path):\($0)" })
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenAudit
+import WardenExport
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,8 +9,10 @@ struct DoctorCommand: ParsableCommand {
         abstract: "Check that decisions can be logged and the log is intact.",
         discussion: """
             Prints one line per check, ok or FAIL: the audit settings in the policy, the log \
-            directory (writable, not writable by others), the hash chain, the head file, and \
-            retention (no segment kept past the retention period).
+            directory (writable, not writable by others), the hash chain, the head file, \
+            retention (no segment kept past the retention period), and the export to a \
+            collector (warden.export.otlp): where to, the cursor, and how many records are \
+            still to send.
             Exit status: 0 every check passed, 1 a check failed.
             """
     )
@@ -71,6 +74,7 @@ struct DoctorCommand: ParsableCommand {
             }
             print("ok    chain: no records yet")
             report(true, "retention: \(retention.days.map { "\($0) days" } ?? "forever") (\(retention.source))")
+            checkExport(log: log, lastSeq: nil, report: report)
             if failed { throw ExitCode(1) }
             return
         }
@@ -122,6 +126,65 @@ struct DoctorCommand: ParsableCommand {
         } else {
             report(true, "retention: forever (\(retention.source))")
         }
+        checkExport(log: log, lastSeq: result.lastSeq ?? result.head?.seq, report: report)
         if failed { throw ExitCode(1) }
+    }
+
+    /// Where the export goes, how far it got, and how many records are still to send.
+    func checkExport(log: AuditLog, lastSeq: Int?, report: (Bool, String) -> Void) {
+        let settings: ExportSettings
+        do {
+            let (read, _, problems) = try location.exportSettings()
+            for problem in problems { report(false, "export: \(problem)") }
+            if !problems.isEmpty { return }
+            settings = read
+        } catch {
+            return  // the policy cannot be read: said above
+        }
+        guard let otlp = settings.otlp else {
+            report(true, "export: not configured (warden.export.otlp)")
+            return
+        }
+        let url = otlp.endpoint.logsURL
+        var notes = ""
+        let unset = otlp.headersFromEnvironment.filter { (ProcessInfo.processInfo.environment[$0.value] ?? "").isEmpty }
+        if !unset.isEmpty {
+            notes = "; \(unset.map { "$\($0.value)" }.joined(separator: ", ")) not set here (headersFromEnvironment)"
+        }
+        let cursor: ExportCursor?
+        switch ExportCursor.read(directory: log.directory) {
+        case .success(let read): cursor = read
+        case .failure(let error):
+            report(false, "export: \(error)")
+            return
+        }
+        let last = lastSeq ?? 0
+        guard let cursor else {
+            var reader = try? ExportReader(log: log, after: 0)
+            let first = try? reader?.next(limit: 1).first
+            let pending = first.flatMap { $0 }.map { max(0, last - $0.seq + 1) } ?? 0
+            report(true, "export: to \(url); nothing acknowledged yet, \(pending) record\(pending == 1 ? "" : "s") to send\(notes)")
+            return
+        }
+        var reader: ExportReader
+        let first: AuditRecord?
+        do throws(AuditWriteError) {
+            reader = try ExportReader(log: log, after: cursor.seq)
+            first = try reader.next(limit: 1).first
+        } catch {
+            report(false, "export: \(error)")
+            return
+        }
+        let pending = first.map { max(0, last - $0.seq + 1) } ?? 0
+        let position = "cursor at seq \(cursor.seq) (acknowledged \(cursor.time.rfc3339))"
+        if cursor.endpoint != url { notes += "; the cursor was acknowledged by \(cursor.endpoint)" }
+        switch ExportResume.check(cursor: cursor, reader: reader, firstPending: first) {
+        case .matches:
+            report(true, "export: to \(url); \(position), \(pending) record\(pending == 1 ? "" : "s") to send\(notes)")
+        case .gap(let from, let to):
+            report(false, "export: to \(url); \(position), but records seq \(from)–\(to) were removed before they were exported; \(pending) to send\(notes)")
+        case .mismatch(let reason):
+            report(false, "export: to \(url); the cursor does not match the log: \(reason); the next export sends every record kept again\(notes)")
+        }
     }
 }

@@ -12,7 +12,7 @@ struct LogCommand: ParsableCommand {
             Lines log. Without a subcommand, shows the records that match every filter given \
             (several values of one filter: any of them), as a table, or as JSON Lines with --json.
             """,
-        subcommands: [LogVerifyCommand.self, LogPruneCommand.self]
+        subcommands: [LogVerifyCommand.self, LogPruneCommand.self, LogExportCommand.self]
     )
 
     @OptionGroup var location: AuditLocationOptions
