@@ -52,6 +52,17 @@ public struct Redactor: Sendable {
     /// Whether anything was replaced or withheld.
     public var changedAnything: Bool { !counts.isEmpty }
 
+    /// The book pseudonyms are drawn from; nil under placeholders.
+    public var pseudonyms: PseudonymBook? {
+        if case .pseudonym(let book) = style { book } else { nil }
+    }
+
+    /// Continues with `book` (no effect under placeholders): for a book that other processes add
+    /// to between two redactions, so that each one starts from the newest copy.
+    public mutating func adopt(_ book: PseudonymBook) {
+        if case .pseudonym = style { style = .pseudonym(book) }
+    }
+
     public static func placeholder(for kind: DetectionKind) -> String { "[REDACTED:\(kind.name)]" }
 
     public static func withheldNotice(for kinds: Set<DetectionKind>) -> String {

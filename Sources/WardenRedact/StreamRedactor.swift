@@ -34,6 +34,16 @@ public struct StreamRedactor: Sendable {
         return released
     }
 
+    /// Whether feeding `count` more bytes redacts and releases some (else they are only held).
+    public func releases(afterAdding count: Int) -> Bool {
+        pending.count + count >= nextRelease
+    }
+
+    /// Continues with `book`: see `Redactor.adopt(_:)`.
+    public mutating func adopt(_ book: PseudonymBook) {
+        redactor.adopt(book)
+    }
+
     /// Everything still held, redacted: call once at the end of the stream.
     public mutating func finish() -> [UInt8] {
         release(final: true)

@@ -57,10 +57,41 @@ enum CommandRunner {
         guard command.contains(toolCommandMarker) else {
             execute(shell, ["-c", command])
         }
-        let policy = PolicyFile.load(path: PolicyFile.locate(given: policyPath))
-        let settings = (try? policy.get())?.detection ?? .defaults
-        let redactor = HookResponder.toolOutputRedactor(settings, pseudonyms: nil)
-        runRedacted(shell: shell, command: command, redactor: redactor)
+        let policy = try? PolicyFile.load(path: PolicyFile.locate(given: policyPath)).get()
+        let settings = policy?.detection ?? .defaults
+        let keepDays = PseudonymStore.keepDays(cleanupPeriodDays: policy?.audit.cleanupPeriodDays)
+        // Under `style: pseudonym` the names come from the session's book, the one the hook keeps
+        // for its answers: Claude Code gives the commands it runs the session's id as
+        // CLAUDE_CODE_SESSION_ID. Without it, placeholders: names of a book of this command's own
+        // could be the hook's names for other values, and mislead the model.
+        var pseudonyms = SessionPseudonyms(session: nil, keepDays: keepDays)
+        var book: PseudonymBook?
+        if settings.style == .pseudonym, let session = Files.environment("CLAUDE_CODE_SESSION_ID"),
+           let store = PseudonymStore.open(session: session, keepDays: keepDays) {
+            book = store.book
+            store.save(nil)
+            pseudonyms = SessionPseudonyms(session: session, keepDays: keepDays)
+        }
+        let redactor = HookResponder.toolOutputRedactor(settings, pseudonyms: book)
+        runRedacted(shell: shell, command: command, redactor: redactor, pseudonyms: pseudonyms)
+    }
+
+    /// The session's pseudonym book, shared through its file with the hook and with commands that
+    /// run at the same time.
+    struct SessionPseudonyms {
+        let session: String?
+        let keepDays: Int
+
+        /// Runs `body`, a feed or finish that releases redacted output, with the newest book
+        /// (locked meanwhile), and keeps the names it added. The lock is held only for a release,
+        /// never for the whole command: a command may run for hours beside other tool calls.
+        func releasing(_ stream: inout StreamRedactor, _ body: (inout StreamRedactor) -> [UInt8]) -> [UInt8] {
+            guard let session, let store = PseudonymStore.open(session: session, keepDays: keepDays) else { return body(&stream) }
+            stream.adopt(store.book)
+            let released = body(&stream)
+            store.save(stream.redactor.pseudonyms)
+            return released
+        }
     }
 
     static func execute(_ program: String, _ arguments: [String]) -> Never {
@@ -74,7 +105,7 @@ enum CommandRunner {
         exit(126)
     }
 
-    static func runRedacted(shell: String, command: String, redactor: Redactor) -> Never {
+    static func runRedacted(shell: String, command: String, redactor: Redactor, pseudonyms: SessionPseudonyms) -> Never {
         var outputPipe: [Int32] = [0, 0]
         var errorPipe: [Int32] = [0, 0]
         guard pipe(&outputPipe) == 0, pipe(&errorPipe) == 0 else {
@@ -118,10 +149,16 @@ enum CommandRunner {
             for index in streams.indices where streams[index].open {
                 let count = buffer.withUnsafeMutableBytes { read(streams[index].source, $0.baseAddress, $0.count) }
                 if count > 0 {
-                    let released = buffer.withUnsafeBytes { streams[index].redactor.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    let releases = streams[index].redactor.releases(afterAdding: count)
+                    let released = buffer.withUnsafeBytes { chunk in
+                        let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
+                        return releases
+                            ? pseudonyms.releasing(&streams[index].redactor) { $0.feed(piece) }
+                            : streams[index].redactor.feed(piece)
+                    }
                     Files.writeAll(streams[index].target, released)
                 } else if count == 0 || (errno != EAGAIN && errno != EINTR) || exited {
-                    Files.writeAll(streams[index].target, streams[index].redactor.finish())
+                    Files.writeAll(streams[index].target, pseudonyms.releasing(&streams[index].redactor) { $0.finish() })
                     close(streams[index].source)
                     streams[index].open = false
                 }

@@ -2,7 +2,8 @@
 // gets the same name (`<EMAIL_1>`) in every tool output of the session. The file holds a random
 // per-session key and keyed fingerprints, never a value: `key <hex>`, then `KIND <hex> <n>` lines.
 // It is locked for the whole answer, so that two tool calls finishing at once cannot give two
-// values the same number.
+// values the same number. `warden-hook --run` takes names from the same book, so a value has one
+// name in every hook answer and every command's output of the session.
 
 #if canImport(Glibc)
 import Glibc
@@ -20,8 +21,10 @@ struct PseudonymStore {
     let book: PseudonymBook
 
     /// Opens (creating) and locks the session's book; nil when there is nowhere to keep it, in
-    /// which case the answer uses placeholders.
-    static func open(session: String) -> PseudonymStore? {
+    /// which case the answer uses placeholders. Starting a book removes those untouched for
+    /// `keepDays`: Claude Code deletes a session's transcript after `cleanupPeriodDays`, and with
+    /// it any chance to resume the session and need its names again.
+    static func open(session: String, keepDays: Int) -> PseudonymStore? {
         guard !session.isEmpty, session.utf8.count <= 128,
               session.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }),
               let state = AuditLog.defaultDirectory()
@@ -52,6 +55,7 @@ struct PseudonymStore {
         if key.isEmpty {
             key = randomBytes(32)
             entries = [:]
+            removeBooks(in: directory, untouchedFor: keepDays, except: session)
         }
         let sessionKey = key
         let book = PseudonymBook(fingerprint: { value in Array(SHA256Digest.hash(sessionKey + value).prefix(16)) }, entries: entries)
@@ -70,6 +74,29 @@ struct PseudonymStore {
         }
         guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else { return }
         Files.writeAll(descriptor, text)
+    }
+
+    /// How long a session's book is kept: the policy's `cleanupPeriodDays`, else Claude Code's
+    /// default of 30 days (0, which keeps no transcript at all, keeps a book for a day).
+    static func keepDays(cleanupPeriodDays: Int?) -> Int {
+        guard let days = cleanupPeriodDays else { return 30 }
+        return max(days, 1)
+    }
+
+    static func removeBooks(in directory: String, untouchedFor days: Int, except session: String) {
+        guard let listing = opendir(directory) else { return }
+        defer { closedir(listing) }
+        let cutoff = time(nil) - days * 86_400
+        while let entry = readdir(listing) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            guard !name.hasPrefix("."), name != session else { continue }
+            var info = stat()
+            let path = directory + "/" + name
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mtim.tv_sec < cutoff else { continue }
+            unlink(path)
+        }
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {

@@ -189,9 +189,9 @@ let loaded = PolicyFile.loadWithBytes(path: policyLocation)
 // extra file.
 let parsedEvent = HookResponder.parse(event: event)
 var pseudonymStore: PseudonymStore?
-if (try? loaded.policy.get())?.detection.style == .pseudonym,
+if let policy = try? loaded.policy.get(), policy.detection.style == .pseudonym,
    let session = (try? parsedEvent.get())?["session_id"]?.string {
-    pseudonymStore = PseudonymStore.open(session: session)
+    pseudonymStore = PseudonymStore.open(session: session, keepDays: PseudonymStore.keepDays(cleanupPeriodDays: policy.audit.cleanupPeriodDays))
 }
 let responder = HookResponder(
     policy: loaded.policy, home: Files.environment("HOME"), fileSystem: SystemFileSystem(), pseudonyms: pseudonymStore?.book)

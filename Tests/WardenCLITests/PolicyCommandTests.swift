@@ -47,9 +47,10 @@ func fileInput(_ text: String?) throws -> any InputProtocol {
 }
 
 func temporaryFile(_ name: String, _ contents: String) throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let path = directory.appendingPathComponent(name).path
+    // `name` may have folders in it (`state/warden/x`): they are made too.
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("warden-cli-\(UUID().uuidString)").appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+    let path = file.path
     try contents.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }

@@ -24,10 +24,14 @@ private enum ShellPrefix {
     }
 
     static func run(_ command: String, stdin: String? = nil, environment: [String: String?] = [:]) async throws -> CommandOutput {
+        try await hook(["--run", command], stdin: stdin, environment: environment)
+    }
+
+    static func hook(_ arguments: [String], stdin: String? = nil, environment: [String: String?] = [:]) async throws -> CommandOutput {
         var overrides: [Environment.Key: String?] = ["WARDEN_POLICY": nil, "CLAUDE_CODE_SHELL": nil, "SHELL": "/bin/bash", "XDG_STATE_HOME": FileManager.default.temporaryDirectory.appendingPathComponent("warden-prefix-state").path]
         for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
         let result = try await Subprocess.run(
-            .path(FilePath(builtProduct("warden-hook", override: "WARDEN_HOOK_BIN"))), arguments: ["--run", command],
+            .path(FilePath(builtProduct("warden-hook", override: "WARDEN_HOOK_BIN"))), arguments: Arguments(arguments),
             environment: .inherit.updating(overrides), input: try fileInput(stdin),
             output: .string(limit: 1 << 24), error: .string(limit: 1 << 20))
         return CommandOutput(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
@@ -41,6 +45,59 @@ private enum ShellPrefix {
         #expect(output.exitCode == 3)
         #expect(output.stdout == "name,email\nAda,[REDACTED:EMAIL]\n")
         #expect(output.stderr == "key [REDACTED:AWS_ACCESS_KEY_ID]\n")
+    }
+
+    @Test func underPseudonymsACommandTakesItsNamesFromTheSessionsBook() async throws {
+        // The book the hook keeps for its answers: one value has one name in every command's
+        // output and every hook answer of the session, and another session starts afresh.
+        let (a, b, c, d) = ("ada" + "@" + "analytical.co.uk", "grace" + "@" + "navy-cobol.org", "alan" + "@" + "bletchley.example.org", "kay" + "@" + "parc.example.com")
+        let policy = try temporaryFile("policy.json", #"{"warden": {"detection": {"style": "pseudonym"}}}"#)
+        let state = try temporaryFile("state/.keep", "")
+        let session = "session-\(UUID().uuidString)"
+        let environment: [String: String?] = [
+            "WARDEN_POLICY": policy, "XDG_STATE_HOME": (state as NSString).deletingLastPathComponent, "CLAUDE_CODE_SESSION_ID": session,
+        ]
+
+        // Both streams share the book, whichever is released first.
+        let first = try await ShellPrefix.run(ShellPrefix.toolCommand("echo \(a) \(b); echo \(a) >&2; exit 1"), environment: environment)
+        #expect(first.exitCode == 1)
+        #expect(first.stdout == "<EMAIL_1> <EMAIL_2>\n")
+        #expect(first.stderr == "<EMAIL_1>\n")
+
+        let event = #"{"hook_event_name":"PostToolUse","tool_name":"Read","tool_input":{"file_path":"/tmp/x"},"tool_response":{"file":{"content":"\#(c) \#(b)"}},"cwd":"/tmp","session_id":"\#(session)"}"#
+        let answer = try await ShellPrefix.hook([], stdin: event, environment: environment)
+        #expect(answer.exitCode == 0)
+        #expect(answer.stdout.contains("<EMAIL_3> <EMAIL_2>"), "\(answer.stdout)")
+
+        let second = try await ShellPrefix.run(ShellPrefix.toolCommand("echo \(d) \(c) \(a)"), environment: environment)
+        #expect(second.stdout == "<EMAIL_4> <EMAIL_3> <EMAIL_1>\n")
+
+        var other = environment
+        other["CLAUDE_CODE_SESSION_ID"] = "other-\(session)"
+        let elsewhere = try await ShellPrefix.run(ShellPrefix.toolCommand("echo \(d)"), environment: other)
+        #expect(elsewhere.stdout == "<EMAIL_1>\n")
+
+        // Without a session id there is no book to share: placeholders.
+        other["CLAUDE_CODE_SESSION_ID"] = .some(nil)
+        let unknown = try await ShellPrefix.run(ShellPrefix.toolCommand("echo \(d)"), environment: other)
+        #expect(unknown.stdout == "[REDACTED:EMAIL]\n")
+    }
+
+    @Test func startingABookRemovesThoseUntouchedForTheCleanupPeriod() async throws {
+        let policy = try temporaryFile("policy.json", #"{"cleanupPeriodDays": 7, "warden": {"detection": {"style": "pseudonym"}}}"#)
+        let books = (try temporaryFile("state/warden/pseudonyms/recent", "key 00\n") as NSString).deletingLastPathComponent
+        let stale = books + "/stale"
+        FileManager.default.createFile(atPath: stale, contents: Data("key 00\n".utf8))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-8 * 86_400)], ofItemAtPath: stale)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-6 * 86_400)], ofItemAtPath: books + "/recent")
+        let state = ((books as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+
+        let output = try await ShellPrefix.run(
+            ShellPrefix.toolCommand("echo \(ShellPrefix.email)"),
+            environment: ["WARDEN_POLICY": policy, "XDG_STATE_HOME": state, "CLAUDE_CODE_SESSION_ID": "fresh"])
+        #expect(output.stdout == "<EMAIL_1>\n")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: books).sorted()
+        #expect(kept == ["fresh", "recent"])
     }
 
     @Test func aCommandKilledByASignalReportsItTheWayAShellDoes() async throws {

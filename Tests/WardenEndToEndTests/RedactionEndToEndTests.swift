@@ -72,6 +72,36 @@ struct RedactionEndToEndTests {
         #expect(info.text.contains(Self.benign), "benign output was changed: \(info.text)")
     }
 
+    @Test("under pseudonyms a value has one name in every tool output of the session, failing commands included")
+    func pseudonymsHoldAcrossTheSession() async throws {
+        let claude = try await ClaudeCode.requireBinary()
+        let session = ClaudeCodeSession(
+            script: [
+                .bash("cat customers.csv; exit 1", description: "Show the customers, then fail"),
+                .read("@PROJECT@/customers.csv"),
+                .bash("cat customers.csv", description: "Show the customers"),
+                .text("done"),
+            ],
+            projectFiles: ["customers.csv": Self.customersCSV],
+            hook: .warden(policy: #"{"warden": {"detection": {"style": "pseudonym"}}}"#),
+            arguments: ["--allowedTools", "Bash(exit:*)"]
+        )
+        let outcome = try await ClaudeCode.run(session, claude: claude)
+        try #require(outcome.succeeded, "\(outcome.diagnostics)")
+        for (value, _) in Self.customers {
+            #expect(!outcome.serverReceived(value), "\(value.prefix(4))… reached the model\n\(outcome.diagnostics)")
+        }
+        // The failing command's output is named by the shell prefix, the others by the hook: one book.
+        let ada = "Ada Lovelace,<EMAIL_1>,<PHONE_NUMBER_1>,<CREDIT_CARD_1>,<US_SSN_1>,<IBAN_1>"
+        let grace = "Grace Hopper,<EMAIL_2>,<PHONE_NUMBER_2>,<CREDIT_CARD_2>,<US_SSN_2>,<IBAN_2>"
+        let failing = try #require(outcome.bashExchange("cat customers.csv; exit 1"), "\(outcome.diagnostics)")
+        let read = try #require(outcome.toolExchanges.first { $0.name == "Read" }, "\(outcome.diagnostics)")
+        let cat = try #require(outcome.bashExchange("cat customers.csv"), "\(outcome.diagnostics)")
+        for exchange in [failing, read, cat] {
+            #expect(exchange.text.contains(ada) && exchange.text.contains(grace), "\(exchange.name) \(exchange.input): \(exchange.text)")
+        }
+    }
+
     @Test("without Warden, all of customers.csv reaches the model (the control)")
     func withoutWardenCustomerDataLeaks() async throws {
         let claude = try await ClaudeCode.requireBinary()

@@ -63,6 +63,22 @@ let testFingerprint: @Sendable ([UInt8]) -> [UInt8] = { value in
         #expect(second == "reply-to: <EMAIL_2>")
     }
 
+    @Test func anAdoptedBookIsContinuedFrom() throws {
+        // What another process named meanwhile (grace first) is kept; this redactor's own names
+        // from before the adoption are not.
+        var elsewhere = redactEverything(.pseudonym(PseudonymBook(fingerprint: testFingerprint)))
+        _ = elsewhere.redact(Fixtures.grace)
+        var redactor = redactEverything(.pseudonym(PseudonymBook(fingerprint: testFingerprint)))
+        #expect(try unwrap(redactor.redact(Fixtures.ada)) == "<EMAIL_1>")
+        redactor.adopt(try #require(elsewhere.pseudonyms))
+        #expect(try unwrap(redactor.redact("\(Fixtures.ada) \(Fixtures.grace)")) == "<EMAIL_2> <EMAIL_1>")
+
+        var placeholders = redactEverything()
+        placeholders.adopt(try #require(elsewhere.pseudonyms))
+        #expect(placeholders.pseudonyms == nil)
+        #expect(try unwrap(placeholders.redact(Fixtures.grace)) == "[REDACTED:EMAIL]")
+    }
+
     @Test func theBookKeepsFingerprintsNeverValues() throws {
         var redactor = redactEverything(.pseudonym(PseudonymBook(fingerprint: testFingerprint)))
         _ = redactor.redact(Fixtures.ada)
@@ -107,6 +123,19 @@ let testFingerprint: @Sendable ([UInt8]) -> [UInt8] = { value in
 }
 
 @Suite struct StreamRedactorTests {
+    @Test func itSaysWhichFeedReleases() {
+        var stream = StreamRedactor(redactor: redactEverything(), batch: 64, overlap: 32)
+        #expect(!stream.releases(afterAdding: 63))
+        #expect(stream.releases(afterAdding: 64))
+        let line = Array(repeating: UInt8(ascii: "a"), count: 39) + [UInt8(ascii: "\n")]
+        let released = line.withUnsafeBytes { stream.feed($0) }
+        #expect(released.isEmpty)
+        #expect(!stream.releases(afterAdding: 23))
+        #expect(stream.releases(afterAdding: 24))
+        let more = line.withUnsafeBytes { stream.feed($0) }
+        #expect(more == line, "the first line, before the overlap")
+    }
+
     /// Feeds `text` in pieces of the given sizes and returns everything released.
     func stream(_ text: String, pieces: [Int], batch: Int = 64, overlap: Int = 32) -> String {
         var stream = StreamRedactor(redactor: redactEverything(), batch: batch, overlap: overlap)
