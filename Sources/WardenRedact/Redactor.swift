@@ -47,7 +47,7 @@ public struct Redactor: Sendable {
     // Built once per process: the hook redacts its log subject and its reason with them, and
     // building the tables twice was a tenth of a hook call.
     private static let everyKindTreatments = Dictionary(uniqueKeysWithValues: Detector.catalogue.map { ($0, Treatment.redact) })
-    private static let everyKindDetector = Detector(kinds: Set(everyKindTreatments.keys))
+    private static let everyKindDetector = Detector.all()
 
     /// Whether anything was replaced or withheld.
     public var changedAnything: Bool { !counts.isEmpty }
