@@ -51,7 +51,7 @@ let package = Package(
 
         .executableTarget(
             name: "warden-hook",
-            dependencies: ["WardenHooks", "WardenSystem", "WardenAudit", "WardenDigest", "WardenRedact", "WardenJSON", "WardenPolicy"],
+            dependencies: ["WardenHooks", "WardenSystem", "WardenAudit", "WardenDigest", "WardenDetect", "WardenRedact", "WardenJSON", "WardenPolicy"],
             // Release builds link the Swift runtime statically (`swift build -c release
             // --static-swift-stdlib`, as Scripts/build-release.sh does): a linker flag here would
             // also reach the test bundles that link this target, and break them.

@@ -1,4 +1,4 @@
-import WardenDetect
+public import WardenDetect
 import WardenJSON
 public import WardenPolicy
 public import WardenRedact
@@ -73,6 +73,26 @@ extension HookResponder {
         return HookAnswer(
             exitStatus: 0, stdout: output.serialized + "\n",
             summary: DecisionSummary(decision: .block, reason: reason, redactions: counts))
+    }
+}
+
+extension HookResponder {
+    /// The decision log's summary of a Bash command's output that `warden-hook --run` redacted
+    /// (event `CommandOutput`): with the shell prefix in place, PostToolUse sees output already
+    /// redacted, and a failing command has no PostToolUse at all, so this is the record of what
+    /// was taken out.
+    public static func commandOutputSummary(
+        command: String, session: String?, redactions: [String: Int], withheldKinds: Set<DetectionKind>
+    ) -> DecisionSummary {
+        var summary = DecisionSummary(
+            decision: !withheldKinds.isEmpty ? .block : redactions.isEmpty ? .none : .redact,
+            reason: withheldKinds.isEmpty ? nil : Redactor.withheldNotice(for: withheldKinds),
+            redactions: redactions)
+        summary.event = "CommandOutput"
+        summary.tool = "Bash"
+        summary.session = session
+        summary.subject = subject(of: .object([JSONMember(key: "command", value: .string(command))]))
+        return summary
     }
 }
 

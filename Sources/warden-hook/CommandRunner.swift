@@ -15,6 +15,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import WardenDetect
 import WardenHooks
 import WardenPolicy
 import WardenRedact
@@ -57,23 +58,66 @@ enum CommandRunner {
         guard command.contains(toolCommandMarker) else {
             execute(shell, ["-c", command])
         }
-        let policy = try? PolicyFile.load(path: PolicyFile.locate(given: policyPath)).get()
+        let loaded = PolicyFile.loadWithBytes(path: PolicyFile.locate(given: policyPath))
+        let policy = try? loaded.policy.get()
         let settings = policy?.detection ?? .defaults
         let keepDays = PseudonymStore.keepDays(cleanupPeriodDays: policy?.audit.cleanupPeriodDays)
         // Under `style: pseudonym` the names come from the session's book, the one the hook keeps
         // for its answers: Claude Code gives the commands it runs the session's id as
         // CLAUDE_CODE_SESSION_ID. Without it, placeholders: names of a book of this command's own
         // could be the hook's names for other values, and mislead the model.
+        let session = Files.environment("CLAUDE_CODE_SESSION_ID")
         var pseudonyms = SessionPseudonyms(session: nil, keepDays: keepDays)
         var book: PseudonymBook?
-        if settings.style == .pseudonym, let session = Files.environment("CLAUDE_CODE_SESSION_ID"),
+        if settings.style == .pseudonym, let session,
            let store = PseudonymStore.open(session: session, keepDays: keepDays) {
             book = store.book
             store.save(nil)
             pseudonyms = SessionPseudonyms(session: session, keepDays: keepDays)
         }
         let redactor = HookResponder.toolOutputRedactor(settings, pseudonyms: book)
-        runRedacted(shell: shell, command: command, redactor: redactor, pseudonyms: pseudonyms)
+        let (status, streams) = runRedacted(shell: shell, command: command, redactor: redactor, pseudonyms: pseudonyms)
+        var redactions: [String: Int] = [:]
+        var withheld: Set<DetectionKind> = []
+        for stream in streams {
+            redactions.merge(stream.redactor.redactor.countsByName, uniquingKeysWith: +)
+            withheld.formUnion(stream.redactor.redactor.withheldKinds)
+        }
+        let summary = HookResponder.commandOutputSummary(
+            command: modelCommand(command), session: session, redactions: redactions, withheldKinds: withheld)
+        DecisionLogging.record(HookAnswer(exitStatus: 0, summary: summary), policy: loaded, latencyMicros: DecisionLogging.cpuMicros())
+        exit(status)
+    }
+
+    /// The command the model wrote, from the string Claude Code runs (`eval 'COMMAND' < /dev/null
+    /// && pwd -P >| FILE`, after a prelude of its own ending in `&& `): the log shows what was
+    /// asked for. Anything of another shape is shown whole.
+    static func modelCommand(_ command: String) -> String {
+        let bytes = Array(command.utf8)
+        let opening = Array("eval '".utf8)
+        let afterPrelude = Array("&& eval '".utf8)
+        var i: Int
+        if bytes.starts(with: opening) {
+            i = opening.count
+        } else if let start = bytes.indices.first(where: { bytes[$0...].starts(with: afterPrelude) }) {
+            i = start + afterPrelude.count
+        } else {
+            return command
+        }
+        var words: [UInt8] = []
+        let quoteEscape = Array("'\\''".utf8)
+        while i < bytes.count {
+            if bytes[i...].starts(with: quoteEscape) {
+                words.append(UInt8(ascii: "'"))
+                i += quoteEscape.count
+            } else if bytes[i] == UInt8(ascii: "'") {
+                return bytes[(i + 1)...].starts(with: Array(" < /dev/null && ".utf8)) ? String(decoding: words, as: UTF8.self) : command
+            } else {
+                words.append(bytes[i])
+                i += 1
+            }
+        }
+        return command
     }
 
     /// The session's pseudonym book, shared through its file with the hook and with commands that
@@ -105,7 +149,11 @@ enum CommandRunner {
         exit(126)
     }
 
-    static func runRedacted(shell: String, command: String, redactor: Redactor, pseudonyms: SessionPseudonyms) -> Never {
+    /// Runs `command` with its output redacted; returns the status a shell would report, and the
+    /// streams with what their redactors counted.
+    static func runRedacted(
+        shell: String, command: String, redactor: Redactor, pseudonyms: SessionPseudonyms
+    ) -> (status: Int32, streams: [RedactedStream]) {
         var outputPipe: [Int32] = [0, 0]
         var errorPipe: [Int32] = [0, 0]
         guard pipe(&outputPipe) == 0, pipe(&errorPipe) == 0 else {
@@ -174,7 +222,7 @@ enum CommandRunner {
         }
         // What a shell reports: the exit status, or 128 plus the signal that ended the command.
         let signalNumber = status & 0x7f
-        exit(signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber)
+        return (signalNumber == 0 ? (status >> 8) & 0xff : 128 + signalNumber, streams)
     }
 
     /// One of the command's output streams on its way through the redactor.

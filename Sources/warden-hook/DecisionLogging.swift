@@ -21,8 +21,9 @@ enum DecisionLogging {
         return Int(spec.tv_sec) * 1_000_000 + Int(spec.tv_nsec) / 1000
     }
 
+    /// `latencyMicros`: the hook's time from start to answer; for `--run`, its own CPU time.
     static func record(
-        _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, bytes: [UInt8]?), startedMicros: Int
+        _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, bytes: [UInt8]?), latencyMicros: @autoclosure () -> Int
     ) {
         let settings = (try? policy.policy.get())?.audit ?? AuditSettings()
         guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
@@ -35,10 +36,18 @@ enum DecisionLogging {
                 decision: AuditDecision(rawValue: summary.decision.rawValue) ?? .none, rules: summary.rules,
                 reason: summary.reason, redactions: summary.redactions, subject: summary.subject),
             event: summary.event ?? "unknown", tool: summary.tool, session: summary.session ?? "",
-            policy: policy.bytes.map(AuditChain.policyHash), latencyMicros: monotonicMicros() - startedMicros)
+            policy: policy.bytes.map(AuditChain.policyHash), latencyMicros: latencyMicros())
         if let failure = settings.log(defaultDirectory: directory).append(record) {
             report(failure.description, answer)
         }
+    }
+
+    /// This process's CPU time so far, user and system, in microseconds.
+    static func cpuMicros() -> Int {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1_000_000
+            + Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)
     }
 
     /// A block's stderr is its reason, shown to the model: the log's trouble stays out of it.

@@ -197,5 +197,5 @@ let responder = HookResponder(
     policy: loaded.policy, home: Files.environment("HOME"), fileSystem: SystemFileSystem(), pseudonyms: pseudonymStore?.book)
 let answer = responder.answer(parsed: parsedEvent)
 pseudonymStore?.save(answer.pseudonyms)
-if decisionLogEnabled { DecisionLogging.record(answer, policy: loaded, startedMicros: startedMicros) }
+if decisionLogEnabled { DecisionLogging.record(answer, policy: loaded, latencyMicros: DecisionLogging.monotonicMicros() - startedMicros) }
 finish(answer)

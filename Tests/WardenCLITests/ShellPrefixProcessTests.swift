@@ -100,6 +100,49 @@ private enum ShellPrefix {
         #expect(kept == ["fresh", "recent"])
     }
 
+    @Test func eachToolCommandLeavesARecordOfWhatWasRedacted() async throws {
+        // With the prefix, PostToolUse sees output already redacted, and a failing command has no
+        // PostToolUse at all: this record is the log's only trace of what was taken out.
+        let state = (try temporaryFile("state/.keep", "") as NSString).deletingLastPathComponent
+        let environment: [String: String?] = ["XDG_STATE_HOME": state, "CLAUDE_CODE_SESSION_ID": "prefix-log"]
+        let wrapped = "source /tmp/snapshot.sh 2>/dev/null || true && { \\builtin unalias -- 'which'; } >/dev/null 2>&1 || true && eval 'printf '\\''%s\\n'\\'' \(ShellPrefix.email); exit 3' < /dev/null && pwd -P >| /tmp/claude-warden-test-cwd"
+        let failing = try await ShellPrefix.run(wrapped, environment: environment)
+        #expect(failing.exitCode == 3)
+        #expect(failing.stdout == "[REDACTED:EMAIL]\n")
+        _ = try await ShellPrefix.run(ShellPrefix.toolCommand("echo nothing to see"), environment: environment)
+
+        let log = try await runWarden(["log", "--log-dir", state + "/warden", "--json"])
+        #expect(log.exitCode == 0, "\(log.stderr)")
+        #expect(!log.stdout.contains("analytical"), "a detected value reached the log")
+        let records = try log.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        try #require(records.count == 2, "\(log.stdout)")
+        #expect(records[0]["event"] as? String == "CommandOutput")
+        #expect(records[0]["tool"] as? String == "Bash")
+        #expect(records[0]["session"] as? String == "prefix-log")
+        #expect(records[0]["decision"] as? String == "redact")
+        #expect(records[0]["redactions"] as? [String: Int] == ["EMAIL": 1])
+        #expect(records[0]["subject"] as? String == "printf '%s\\n' [REDACTED:EMAIL]; exit 3", "the model's command, unwrapped")
+        #expect(records[1]["decision"] as? String == "none")
+        #expect(records[1]["subject"] as? String == "echo nothing to see")
+    }
+
+    @Test(arguments: [
+        ("eval 'ls' < /dev/null && pwd -P >| /tmp/x", "ls"),
+        ("x=1; eval 'ls' < /dev/null && pwd -P >| /tmp/x", "x=1; eval 'ls' < /dev/null && pwd -P >| /tmp/x"),
+        ("true && eval 'echo '\\''a b'\\''' < /dev/null && pwd -P >| /tmp/x", "echo 'a b'"),
+        ("true && eval 'unterminated < /dev/null && pwd -P >| /tmp/x", "true && eval 'unterminated < /dev/null && pwd -P >| /tmp/x"),
+        ("true && eval 'ls' ; pwd -P >| /tmp/x", "true && eval 'ls' ; pwd -P >| /tmp/x"),
+    ])
+    func theLogShowsTheModelsCommandWhenTheWrappingIsClaudeCodes(wrapped: String, shown: String) async throws {
+        let state = (try temporaryFile("state/.keep", "") as NSString).deletingLastPathComponent
+        _ = try await ShellPrefix.run(wrapped, environment: ["XDG_STATE_HOME": state])
+        let log = try await runWarden(["log", "--log-dir", state + "/warden", "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [String: Any], "\(log.stdout)")
+        #expect(record["subject"] as? String == shown)
+    }
+
     @Test func aCommandKilledByASignalReportsItTheWayAShellDoes() async throws {
         let output = try await ShellPrefix.run(ShellPrefix.toolCommand("echo before; kill -TERM $$"))
         #expect(output.exitCode == 143, "128 + SIGTERM")
