@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Installs what Warden's build, tests and tools use, when any of it is missing: Debian packages,
-# and PyPI's opentelemetry-proto for the OTLP receiver the export tests run
-# (Scripts/otlp-receiver.py). Needs root (or sudo) for the Debian packages.
+# Installs what Warden's build, tests and tools use, when any of it is missing: Debian packages
+# (openssl: the export tests make a throwaway CA with it for the HTTPS receiver), and PyPI's
+# opentelemetry-proto for the OTLP receiver the export tests run (Scripts/otlp-receiver.py). Needs root (or sudo) for the Debian packages.
 # Idempotent and quiet when everything is there.
 #
 # OTEL_PROTO_VERSION picks the opentelemetry-proto installed when one is needed (default: the one
 # the export tests were written against); an empty value takes the newest.
 set -euo pipefail
 
-packages=(git python3 python3-pip)
+packages=(git python3 python3-pip openssl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -19,15 +19,23 @@ list. A body that does not decode is answered 400 and logged with "error".
 It can be told to fail: --fail-first N answers the first N requests with --fail-status (default
 503, with Retry-After when --retry-after is given); --status CODE answers every request so;
 --reject N reports N rejected records as a partial success; --hang reads each request and never
-answers. Prints "listening PORT" on stdout
-once it accepts connections.
+answers. Prints "listening PORT" on stdout once it accepts connections.
+
+With --tls-cert FILE --tls-key FILE it serves HTTPS (python's ssl module; FILE in PEM form, the
+certificate file may hold the chain after it); --tls-client-ca FILE also requires a client
+certificate issued by a CA in FILE (mutual TLS), and each request's line then has
+"clientCertificate": the subject's common name. A connection whose handshake fails is closed and
+not written down.
 
   Scripts/otlp-receiver.py --port 4318 --out /tmp/otlp.jsonl      # then: warden log export --endpoint http://127.0.0.1:4318
+  Scripts/otlp-receiver.py --port 4318 --out /tmp/otlp.jsonl --tls-cert server.pem --tls-key server.key
 
 Needs PyPI's opentelemetry-proto (Scripts/install-deps.sh installs it).
 """
 import argparse
 import json
+import socket
+import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -87,7 +95,14 @@ def main():
     parser.add_argument("--status", type=int, help="answer every request with this status")
     parser.add_argument("--reject", type=int, default=0, help="report this many records rejected")
     parser.add_argument("--hang", action="store_true", help="read each request and never answer")
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
+    parser.add_argument("--tls-client-ca", metavar="FILE", help="require a client certificate from a CA in this PEM file")
     options = parser.parse_args()
+    if bool(options.tls_cert) != bool(options.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    if options.tls_client_ca and not options.tls_cert:
+        parser.error("--tls-client-ca needs --tls-cert and --tls-key")
     state = {"n": 0}
 
     class Handler(BaseHTTPRequestHandler):
@@ -121,6 +136,9 @@ def main():
                 "authorization": self.headers.get("Authorization"),
                 "records": [],
             }
+            if options.tls_client_ca:
+                subject = dict(pair for rdn in self.connection.getpeercert().get("subject", ()) for pair in rdn)
+                entry["clientCertificate"] = subject.get("commonName")
             status, response, extra = 200, "{}", []
             if self.path != "/v1/logs":
                 status, response = 404, json.dumps({"code": 5, "message": "no such path " + self.path})
@@ -166,7 +184,41 @@ def main():
                 out.write(json.dumps(entry) + "\n")
             self.answer(status, response, extra)
 
-    server = HTTPServer((options.host, options.port), Handler)
+    context = None
+    if options.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(options.tls_cert, options.tls_key)
+        if options.tls_client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(options.tls_client_ca)
+
+    class Server(HTTPServer):
+        def get_request(self):
+            connection, address = self.socket.accept()
+            if context is None:
+                return connection, address
+            connection = context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+            try:
+                connection.settimeout(10)
+                connection.do_handshake()
+                connection.settimeout(None)
+            except (ssl.SSLError, OSError):
+                # The alert is sent; what the client sent after its half of the handshake (with
+                # TLS 1.3, the request) is read before closing, or the close would be a reset
+                # that can reach the client before the alert does. A failed connection is
+                # dropped by the server's loop, which goes on.
+                raw = socket.socket(fileno=connection.detach())
+                raw.settimeout(2)
+                try:
+                    while raw.recv(65536):
+                        pass
+                except OSError:
+                    pass
+                raw.close()
+                raise
+            return connection, address
+
+    server = Server((options.host, options.port), Handler)
     print("listening %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()

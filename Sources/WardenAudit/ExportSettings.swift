@@ -5,6 +5,7 @@ public import WardenJSON
 ///     "warden": { "export": { "otlp": {
 ///         "endpoint": "https://collector.example:4318",
 ///         "headersFromEnvironment": { "Authorization": "WARDEN_OTLP_AUTH" },
+///         "certificate": "/etc/warden/collector-ca.pem",
 ///         "batchSize": 256, "timeoutSeconds": 10, "maxAttempts": 5 } } }
 ///
 /// Only read and checked here (the hook checks the whole policy on every call); the export itself
@@ -58,6 +59,15 @@ public struct OTLPExportSettings: Sendable, Hashable {
     public var timeoutSeconds: Int
     /// Tries per batch before the run gives up (1: no retry).
     public var maxAttempts: Int
+    /// A PEM file of the CA certificates that verify an https:// collector, instead of the
+    /// system's: OpenTelemetry's `OTEL_EXPORTER_OTLP_CERTIFICATE`, which SDKs make the whole
+    /// trust store for the collector. nil: the system CA certificates.
+    public var certificate: String?
+    /// A PEM certificate chain and its private key, shown to a collector that asks for a client
+    /// certificate (mutual TLS): `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `_CLIENT_KEY`. Both or
+    /// neither.
+    public var clientCertificate: String?
+    public var clientKey: String?
 
     public static let defaultBatchSize = 256
     public static let defaultTimeoutSeconds = 10
@@ -65,14 +75,24 @@ public struct OTLPExportSettings: Sendable, Hashable {
     public static let batchSizeRange = 1...10_000
     public static let timeoutRange = 1...300
     public static let attemptsRange = 1...100
-    public static let knownKeys = ["endpoint", "headers", "headersFromEnvironment", "batchSize", "timeoutSeconds", "maxAttempts"]
+    public static let knownKeys = [
+        "endpoint", "headers", "headersFromEnvironment", "batchSize", "timeoutSeconds", "maxAttempts",
+        "certificate", "clientCertificate", "clientKey",
+    ]
+    /// What each file key holds, for messages.
+    static let fileKeys: [String: String] = [
+        "certificate": "a PEM file of CA certificates",
+        "clientCertificate": "a PEM file holding the client certificate",
+        "clientKey": "a PEM file holding the client certificate's private key",
+    ]
     /// Headers Warden sets itself.
     public static let reservedHeaders: Set<String> = ["content-type", "content-length", "host", "transfer-encoding", "connection"]
 
     public init(
         endpoint: ExportEndpoint, headers: [ExportHeader] = [], headersFromEnvironment: [ExportHeader] = [],
         batchSize: Int = OTLPExportSettings.defaultBatchSize, timeoutSeconds: Int = OTLPExportSettings.defaultTimeoutSeconds,
-        maxAttempts: Int = OTLPExportSettings.defaultMaxAttempts
+        maxAttempts: Int = OTLPExportSettings.defaultMaxAttempts, certificate: String? = nil,
+        clientCertificate: String? = nil, clientKey: String? = nil
     ) {
         self.endpoint = endpoint
         self.headers = headers
@@ -80,6 +100,9 @@ public struct OTLPExportSettings: Sendable, Hashable {
         self.batchSize = batchSize
         self.timeoutSeconds = timeoutSeconds
         self.maxAttempts = maxAttempts
+        self.certificate = certificate
+        self.clientCertificate = clientCertificate
+        self.clientKey = clientKey
     }
 
     static func read(_ json: JSONValue, problems: inout [(position: JSONPosition, message: String)]) -> OTLPExportSettings? {
@@ -154,8 +177,29 @@ public struct OTLPExportSettings: Sendable, Hashable {
                 if let n = whole(value, "timeoutSeconds", timeoutRange, unit: "of seconds ") { settings.timeoutSeconds = n }
             case "maxAttempts":
                 if let n = whole(value, "maxAttempts", attemptsRange, unit: "") { settings.maxAttempts = n }
+            case "certificate", "clientCertificate", "clientKey":
+                // Absolute: a relative path would depend on where the export happens to be run.
+                let what = fileKeys[member.key]!
+                guard let path = value.string else {
+                    problems.append((value.position, "\(place).\(member.key) must be a string, the absolute path of \(what)"))
+                    continue
+                }
+                guard path.hasPrefix("/"), path.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
+                    problems.append((value.position, "\(place).\(member.key) must be the absolute path of \(what), got \(JSONValue.quoted(path))"))
+                    continue
+                }
+                switch member.key {
+                case "certificate": settings.certificate = path
+                case "clientCertificate": settings.clientCertificate = path
+                default: settings.clientKey = path
+                }
             default:
                 problems.append((member.keyPosition, "unknown setting \(place).\(member.key) (known: \(knownKeys.joined(separator: ", ")))"))
+            }
+        }
+        for (given, missing) in [("clientCertificate", "clientKey"), ("clientKey", "clientCertificate")] {
+            if let member = members.first(where: { $0.key == given }), !members.contains(where: { $0.key == missing }) {
+                problems.append((member.keyPosition, "\(place).\(given) is given without \(place).\(missing): a client certificate needs both"))
             }
         }
         guard let endpoint else {

@@ -46,12 +46,15 @@ final class OTLPReceiver {
     let pid: pid_t
     let port: Int
     let out: String
+    /// "https" when started with --tls-cert.
+    let scheme: String
     private var stopped = false
 
-    private init(pid: pid_t, port: Int, out: String) {
+    private init(pid: pid_t, port: Int, out: String, scheme: String) {
         self.pid = pid
         self.port = port
         self.out = out
+        self.scheme = scheme
     }
 
     /// Starts the receiver writing to `out`; `port` 0 takes a free one.
@@ -64,7 +67,7 @@ final class OTLPReceiver {
         // Up to 20 s for Python to start and print its port: a bound, not a measurement.
         for _ in 0..<400 {
             if let line = readText(stdout).split(separator: "\n").first(where: { $0.hasPrefix("listening ") }), let number = Int(line.dropFirst(10)) {
-                return OTLPReceiver(pid: pid, port: number, out: out)
+                return OTLPReceiver(pid: pid, port: number, out: out, scheme: options.contains("--tls-cert") ? "https" : "http")
             }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
@@ -77,7 +80,7 @@ final class OTLPReceiver {
         throw DidNotStart(description: "the OTLP receiver did not print its port in 20 s")
     }
 
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var endpoint: String { "\(scheme)://127.0.0.1:\(port)" }
     var url: String { endpoint + "/v1/logs" }
 
     func stop() {

@@ -188,7 +188,7 @@ import WardenJSON
             "7:57: warden.export.otlp.headers: Content-Type is set by Warden and cannot be given",
             "7:87: warden.export.otlp.headers: \"bad header\" is not a valid HTTP header name",
             "8:67: warden.export.otlp.headersFromEnvironment.X-Key must name an environment variable (letters, digits and _, not starting with a digit)",
-            "9:5: unknown setting warden.export.otlp.compression (known: endpoint, headers, headersFromEnvironment, batchSize, timeoutSeconds, maxAttempts)",
+            "9:5: unknown setting warden.export.otlp.compression (known: endpoint, headers, headersFromEnvironment, batchSize, timeoutSeconds, maxAttempts, certificate, clientCertificate, clientKey)",
             "11:3: unknown setting warden.export.kafka (known: otlp)",
         ])
         #expect(!problems.joined().contains("Bearer"), "a header value is never repeated")
@@ -196,6 +196,37 @@ import WardenJSON
         #expect(missing == ["1:32: warden.export.otlp.endpoint is missing: the collector's OTLP/HTTP URL, e.g. \"https://collector.example:4318\""])
         #expect(try read(#"{"warden": {"export": []}}"#).problems == ["1:23: warden.export must be an object, found array"])
         #expect(try read(#"{"warden": {"export": {"otlp": "http://x"}}}"#).problems == ["1:32: warden.export.otlp must be an object, found string"])
+    }
+
+    @Test func tlsFilesAreAbsolutePathsAndAClientCertificateComesWithItsKey() throws {
+        let (settings, problems) = try read("""
+            {"warden": {"export": {"otlp": {"endpoint": "https://collector.internal:4318", "certificate": "/etc/warden/ca.pem",
+              "clientCertificate": "/etc/warden/client.pem", "clientKey": "/etc/warden/client.key"}}}}
+            """)
+        #expect(problems.isEmpty)
+        let otlp = try #require(settings.otlp)
+        #expect(otlp.certificate == "/etc/warden/ca.pem")
+        #expect(otlp.clientCertificate == "/etc/warden/client.pem" && otlp.clientKey == "/etc/warden/client.key")
+        let defaults = try #require(try read(#"{"warden": {"export": {"otlp": {"endpoint": "https://h"}}}}"#).settings.otlp)
+        #expect(defaults.certificate == nil && defaults.clientCertificate == nil && defaults.clientKey == nil)
+
+        let text = """
+            {"warden": {"export": {"otlp": {
+              "endpoint": "https://collector.internal:4318",
+              "certificate": "certs/ca.pem",
+              "clientCertificate": 42,
+              "clientKey": "/etc/warden/client\\n.key"
+            }}}}
+            """
+        #expect(try read(text).problems == [
+            "3:18: warden.export.otlp.certificate must be the absolute path of a PEM file of CA certificates, got \"certs/ca.pem\"",
+            "4:24: warden.export.otlp.clientCertificate must be a string, the absolute path of a PEM file holding the client certificate",
+            "5:16: warden.export.otlp.clientKey must be the absolute path of a PEM file holding the client certificate's private key, got \"/etc/warden/client\\n.key\"",
+        ])
+        let alone = try read(#"{"warden": {"export": {"otlp": {"endpoint": "https://h", "clientKey": "/k.pem"}}}}"#).problems
+        #expect(alone == ["1:58: warden.export.otlp.clientKey is given without warden.export.otlp.clientCertificate: a client certificate needs both"])
+        let other = try read(#"{"warden": {"export": {"otlp": {"endpoint": "https://h", "clientCertificate": "/c.pem"}}}}"#).problems
+        #expect(other == ["1:58: warden.export.otlp.clientCertificate is given without warden.export.otlp.clientKey: a client certificate needs both"])
     }
 
     @Test func aHeaderGivenTwiceIsAnError() throws {

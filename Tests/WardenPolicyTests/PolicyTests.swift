@@ -57,7 +57,7 @@ import WardenJSON
         #expect(problems.map(\.description) == [
             "1:45: error: warden.export.otlp.endpoint: expected an http:// or https:// URL, got \"collector:4318\"",
             "1:78: error: warden.export.otlp.maxAttempts must be a whole number from 1 to 100",
-            "1:81: error: unknown setting warden.export.otlp.retries (known: endpoint, headers, headersFromEnvironment, batchSize, timeoutSeconds, maxAttempts)",
+            "1:81: error: unknown setting warden.export.otlp.retries (known: endpoint, headers, headersFromEnvironment, batchSize, timeoutSeconds, maxAttempts, certificate, clientCertificate, clientKey)",
         ])
     }
 

@@ -147,6 +147,17 @@ struct DoctorCommand: ParsableCommand {
         }
         let url = otlp.endpoint.logsURL
         var notes = ""
+        if otlp.endpoint.scheme == "https" {
+            // The files the export would read: one it cannot use stops it (exit 2), so it fails here.
+            do {
+                _ = try ExportTLS.configuration(otlp)
+            } catch {
+                report(false, "export: \(error)")
+                return
+            }
+            if let certificate = otlp.certificate { notes += "; CA certificates from \(certificate)" }
+            if let client = otlp.clientCertificate { notes += "; client certificate \(client)" }
+        }
         let unset = otlp.headersFromEnvironment.filter { (ProcessInfo.processInfo.environment[$0.value] ?? "").isEmpty }
         if !unset.isEmpty {
             notes = "; \(unset.map { "$\($0.value)" }.joined(separator: ", ")) not set here (headersFromEnvironment)"

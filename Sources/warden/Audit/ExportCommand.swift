@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 import WardenAudit
 import WardenExport
 import WardenJSON
@@ -16,9 +17,14 @@ struct LogExportCommand: AsyncParsableCommand {
             wait (or Retry-After seconds), up to warden.export.otlp.maxAttempts times; any other \
             status is final. The cursor moves only after the collector acknowledges a batch \
             (2xx), so a run that fails sends the rest next time, and nothing twice.
+            An https:// collector's certificate is verified against this machine's CA \
+            certificates, or, when warden.export.otlp.certificate names a PEM file of CA \
+            certificates, against those alone (as OTEL_EXPORTER_OTLP_CERTIFICATE does); \
+            warden.export.otlp.clientCertificate and clientKey are shown to a collector that asks \
+            for a client certificate.
             With --once (the default), stops when everything is sent: exit status 0, or 1 when \
-            the collector stayed unreachable or refused a batch, 2 when the policy, the log or \
-            the cursor cannot be used. With --follow, sends what is new every --interval seconds \
+            the collector stayed unreachable or refused a batch, 2 when the policy, a certificate \
+            or key file, the log or the cursor cannot be used. With --follow, sends what is new every --interval seconds \
             until stopped, and exits only when the collector refuses a batch.
             """
     )
@@ -60,13 +66,21 @@ struct LogExportCommand: AsyncParsableCommand {
 
         let settings = try exportSettings()
         let headers = try resolveHeaders(settings)
+        var tls: TLSConfiguration?
+        if settings.endpoint.scheme == "https" {
+            tls = try ExportTLS.configuration(settings)
+        } else if settings.certificate != nil || settings.clientCertificate != nil {
+            let key = settings.certificate != nil ? "certificate" : "clientCertificate"
+            // As OpenTelemetry's exporters do: the files are for TLS, and http:// has none.
+            ExportRun.warn("warden.export.otlp.\(key) is not used: \(settings.endpoint.logsURL) is plain HTTP, without TLS")
+        }
         let log = try location.log()
         let run = ExportRun(
             log: log, settings: settings,
             sender: OTLPSender(
                 url: settings.endpoint.logsURL, headers: headers, timeoutSeconds: settings.timeoutSeconds,
                 maxAttempts: settings.maxAttempts, backoff: ExportBackoff(baseMilliseconds: retryBaseMilliseconds ?? 1000),
-                verbose: verbose))
+                verbose: verbose, tls: tls, certificate: settings.certificate, clientCertificate: settings.clientCertificate))
         do {
             try await run.start(follow: follow, interval: seconds)
         } catch {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 import WardenAudit
 import WardenExport
 
@@ -14,19 +15,29 @@ final class OTLPSender: Sendable {
     let maxAttempts: Int
     let backoff: ExportBackoff
     let verbose: Bool
+    /// The files of `warden.export.otlp.certificate` (nil: the system's CA certificates) and
+    /// `clientCertificate`, to name them when the TLS handshake fails.
+    let certificate: String?
+    let clientCertificate: String?
     let client: HTTPClient
 
-    init(url: String, headers: [(name: String, value: String)], timeoutSeconds: Int, maxAttempts: Int, backoff: ExportBackoff, verbose: Bool) {
+    init(
+        url: String, headers: [(name: String, value: String)], timeoutSeconds: Int, maxAttempts: Int, backoff: ExportBackoff, verbose: Bool,
+        tls: TLSConfiguration? = nil, certificate: String? = nil, clientCertificate: String? = nil
+    ) {
         self.url = url
         self.headers = headers
         self.timeoutSeconds = timeoutSeconds
         self.maxAttempts = maxAttempts
         self.backoff = backoff
         self.verbose = verbose
+        self.certificate = certificate
+        self.clientCertificate = clientCertificate
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(Int64(timeoutSeconds)), read: .seconds(Int64(timeoutSeconds))))
         configuration.httpVersion = .http1Only
+        if let tls { configuration.tlsConfiguration = tls }
         // Each failed connection is one attempt, retried here with the documented backoff, not
         // again and again inside the client until the timeout runs out.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -75,7 +86,7 @@ final class OTLPSender: Sendable {
             } catch let failure as Failure {
                 throw failure
             } catch {
-                last = OTLPSender.describe(error)
+                last = OTLPSender.describe(error, certificate: certificate, clientCertificate: clientCertificate)
             }
             guard attempt < maxAttempts else { break }
             let delay = wait ?? backoff.delay(afterAttempt: attempt, unit: Double.random(in: 0..<1))
@@ -92,7 +103,8 @@ final class OTLPSender: Sendable {
     }
 
     /// A connection error in a few words: "connection refused", "connect timed out", …
-    static func describe(_ error: any Error) -> String {
+    /// `certificate` and `clientCertificate`: the configured files, named when the handshake fails.
+    static func describe(_ error: any Error, certificate: String? = nil, clientCertificate: String? = nil) -> String {
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "connect timed out"
@@ -113,12 +125,47 @@ final class OTLPSender: Sendable {
         ] where text.contains(needle) {
             return words
         }
-        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("unableToValidateCertificate") {
-            return "TLS: the collector's certificate is not trusted by this machine's CA certificates"
-        }
-        if text.contains("handshakeFailed") { return "TLS handshake failed" }
+        if let tls = describeTLS(text, certificate: certificate, clientCertificate: clientCertificate) { return tls }
         if text.contains("UnknownHost") { return "host not found" }
         if text.contains("NIOConnectionError") || text.contains("dnsAError") { return "cannot connect (host not found or unreachable)" }
         return OTLPResponse.oneLine(text, limit: 160)
+    }
+
+    /// A failed TLS handshake in a few words, from NIOSSL's error text (BoringSSL's reason, such
+    /// as "OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /path/of/the/source…", is the only
+    /// detail it gives); nil for another error.
+    static func describeTLS(_ text: String, certificate: String?, clientCertificate: String?) -> String? {
+        if text.contains("failedToValidateHostname") || text.contains("Couldn't find") && text.contains("in certificate from peer") {
+            return "TLS: the collector's certificate is not for the endpoint's host (its subject alternative names do not include it)"
+        }
+        var reason: String?
+        if let range = text.range(of: "OPENSSL_internal:") {
+            let word = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !word.isEmpty { reason = String(word) }
+        }
+        if reason == "CERTIFICATE_VERIFY_FAILED" || text.contains("unableToValidateCertificate") {
+            // Verification covers the chain and the dates: "not trusted" would be wrong for an
+            // expired certificate from the right CA.
+            let store = certificate.map { "the CA certificates in \($0) (warden.export.otlp.certificate)" }
+                ?? "this machine's CA certificates (a private CA goes in warden.export.otlp.certificate)"
+            return "TLS: the collector's certificate does not verify against \(store): not issued by them, or expired"
+        }
+        guard let reason else {
+            return text.contains("handshakeFailed") || text.contains("sslError") ? "TLS handshake failed" : nil
+        }
+        if reason == "WRONG_VERSION_NUMBER" {
+            return "TLS: the collector did not answer in TLS (does it serve http:// on this port?)"
+        }
+        for prefix in ["TLSV1_ALERT_", "SSLV3_ALERT_", "TLSV13_ALERT_"] where reason.hasPrefix(prefix) {
+            let alert = reason.dropFirst(prefix.count).lowercased().replacingOccurrences(of: "_", with: " ")
+            if alert == "certificate required" {
+                return "TLS: the collector asks for a client certificate (warden.export.otlp.clientCertificate and clientKey)"
+            }
+            if let clientCertificate, ["unknown ca", "bad certificate", "certificate unknown", "certificate expired", "certificate revoked", "unsupported certificate", "access denied"].contains(alert) {
+                return "TLS: the collector refused the client certificate in \(clientCertificate) (\(alert))"
+            }
+            return "TLS: the collector ended the handshake (\(alert))"
+        }
+        return "TLS handshake failed (\(reason.lowercased().replacingOccurrences(of: "_", with: " ")))"
     }
 }
