@@ -5,6 +5,7 @@ import Darwin
 #endif
 import NIOSSL
 import WardenAudit
+import WardenSystem
 
 /// The TLS files `warden.export.otlp` names, read before anything is sent: a file that cannot be
 /// used is one line and exit 2, where inside the HTTP client it would be a failed connection,
@@ -58,26 +59,16 @@ enum ExportTLS {
 
     /// The whole file; bounded, so that a path such as /dev/zero is an error and not a hang.
     static func contents(_ path: String, key: String) throws -> [UInt8] {
-        let limit = 16 << 20
-        func failure(_ errno: Int32) -> AuditFailure {
-            AuditFailure("\(place).\(key): cannot read \(path): \(String(cString: strerror(errno)).lowercased())")
-        }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(errno) }
+        guard fd >= 0 else { throw AuditFailure("\(place).\(key): cannot read \(path): \(Files.errorText(errno).lowercased())") }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(errno)
-            }
-            if count == 0 { return bytes }
-            bytes += chunk[..<count]
-            if bytes.count > limit {
-                throw AuditFailure("\(place).\(key): \(path) is larger than 16 MiB, too large for a PEM file of certificates or a key")
-            }
+        switch Files.readAll(fileDescriptor: fd, limit: 16 << 20) {
+        case .success(let bytes):
+            return bytes
+        case .failure(.tooLarge):
+            throw AuditFailure("\(place).\(key): \(path) is larger than 16 MiB, too large for a PEM file of certificates or a key")
+        case .failure(.system(let message)):
+            throw AuditFailure("\(place).\(key): cannot read \(path): \(message.lowercased())")
         }
     }
 }
