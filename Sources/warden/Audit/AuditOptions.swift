@@ -72,32 +72,30 @@ struct AuditLocationOptions: ParsableArguments {
         return FileManager.default.fileExists(atPath: system) ? (system, false) : nil
     }
 
-    /// The audit settings from the policy; a named policy that cannot be read is an error.
+    /// The audit settings from the policy; problems are `FILE:LINE:COLUMN: message`.
     func settings() throws -> (settings: AuditSettings, policy: String?, problems: [String]) {
-        guard let (path, _) = policyPath() else { return (AuditSettings(), nil, []) }
-        guard let bytes = AuditLog.readFile(path, from: 0), FileManager.default.fileExists(atPath: path) else {
-            throw AuditFailure("\(path): cannot read the policy")
-        }
-        let json: JSONValue
-        do { json = try JSONValue.parse(bytes: bytes) } catch {
-            return (AuditSettings(), path, ["\(path):\(error)"])
-        }
-        let (settings, problems) = AuditSettings.read(policy: json)
-        return (settings, path, problems.map { "\(path):\($0)" })
+        try fromPolicy(AuditSettings(), AuditSettings.read(policy:))
     }
 
-    /// The export settings from the policy (`warden.export`); a named policy that cannot be
-    /// read is an error, problems are `FILE:LINE:COLUMN: message`.
+    /// The export settings from the policy (`warden.export`); problems as for `settings()`.
     func exportSettings() throws -> (settings: ExportSettings, policy: String?, problems: [String]) {
-        guard let (path, _) = policyPath() else { return (ExportSettings(), nil, []) }
+        try fromPolicy(ExportSettings(), ExportSettings.read(policy:))
+    }
+
+    /// Settings read from the policy, `empty` when there is none or it does not parse. A named
+    /// policy that cannot be read is an error.
+    private func fromPolicy<Settings>(
+        _ empty: Settings, _ read: (JSONValue) -> (settings: Settings, problems: [String])
+    ) throws -> (settings: Settings, policy: String?, problems: [String]) {
+        guard let (path, _) = policyPath() else { return (empty, nil, []) }
         guard let bytes = AuditLog.readFile(path, from: 0), FileManager.default.fileExists(atPath: path) else {
             throw AuditFailure("\(path): cannot read the policy")
         }
         let json: JSONValue
         do { json = try JSONValue.parse(bytes: bytes) } catch {
-            return (ExportSettings(), path, ["\(path):\(error)"])
+            return (empty, path, ["\(path):\(error)"])
         }
-        let (settings, problems) = ExportSettings.read(policy: json)
+        let (settings, problems) = read(json)
         return (settings, path, problems.map { "\(path):\($0)" })
     }
 
