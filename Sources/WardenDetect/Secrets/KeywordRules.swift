@@ -267,14 +267,24 @@ enum SecretKeywordRules {
         if b[runS] == UInt8(ascii: "/") || b[runS] == UInt8(ascii: "~") { return }
         if b.at(runE) == UInt8(ascii: "(") { return }   // a function call
 
-        // The key, when the value is directly assigned.
+        // The key, when the value is directly assigned. Unquoted and under twelve bytes, a value can
+        // only be a password (see `minLen` below), and every password keyword starts with a `p`:
+        // `version=1.18.6`, `10:14:32.402Z` need no keyword lookup.
+        let passwordOnly = e - s < 12 && !SecretASCII.isQuote(before)
         var hit = Hit()
         if let key = directKey(b, runS) {
             let keyStart = lastSegment(b, key)
+            if passwordOnly {
+                var k = keyStart
+                while k < key.upperBound && b[k] | 0x20 != UInt8(ascii: "p") { k += 1 }
+                if k == key.upperBound { return }
+            }
             // `auth_public_key`, `publishable_key`: public by name.
             if b.findFolded(publicLit, from: keyStart, to: key.upperBound) != nil { return }
             hit = bestKeyword(b, from: keyStart, to: key.upperBound)
             hit.direct = hit.strength != .none
+        } else if passwordOnly {
+            return
         }
         // A password directly assigned may hold any printable bytes: take the whole value.
         if hit.direct && hit.strength == .password {

@@ -106,9 +106,11 @@ struct SecretScanner: Sendable {
             } else if len > 0 {
                 let x = b.at(runStart - 1)
                 // After `=` or `:` a short run can only start a password, and endRun drops values
-                // under six bytes (`status=200`, `method=GET`): those need no call.
+                // under six bytes (`status=200`, `method=GET`): those need no call. No token byte
+                // ends a value, so when the byte after the run does, the value is the run.
                 if x == UInt8(ascii: "=") || x == UInt8(ascii: ":")
-                    ? SecretKeywordRules.passwordValueFits(b, runStart) : SecretASCII.isQuote(x) {
+                    ? !SecretKeywordRules.endsUnquotedValue(b.at(i)) && SecretKeywordRules.passwordValueFits(b, runStart)
+                    : SecretASCII.isQuote(x) {
                     endRun(b, runStart, i, orClass, awsIDEnd, &out)
                 }
             }
