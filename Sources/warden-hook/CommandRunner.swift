@@ -85,7 +85,7 @@ enum CommandRunner {
         }
         let summary = HookResponder.commandOutputSummary(
             command: modelCommand(command), session: session, redactions: redactions, withheldKinds: withheld)
-        DecisionLogging.record(HookAnswer(exitStatus: 0, summary: summary), policy: loaded, latencyMicros: DecisionLogging.cpuMicros())
+        DecisionLogging.record(HookAnswer(exitStatus: 0, summary: summary), policy: loaded, latencyMicros: DecisionLogging.cpuMicros(), reportsTrouble: false)
         exit(status)
     }
 

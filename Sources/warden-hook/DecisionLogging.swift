@@ -22,11 +22,15 @@ enum DecisionLogging {
     }
 
     /// `latencyMicros`: the hook's time from start to answer; for `--run`, its own CPU time.
+    /// `reportsTrouble`: whether a record that cannot be written is said on stderr; `--run` keeps
+    /// quiet, as its stderr is the command's, which the model reads (`warden doctor` still tells).
     static func record(
-        _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, bytes: [UInt8]?), latencyMicros: @autoclosure () -> Int
+        _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, bytes: [UInt8]?),
+        latencyMicros: @autoclosure () -> Int, reportsTrouble: Bool = true
     ) {
         let settings = (try? policy.policy.get())?.audit ?? AuditSettings()
         guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
+            guard reportsTrouble else { return }
             report("no log directory: neither warden.audit.directory, $XDG_STATE_HOME nor $HOME is set", answer)
             return
         }
@@ -37,7 +41,7 @@ enum DecisionLogging {
                 reason: summary.reason, redactions: summary.redactions, subject: summary.subject),
             event: summary.event ?? "unknown", tool: summary.tool, session: summary.session ?? "",
             policy: policy.bytes.map(AuditChain.policyHash), latencyMicros: latencyMicros())
-        if let failure = settings.log(defaultDirectory: directory).append(record) {
+        if let failure = settings.log(defaultDirectory: directory).append(record), reportsTrouble {
             report(failure.description, answer)
         }
     }

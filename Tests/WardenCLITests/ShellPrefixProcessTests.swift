@@ -128,6 +128,16 @@ private enum ShellPrefix {
         #expect(records[1]["subject"] as? String == "echo nothing to see")
     }
 
+    @Test func aLogThatCannotBeWrittenStaysOutOfTheCommandsOutput() async throws {
+        // The command's stderr goes to the model; the trouble is for `warden doctor` to tell.
+        let blocked = try temporaryFile("not-a-directory", "")
+        let output = try await ShellPrefix.run(
+            ShellPrefix.toolCommand("echo out; echo err >&2"), environment: ["XDG_STATE_HOME": blocked])
+        #expect(output.exitCode == 0)
+        #expect(output.stdout == "out\n")
+        #expect(output.stderr == "err\n")
+    }
+
     @Test(arguments: [
         ("eval 'ls' < /dev/null && pwd -P >| /tmp/x", "ls"),
         ("x=1; eval 'ls' < /dev/null && pwd -P >| /tmp/x", "x=1; eval 'ls' < /dev/null && pwd -P >| /tmp/x"),
