@@ -23,27 +23,26 @@ struct AuditFailure: Error, CustomStringConvertible {
 /// Runs a command's body: a usage error becomes `warden: MESSAGE` on standard error and exit
 /// status 64, a failure one line and its own status, whatever root command runs it.
 func reportingFailures(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as UsageError {
-        FileHandle.standardError.write(Data("warden: \(error.message)\n".utf8))
-        throw ExitCode(64)
-    } catch let error as AuditFailure {
-        FileHandle.standardError.write(Data("warden: \(error.description)\n".utf8))
-        throw ExitCode(error.code)
-    }
+    do { try body() } catch { throw reported(error) }
 }
 
 /// The same for an asynchronous body.
 func reportingFailures(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error as UsageError {
-        FileHandle.standardError.write(Data("warden: \(error.message)\n".utf8))
-        throw ExitCode(64)
-    } catch let error as AuditFailure {
-        FileHandle.standardError.write(Data("warden: \(error.description)\n".utf8))
-        throw ExitCode(error.code)
+    do { try await body() } catch { throw reported(error) }
+}
+
+/// Says a usage error or a failure on standard error and gives the exit status to end with;
+/// any other error is handed on as it is.
+private func reported(_ error: any Error) -> any Error {
+    switch error {
+    case let usage as UsageError:
+        FileHandle.standardError.write(Data("warden: \(usage.message)\n".utf8))
+        return ExitCode(64)
+    case let failure as AuditFailure:
+        FileHandle.standardError.write(Data("warden: \(failure.description)\n".utf8))
+        return ExitCode(failure.code)
+    default:
+        return error
     }
 }
 
