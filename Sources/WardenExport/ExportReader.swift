@@ -68,10 +68,7 @@ public struct ExportReader: Sendable {
             }
             if try reload() { continue }
             if index + 1 < segments.count {
-                index += 1
-                offset = 0
-                buffer = []
-                position = 0
+                enter(segment: index + 1)
                 continue
             }
             // The end of the newest segment known: a hook may have started another since.
@@ -82,10 +79,7 @@ public struct ExportReader: Sendable {
             if let current, let same = segments.firstIndex(where: { $0.number == current }) {
                 index = same
             } else if let newer = segments.firstIndex(where: { $0.number > (current ?? 0) }) {
-                index = newer
-                offset = 0
-                buffer = []
-                position = 0
+                enter(segment: newer)
             } else {
                 break
             }
@@ -94,6 +88,14 @@ public struct ExportReader: Sendable {
     }
 
     /// The next complete line of the buffer, without its newline.
+    /// Reading goes on from the start of `segments[newIndex]`.
+    mutating func enter(segment newIndex: Int) {
+        index = newIndex
+        offset = 0
+        buffer = []
+        position = 0
+    }
+
     mutating func nextLine() -> ArraySlice<UInt8>? {
         guard position < buffer.count, let newline = buffer[position...].firstIndex(of: 0x0A) else { return nil }
         let line = buffer[position..<newline]
