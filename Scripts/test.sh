@@ -17,6 +17,10 @@ log "Building"
 swift build --build-tests
 
 log "Running the test suite"
+# The tests' scratch files (repositories, policies, state) go under one directory, removed at the end.
+TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/warden-tests.XXXXXX")"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 # The decision log's load test (16 writer processes x 1,000 records) runs on its own: beside the
 # rest of the suite it would starve the process tests' timing-sensitive signal handling on 2 cores.
 load_test="sixteenWriterProcessesLoseNothingAndTearNothing"

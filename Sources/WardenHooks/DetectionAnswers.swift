@@ -91,7 +91,7 @@ extension HookResponder {
         summary.event = "CommandOutput"
         summary.tool = "Bash"
         summary.session = session
-        summary.subject = subject(of: .object([JSONMember(key: "command", value: .string(command))]))
+        summary.subject = command.isEmpty ? nil : subject(text: command)
         return summary
     }
 }

@@ -99,10 +99,15 @@ public struct HookResponder: Sendable {
     static func subject(of input: JSONValue) -> String? {
         for key in ["command", "file_path", "notebook_path", "path", "url", "pattern"] {
             guard let text = input[key]?.string, !text.isEmpty else { continue }
-            let clipped = text.utf8.count > 4096 ? String(decoding: text.utf8.prefix(4096), as: UTF8.self) + "…" : text
-            return redactedForDisplay(clipped)
+            return subject(text: text)
         }
         return nil
+    }
+
+    /// `text` as a log's subject: clipped to 4 KiB and redacted.
+    static func subject(text: String) -> String {
+        let clipped = text.utf8.count > 4096 ? String(decoding: text.utf8.prefix(4096), as: UTF8.self) + "…" : text
+        return redactedForDisplay(clipped)
     }
 
     func decide(_ parsed: Result<JSONValue, JSONSyntaxError>) -> HookAnswer {

@@ -67,14 +67,13 @@ enum CommandRunner {
         // CLAUDE_CODE_SESSION_ID. Without it, placeholders: names of a book of this command's own
         // could be the hook's names for other values, and mislead the model.
         let session = Files.environment("CLAUDE_CODE_SESSION_ID")
-        var pseudonyms = SessionPseudonyms(session: nil, keepDays: keepDays)
         var book: PseudonymBook?
         if settings.style == .pseudonym, let session,
            let store = PseudonymStore.open(session: session, keepDays: keepDays) {
             book = store.book
             store.save(nil)
-            pseudonyms = SessionPseudonyms(session: session, keepDays: keepDays)
         }
+        let pseudonyms = SessionPseudonyms(session: book == nil ? nil : session, keepDays: keepDays)
         let redactor = HookResponder.toolOutputRedactor(settings, pseudonyms: book)
         let (status, streams) = runRedacted(shell: shell, command: command, redactor: redactor, pseudonyms: pseudonyms)
         var redactions: [String: Int] = [:]

@@ -5,12 +5,13 @@ import Darwin
 #endif
 @testable import WardenAudit
 
-/// A fresh directory under /tmp, removed by `remove()`.
+/// A fresh directory under $TMPDIR (or /tmp), removed by `remove()`.
 struct TemporaryDirectory {
     let path: String
 
     init() {
-        var template = Array("/tmp/warden-audit-test-XXXXXX".utf8CString)
+        let root = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(root)/warden-audit-test-XXXXXX".utf8CString)
         let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(result != nil, "mkdtemp failed")
         path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
