@@ -47,10 +47,10 @@ struct SecretScanner: Sendable {
             // Between runs: only `://` matters.
             var c = cls[Int(p[i])]
             if c & C.token == 0 {
-                if c & C.colon != 0 && i + 2 < n && p[i + 1] == UInt8(ascii: "/") && p[i + 2] == UInt8(ascii: "/") {
+                if c & C.colon != 0 && i &+ 2 < n && p[i &+ 1] == UInt8(ascii: "/") && p[i &+ 2] == UInt8(ascii: "/") {
                     if let m = SecretStructuralRules.urlPassword(b, at: i) { out.append(m) }
                 }
-                i += 1
+                i &+= 1
                 continue
             }
             // A run of token bytes. Provider prefixes start where the byte before is not
@@ -59,8 +59,8 @@ struct SecretScanner: Sendable {
             var orClass: UInt16 = 0
             scanRun: while true {
                 // `i` starts a word.
-                if c & C.prefixStart != 0 && i + 2 < n {
-                    let v = SecretPrefixRules.triple(p[i], p[i + 1], p[i + 2])
+                if c & C.prefixStart != 0 && i &+ 2 < n {
+                    let v = SecretPrefixRules.triple(p[i], p[i &+ 1], p[i &+ 2])
                     if triples[v >> 6] & (1 << UInt64(v & 63)) != 0, let m = SecretPrefixRules.match(b, at: i) {
                         out.append(m)
                         if m.kind == .awsAccessKeyID { awsIDEnd = m.range.upperBound }
@@ -85,13 +85,13 @@ struct SecretScanner: Sendable {
                 if i == n { break scanRun }
                 c = cls[Int(p[i])]
                 while c & C.token != 0 && c & C.alnum == 0 {
-                    i += 1
+                    i &+= 1
                     if i == n { break scanRun }
                     c = cls[Int(p[i])]
                 }
                 if c & C.token == 0 { break }
             }
-            let len = i - runStart
+            let len = i &- runStart
             if len >= 6 {
                 if len < 16 && !isAssigned(b, runStart) {
                     // No rule takes a run this short unless `key=`, `key:` or `>` comes right
@@ -126,7 +126,7 @@ struct SecretScanner: Sendable {
         let raw = UnsafeRawPointer(p)
         let high: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func rep(_ x: UInt8) -> UInt64 { UInt64(x) &* 0x0101_0101_0101_0101 }
-        while i + 8 <= n {
+        while i &+ 8 <= n {
             let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             let ascii = ~x & high
             let lowBits = x & ~high
@@ -134,8 +134,8 @@ struct SecretScanner: Sendable {
             let folded = lowBits | rep(0x20)
             let letter = (folded &+ rep(0x80 - 0x61)) & ~(folded &+ rep(0x7F - 0x7A)) & high
             let notAlnum = ~(digit | letter) & high | ~ascii & high
-            if notAlnum != 0 { return i + notAlnum.trailingZeroBitCount >> 3 }
-            i += 8
+            if notAlnum != 0 { return i &+ notAlnum.trailingZeroBitCount >> 3 }
+            i &+= 8
         }
         while i < n {
             let x = p[i]
