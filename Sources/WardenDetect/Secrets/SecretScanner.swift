@@ -42,14 +42,15 @@ struct SecretScanner: Sendable {
         let p = b.p, n = b.n, cls = b.cls
         var i = 0
         var awsIDEnd = -1
+        let keywords = SecretKeywordRules.keywordSet   // (read once: see `bestKeyword`)
         while i < n {
             // Between runs: only `://` matters.
             var c = cls[Int(p[i])]
             if c & C.token == 0 {
-                if c & C.colon != 0 && i + 2 < n && p[i + 1] == UInt8(ascii: "/") && p[i + 2] == UInt8(ascii: "/") {
+                if c & C.colon != 0 && i &+ 2 < n && p[i &+ 1] == UInt8(ascii: "/") && p[i &+ 2] == UInt8(ascii: "/") {
                     if let m = SecretStructuralRules.urlPassword(b, at: i) { out.append(m) }
                 }
-                i += 1
+                i &+= 1
                 continue
             }
             // A run of token bytes. Provider prefixes start where the byte before is not
@@ -58,14 +59,14 @@ struct SecretScanner: Sendable {
             var orClass: UInt16 = 0
             scanRun: while true {
                 // `i` starts a word.
-                if c & C.prefixStart != 0 && i + 2 < n {
-                    let v = SecretPrefixRules.triple(p[i], p[i + 1], p[i + 2])
+                if c & C.prefixStart != 0 && i &+ 2 < n {
+                    let v = SecretPrefixRules.triple(p[i], p[i &+ 1], p[i &+ 2])
                     if triples[v >> 6] & (1 << UInt64(v & 63)) != 0, let m = SecretPrefixRules.match(b, at: i) {
                         out.append(m)
                         if m.kind == .awsAccessKeyID { awsIDEnd = m.range.upperBound }
                         if i - runStart >= 6 {
                             for j in runStart..<i { orClass |= cls[Int(p[j])] }
-                            endRun(b, runStart, i, orClass, awsIDEnd, &out)
+                            endRun(b, runStart, i, orClass, awsIDEnd, keywords, &out)
                         }
                         i = max(m.range.upperBound, i + 1)
                         runStart = i
@@ -84,20 +85,20 @@ struct SecretScanner: Sendable {
                 if i == n { break scanRun }
                 c = cls[Int(p[i])]
                 while c & C.token != 0 && c & C.alnum == 0 {
-                    i += 1
+                    i &+= 1
                     if i == n { break scanRun }
                     c = cls[Int(p[i])]
                 }
                 if c & C.token == 0 { break }
             }
-            let len = i - runStart
+            let len = i &- runStart
             if len >= 6 {
                 if len < 16 && !isAssigned(b, runStart) {
                     // No rule takes a run this short unless `key=`, `key:` or `>` comes right
                     // before it (see `endRun`): timestamps, amounts, ids in prose cost no more.
                 } else if Self.hasDigitOrUpper(p, runStart, i) {
                     for j in runStart..<i { orClass |= cls[Int(p[j])] }
-                    endRun(b, runStart, i, orClass, awsIDEnd, &out)
+                    endRun(b, runStart, i, orClass, awsIDEnd, keywords, &out)
                 } else if isAssigned(b, runStart) && SecretKeywordRules.passwordValueFits(b, runStart)
                             && SecretKeywordRules.passwordKeyBefore(b, runStart) {
                     // Lowercase words and separators: only the start of a password can matter.
@@ -111,7 +112,7 @@ struct SecretScanner: Sendable {
                 if x == UInt8(ascii: "=") || x == UInt8(ascii: ":")
                     ? !SecretKeywordRules.endsUnquotedValue(b.at(i)) && SecretKeywordRules.passwordValueFits(b, runStart)
                     : SecretASCII.isQuote(x) {
-                    endRun(b, runStart, i, orClass, awsIDEnd, &out)
+                    endRun(b, runStart, i, orClass, awsIDEnd, keywords, &out)
                 }
             }
         }
@@ -125,7 +126,7 @@ struct SecretScanner: Sendable {
         let raw = UnsafeRawPointer(p)
         let high: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func rep(_ x: UInt8) -> UInt64 { UInt64(x) &* 0x0101_0101_0101_0101 }
-        while i + 8 <= n {
+        while i &+ 8 <= n {
             let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             let ascii = ~x & high
             let lowBits = x & ~high
@@ -133,8 +134,8 @@ struct SecretScanner: Sendable {
             let folded = lowBits | rep(0x20)
             let letter = (folded &+ rep(0x80 - 0x61)) & ~(folded &+ rep(0x7F - 0x7A)) & high
             let notAlnum = ~(digit | letter) & high | ~ascii & high
-            if notAlnum != 0 { return i + notAlnum.trailingZeroBitCount >> 3 }
-            i += 8
+            if notAlnum != 0 { return i &+ notAlnum.trailingZeroBitCount >> 3 }
+            i &+= 8
         }
         while i < n {
             let x = p[i]
@@ -168,7 +169,8 @@ struct SecretScanner: Sendable {
 
     /// A value run ended: in-token shapes first, then keyword rules.
     @inline(__always)
-    private static func endRun(_ b: SecretBytes, _ s: Int, _ e: Int, _ orClass: UInt16, _ awsIDEnd: Int, _ out: inout [SecretPrefixRules.Match]) {
+    private static func endRun(_ b: SecretBytes, _ s: Int, _ e: Int, _ orClass: UInt16, _ awsIDEnd: Int,
+                               _ keywords: SecretLiteralSet, _ out: inout [SecretPrefixRules.Match]) {
         let len = e - s
         guard len >= 6 else {
             // `Password=P@ss…`: a short first piece of a password with punctuation.
@@ -179,7 +181,7 @@ struct SecretScanner: Sendable {
                         SecretKeywordRules.passwordValue(b, s, into: &out)
                     } else {
                         // `"client_secret": "u@D7…"`: punctuation inside a quoted value.
-                        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, into: &out)
+                        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, keywords: keywords, into: &out)
                     }
                 } else if SecretKeywordRules.passwordValueFits(b, s) && SecretKeywordRules.passwordKeyBefore(b, s) {
                     // (A value too short to report needs no look at its key: `status=200`.)
@@ -194,7 +196,7 @@ struct SecretScanner: Sendable {
             SecretStructuralRules.runShapes(b, s, e, orClass, into: &out)
             if out.count > before { return }
         }
-        if orClass & SecretByteClass.nonHexLetter == 0 && len >= 16 && !SecretKeywordRules.hexVouched(b, s, len) {
+        if orClass & SecretByteClass.nonHexLetter == 0 && len >= 16 && !SecretKeywordRules.hexVouched(b, s, len, keywords: keywords) {
             // Hex-only (git SHAs, digests): only a secret-ish keyword makes it a secret.
             return
         }
@@ -204,7 +206,7 @@ struct SecretScanner: Sendable {
         } else if len < 16 && !isAssigned(b, s) {
             return
         }
-        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, into: &out)
+        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, keywords: keywords, into: &out)
     }
 
     /// Whether `=`/`:`/`>` (perhaps with quotes and spaces) comes right before `s`.
