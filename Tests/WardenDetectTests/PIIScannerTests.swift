@@ -356,6 +356,85 @@ struct PIIScannerTests {
         }
     }
 
+    // MARK: Numbers turned away by their shape
+
+    /// For every run of digits the pass hands on as a number, a matcher its shape leaves out
+    /// (`numericCandidates`) finds nothing there: numbers in groups of the formats' lengths,
+    /// joined by the separators they use, from a fixed-seed generator.
+    @Test func aMatcherLeftOutByTheShapeFindsNothing() {
+        let lengths = [1, 1, 2, 3, 3, 3, 4, 4, 4, 2, 9, 13, 15, 16]
+        let separators = [" ", "-", ".", ".", "/", "(", ")", " (", "-(", " ", ",", "x", "\n", "  "].map { Array($0.utf8) }
+        let templates = ["1-###-###-####", "1 (###) ###-####", "1.###.###.####", "###-##-####", "### ## ####", "###.###.####",
+                         "4### #### #### ####", "4###-####-####-####", "3### ###### #####", "00## ## #### ####", "00# ### ### ####",
+                         "#########", "## #### ####"]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        let scanner = PIIScanner(enabled: Set(PIIScanner.kinds))
+        var found = [String: Int]()
+        for _ in 0..<20000 {
+            var bytes: [UInt8] = next() % 4 == 0 ? Array(["1 ", "1-", "00", "tel ", "SSN "][next() % 5].utf8) : []
+            for _ in 0..<(1 + next() % 6) {
+                switch next() % 3 {
+                case 0:
+                    // A format's template, `#` a random digit.
+                    for b in templates[next() % templates.count].utf8 {
+                        bytes.append(b == UInt8(ascii: "#") ? UInt8(48 + next() % 10) : b)
+                    }
+                case 1:
+                    bytes += Array("\(next() % 256).\(next() % 256).\(next() % 256).\(next() % 256)".utf8)
+                default:
+                    let first = next() % 3 == 0 ? UInt8(ascii: "4") : UInt8(48 + next() % 10)
+                    bytes.append(first)
+                    for _ in 1..<lengths[next() % lengths.count] { bytes.append(UInt8(48 + next() % 10)) }
+                }
+                bytes += separators[next() % separators.count]
+            }
+            bytes.withUnsafeBufferPointer { b in
+                let t = PIIText(p: b.baseAddress!, n: b.count)
+                let pass = PIIPass(scanner: scanner, text: t, firstOwn: 0)
+                for s in 0..<b.count where PIIByte.isDigit(t[s]) && !PIIByte.isWord(t[s - 1]) {
+                    var e = s
+                    while PIIByte.isDigit(t[e]) { e += 1 }
+                    let d = e - s
+                    guard !PIIByte.isWord(t[e]), case .number(let separated, let trunk) = PIIPass.numericShape(t, scanner, s, e, digits: d) else { continue }
+                    let c = PIIPass.numericCandidates(t, scanner, s, e, digits: d, separated: separated, trunk: trunk)
+                    func check(_ name: String, _ candidate: PIIPass.NumericCandidates, applies: Bool, _ match: () -> PIIMatch?) {
+                        guard applies, let m = match() else { return }
+                        found[name, default: 0] += 1
+                        #expect(c.contains(candidate), "\(name) at \(s) in \(String(decoding: b, as: UTF8.self)): \(m.range)")
+                    }
+                    check("ipv4", .ipv4, applies: t[e] == UInt8(ascii: ".") && d <= 3) { pass.matchIPv4(s) }
+                    check("card", .card, applies: d == 4 || (d >= 13 && d <= 19)) { pass.matchCard(s, d) }
+                    check("ssn", .ssn, applies: d == 3) { pass.matchSSN(s) }
+                    check("nanp", .nanp, applies: d == 3) { pass.matchNANP(s, from: s) }
+                    check("trunk", .nanpWithTrunk, applies: d == 1 && t[s] == UInt8(ascii: "1")) { pass.matchNANPWithTrunk(s) }
+                    check("00", .international00, applies: d >= 4 && t[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0")) {
+                        pass.matchInternational(s, plus: false)
+                    }
+                    // Keywords: as many digits in the groups as a phone number needs (7), counted
+                    // as before the candidates were computed.
+                    var k = e, digits = d
+                    while digits < 7 && k < t.n {
+                        let b = t[k]
+                        if PIIByte.isDigit(b) {
+                            digits += 1
+                        } else if !(PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
+                            break
+                        }
+                        k += 1
+                    }
+                    #expect(c.contains(.phoneAfterKeyword) == (d >= 7 || (separated && digits >= 7)))
+                    #expect(c.contains(.ssnAfterKeyword) == (d == 9))
+                }
+            }
+        }
+        // The generator makes every format often enough for the check to mean something.
+        for name in ["ipv4", "card", "ssn", "nanp", "trunk", "00"] { #expect(found[name, default: 0] >= 5, "\(name): \(found)") }
+    }
+
     // MARK: Checksums
 
     @Test(arguments: [("4242424242424242", true), ("4242424242424241", false), ("0", true), ("18", true), ("4242 4242 4242 4242", true)])

@@ -207,7 +207,7 @@ struct PIIPass {
                     case .ipv4: match = matchIPv4(i)
                     case .ipv6: match = matchIPv6(i)
                     case .base58: match = matchBase58(i, e)
-                    case .number(let separated): match = numericWord(i, e, digits: digitsEnd - i, separated: separated)
+                    case .number(let separated, let trunk): match = numericWord(i, e, digits: digitsEnd - i, separated: separated, trunk: trunk)
                     }
                 }
                 next = e
@@ -260,8 +260,22 @@ struct PIIPass {
         case ipv6
         case base58
         /// Digits only, long or continued by more groups, not glued to a word before them;
-        /// `separated`: a separator and a digit follow.
-        case number(separated: Bool)
+        /// `separated`: a separator and a digit follow; `trunk`: a `1` before a `(`.
+        case number(separated: Bool, trunk: Bool)
+    }
+
+    /// The matchers a run of digits may satisfy, from its length, the byte after it and the digits
+    /// in the groups that follow: each is tried only if the digits are there for it.
+    struct NumericCandidates: OptionSet {
+        let rawValue: UInt8
+        static let ipv4 = Self(rawValue: 1)
+        static let card = Self(rawValue: 2)
+        static let ssn = Self(rawValue: 4)
+        static let nanp = Self(rawValue: 8)
+        static let nanpWithTrunk = Self(rawValue: 16)
+        static let international00 = Self(rawValue: 32)
+        static let ssnAfterKeyword = Self(rawValue: 64)
+        static let phoneAfterKeyword = Self(rawValue: 128)
     }
 
     /// The shape of the run of word bytes `[s, e)` that starts with `d` digits.
@@ -288,35 +302,77 @@ struct PIIPass {
             return scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s - 2]) && next == UInt8(ascii: ".") && d <= 3
                 ? .ipv4 : .nothing
         }
-        return .number(separated: separated)
+        return .number(separated: separated, trunk: trunk)
     }
 
-    /// A run of `d` digits `[s, e)` of the shape `.number` (see `numericShape`).
-    func numericWord(_ s: Int, _ e: Int, digits d: Int, separated: Bool) -> PIIMatch? {
+    /// Which matchers the digits `[s, e)` (`d` of them) may satisfy. Versions, decimals and dates
+    /// (`1.12.3`, `123.45`, `2026-11-24`) have too few digits in their groups for any of them,
+    /// and are turned away here without a matcher's call.
+    @inline(__always) static func numericCandidates(
+        _ t: PIIText, _ scanner: PIIScanner, _ s: Int, _ e: Int, digits d: Int, separated: Bool, trunk: Bool
+    ) -> NumericCandidates {
+        var c: NumericCandidates = []
         let next = t[e]
-        if next == UInt8(ascii: ".") && d <= 3 && scanner.ip, let m = matchIPv4(s) { return m }
-        if scanner.card && (d == 4 || (d >= 13 && d <= 19)), let m = matchCard(s, d) { return m }
+        if scanner.ip && next == UInt8(ascii: ".") && d <= 3 && dottedQuadFollows(t, e) { c.insert(.ipv4) }
+        // The other formats are groups of digits, each separator followed by a digit, as
+        // `digitsAhead` walks them; each needs its number of digits there: a card 13 to 19, an
+        // SSN 9, a North American number 10 (11 with the trunk `1`), any phone number 7. Where no
+        // separator and digit follow (not `separated`), the run is all there is.
+        let ahead = separated ? digitsAhead(t, e, d) : d
+        if scanner.card && ((d == 4 && ahead >= 13) || (d >= 13 && d <= 19)) { c.insert(.card) }
         if d == 3 {
-            if scanner.ssn, let m = matchSSN(s) { return m }
-            if scanner.phone, let m = matchNANP(s, from: s) { return m }
-        } else if d == 1 && t.p[s] == UInt8(ascii: "1") && scanner.phone, let m = matchNANPWithTrunk(s) {
-            return m
+            if scanner.ssn && ahead >= 9 { c.insert(.ssn) }      // 3-2-4
+            if scanner.phone && ahead >= 10 { c.insert(.nanp) }  // 3-3-4
+        } else if d == 1 && scanner.phone && t.p[s] == UInt8(ascii: "1") && (ahead >= 11 || trunk) {
+            c.insert(.nanpWithTrunk)                             // 1-3-3-4, or `1 (`
         }
-        if scanner.phone && d >= 4 && t.p[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0"),
-           let m = matchInternational(s, plus: false) { return m }
-        if scanner.ssn && d == 9 && followsKeyword(s, ssn: true), let m = matchSSNAfterKeyword(s) { return m }
-        if scanner.phone && (d >= 7 || (separated && digitsAhead(e, d) >= 7)) && followsKeyword(s, ssn: false) {
-            return matchPhoneAfterKeyword(s)
-        }
+        // `0044 (20) …`: a parenthesized group, which `digitsAhead` does not walk after a space.
+        if scanner.phone && d >= 4 && t.p[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0") { c.insert(.international00) }
+        if scanner.ssn && d == 9 { c.insert(.ssnAfterKeyword) }
+        if scanner.phone && ahead >= 7 { c.insert(.phoneAfterKeyword) }
+        return c
+    }
+
+    /// The run of `d` digits `[s, e)` of the shape `.number`: the first match among the
+    /// matchers its shape leaves in the running.
+    func numericWord(_ s: Int, _ e: Int, digits d: Int, separated: Bool, trunk: Bool) -> PIIMatch? {
+        let c = Self.numericCandidates(t, scanner, s, e, digits: d, separated: separated, trunk: trunk)
+        if c.isEmpty { return nil }
+        if c.contains(.ipv4), let m = matchIPv4(s) { return m }
+        if c.contains(.card), let m = matchCard(s, d) { return m }
+        if c.contains(.ssn), let m = matchSSN(s) { return m }
+        if c.contains(.nanp), let m = matchNANP(s, from: s) { return m }
+        if c.contains(.nanpWithTrunk), let m = matchNANPWithTrunk(s) { return m }
+        if c.contains(.international00), let m = matchInternational(s, plus: false) { return m }
+        if c.contains(.ssnAfterKeyword) && followsKeyword(s, ssn: true), let m = matchSSNAfterKeyword(s) { return m }
+        if c.contains(.phoneAfterKeyword) && followsKeyword(s, ssn: false) { return matchPhoneAfterKeyword(s) }
         return nil
     }
 
-    /// A quick count of the digits in groups from `e` on, `counted` already: enough to tell a
-    /// phone-sized number (7 digits or more) from versions, decimals and short dates.
-    @inline(__always) func digitsAhead(_ e: Int, _ counted: Int) -> Int {
+    /// Whether three more groups of one to three digits, each after a dot, follow the first group
+    /// of an IPv4 address, which ends at `e`: the shape `parseIPv4` needs (it rejects more, such
+    /// as a fourth digit or an octet above 255), tested without a call.
+    @inline(__always) static func dottedQuadFollows(_ t: PIIText, _ e: Int) -> Bool {
+        var k = e
+        for _ in 0..<3 {
+            guard t[k] == UInt8(ascii: "."), PIIByte.isDigit(t[k + 1]) else { return false }
+            k += 2
+            if PIIByte.isDigit(t[k]) {
+                k += 1
+                if PIIByte.isDigit(t[k]) { k += 1 }
+            }
+        }
+        return true
+    }
+
+    /// The digits in the groups from `e` on, `counted` already: groups separated by single spaces,
+    /// dashes, dots, slashes or parentheses followed by a digit, as the numeric formats are
+    /// written. Counted up to 13 (a card's shortest length): enough to tell which formats could
+    /// fit, and to tell versions, decimals and short dates from phone-sized numbers (7 digits).
+    @inline(__always) static func digitsAhead(_ t: PIIText, _ e: Int, _ counted: Int) -> Int {
         var k = e
         var digits = counted
-        while digits < 7 && k < t.n {
+        while digits < 13 && k < t.n {
             let b = t.p[k]
             if PIIByte.isDigit(b) {
                 digits += 1
