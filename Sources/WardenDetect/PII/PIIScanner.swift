@@ -194,10 +194,11 @@ struct PIIPass {
             let match: PIIMatch?
             var next = i &+ 1
             if PIIByte.isDigit(p[i]) {
-                var e = next
-                while e < n && table[Int(p[e])] & PIIByte.word != 0 { e &+= 1 }
                 var digitsEnd = next   // the digits the word starts with
-                while digitsEnd < e && PIIByte.isDigit(p[digitsEnd]) { digitsEnd &+= 1 }
+                while digitsEnd < n && PIIByte.isDigit(p[digitsEnd]) { digitsEnd &+= 1 }
+                // Digits are word bytes: the rest of the word starts where they end.
+                var e = digitsEnd
+                while e < n && table[Int(p[e])] & PIIByte.word != 0 { e &+= 1 }
                 if PIIByte.isWord(t[i - 1]) {
                     match = wordWithDigits(i, e)
                 } else {
