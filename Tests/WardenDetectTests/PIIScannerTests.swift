@@ -337,6 +337,18 @@ struct PIIScannerTests {
         #expect(shifted == plain)
     }
 
+    /// The last bytes of a text, fewer than eight, are classified padded with zeros: a value
+    /// that ends the text is found wherever the last eight-byte boundary falls.
+    @Test(arguments: 0..<9)
+    func findingsAtTheEndOfTheText(shift: Int) {
+        let padding = String(repeating: "x", count: shift)
+        for value in ["203.0.113.45", "jane@example.com", "+44 20 7946 0958", "4242 4242 4242 4242", "(415) 555-2671", "fe80::1", "::1"] {
+            let found = Self.scan(padding + " " + value)
+            #expect(found.map(\.value) == [value], "\(shift) \(value)")
+        }
+        #expect(Self.scan(padding + " 1").isEmpty)
+    }
+
     @Test func randomTextNeverTrapsAndFindingsStayInBoundsAndApart() {
         // Bytes that make candidates, in random order, from a fixed-seed generator.
         let alphabet = Array("0123456789  0123456789abcdefABCDEFbcx@+(:)-./%_\n\u{00}\u{FF}éSSN tel DE GB".utf8)

@@ -177,20 +177,18 @@ struct PIIPass {
         let p = t.p
         let n = t.n
         let table = PIIByte.table
-        var i = 0
+        // The prefilter: letters, spaces and most punctuation start nothing. The trigger bytes are
+        // found eight at a time; `pending` holds those of the eight bytes from `chunk` not yet
+        // looked at, so that a line dense with numbers is classified once, not again after each.
+        var chunk = 0
+        var pending = triggers(at: 0)
         while true {
-            // The prefilter: letters, spaces and most punctuation start nothing. Eight bytes at a
-            // time while there are eight, then one at a time.
-            while i &+ 8 <= n {
-                let mask = PIIByte.triggers(in: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                if mask != 0 {
-                    i &+= mask.trailingZeroBitCount &>> 3
-                    break
-                }
-                i &+= 8
+            while pending == 0 {
+                chunk &+= 8
+                guard chunk < n else { return }
+                pending = triggers(at: chunk)
             }
-            while i < n && table[Int(p[i])] & PIIByte.trigger == 0 { i &+= 1 }
-            guard i < n else { return }
+            let i = chunk &+ pending.trailingZeroBitCount &>> 3
             let match: PIIMatch?
             var next = i &+ 1
             if PIIByte.isDigit(p[i]) {
@@ -217,11 +215,33 @@ struct PIIPass {
             }
             if let match {
                 emit(match, into: &findings)
-                i = resume(after: match.range.upperBound, from: i)
+                next = resume(after: match.range.upperBound, from: i)
+            }
+            // Go on at `next`: drop the triggers before it, or classify the eight bytes from it.
+            if next &- chunk < 8 {
+                pending &= ~0 << UInt64(8 &* (next &- chunk))
             } else {
-                i = next
+                guard next < n else { return }
+                chunk = next
+                pending = triggers(at: chunk)
             }
         }
+    }
+
+    /// The trigger bytes among the eight from `k` (`PIIByte.triggers`); past the end of the text,
+    /// zeros, which trigger nothing.
+    @inline(__always) func triggers(at k: Int) -> UInt64 {
+        if k &+ 8 <= t.n { return PIIByte.triggers(in: UnsafeRawPointer(t.p + k).loadUnaligned(as: UInt64.self)) }
+        return lastTriggers(at: k)
+    }
+
+    /// `triggers(at:)` for the last bytes of the text, fewer than eight.
+    @inline(never) func lastTriggers(at k: Int) -> UInt64 {
+        var x: UInt64 = 0
+        withUnsafeMutableBytes(of: &x) { x in
+            for j in 0..<(t.n - k) { x[j] = t.p[k + j] }
+        }
+        return PIIByte.triggers(in: x)
     }
 
     /// Appends a match. Only an e-mail address can start before the current position (its local
