@@ -197,16 +197,18 @@ struct PIIPass {
                 // Digits are word bytes: the rest of the word starts where they end.
                 var e = digitsEnd
                 while e < n && table[Int(p[e])] & PIIByte.word != 0 { e &+= 1 }
-                if PIIByte.isWord(t[i - 1]) {
-                    match = wordWithDigits(i, e)
+                if PIIByte.isWord(t[i &- 1]) {
+                    // Inside a word: only one that started two bytes before may be an IBAN or a
+                    // bech32 address; hashes and ids are passed over without a call.
+                    match = i >= 2 && !PIIByte.isWord(t[i &- 3]) ? wordWithDigits(i, e) : nil
                 } else {
                     // Most numbers are turned away by their shape alone, without a call.
-                    switch Self.numericShape(t, scanner, i, e, digits: digitsEnd - i) {
+                    switch Self.numericShape(t, scanner, i, e, digits: digitsEnd &- i) {
                     case .nothing: match = nil
                     case .ipv4: match = matchIPv4(i)
                     case .ipv6: match = matchIPv6(i)
                     case .base58: match = matchBase58(i, e)
-                    case .number(let separated, let trunk): match = numericWord(i, e, digits: digitsEnd - i, separated: separated, trunk: trunk)
+                    case .number(let separated, let trunk): match = numericWord(i, e, digits: digitsEnd &- i, separated: separated, trunk: trunk)
                     }
                 }
                 next = e
@@ -219,7 +221,7 @@ struct PIIPass {
             }
             // Go on at `next`: drop the triggers before it, or classify the eight bytes from it.
             if next &- chunk < 8 {
-                pending &= ~0 << UInt64(8 &* (next &- chunk))
+                pending &= ~0 &<< UInt64(8 &* (next &- chunk))
             } else {
                 guard next < n else { return }
                 chunk = next
@@ -260,12 +262,11 @@ struct PIIPass {
         return k
     }
 
-    /// The first digit `d` of a word that started before it, which runs to `e`: an IBAN (`DE89…`)
-    /// or a bech32 address (`bc1…`) if the word started two letters before. Any other digit inside
-    /// a word (`abc123`, hashes, UUID fragments) starts nothing.
-    @inline(__always) func wordWithDigits(_ d: Int, _ e: Int) -> PIIMatch? {
+    /// The first digit `d` of a word that started two bytes before it (the caller checked), which
+    /// runs to `e`: an IBAN (`DE89…`) or a bech32 address (`bc1…`) if those are letters. Any other
+    /// digit inside a word (`abc123`, hashes, UUID fragments) starts nothing.
+    func wordWithDigits(_ d: Int, _ e: Int) -> PIIMatch? {
         let s = d - 2
-        guard s >= 0, !PIIByte.isWord(t[s - 1]) else { return nil }
         let b0 = t.p[s]
         if PIIByte.isUpper(b0) && PIIByte.isUpper(t.p[s + 1]) && scanner.iban && e - s >= 4, let m = matchIBAN(s, e) { return m }
         if (b0 | 0x20) == UInt8(ascii: "b") && t.p[d] == UInt8(ascii: "1") && e - s >= 14 && scanner.bitcoin {
@@ -301,26 +302,27 @@ struct PIIPass {
 
     /// The shape of the run of word bytes `[s, e)` that starts with `d` digits.
     @inline(__always) static func numericShape(_ t: PIIText, _ scanner: PIIScanner, _ s: Int, _ e: Int, digits d: Int) -> NumericShape {
-        let len = e - s
+        let len = e &- s
         let next = t[e]
+        let prev = t[s &- 1]
         if next == UInt8(ascii: ":") {
-            // `2001:db8::1`; otherwise times, ports, ratios.
-            return scanner.ip && len <= 4 ? .ipv6 : .nothing
+            // `2001:db8::1`; otherwise times, ports, ratios. `matchIPv6` turns away a group after
+            // a `:` or a `.` (`10:34:12`) at once: tested here, without the call.
+            return scanner.ip && len <= 4 && prev != UInt8(ascii: ":") && prev != UInt8(ascii: ".") ? .ipv6 : .nothing
         }
         if d < len {
             // Digits then letters: only a base58 address can start here.
             return scanner.bitcoin && len >= 25 && len <= 35 ? .base58 : .nothing
         }
         // A run of digits only. Most are short numbers followed by nothing that continues them.
-        let separated = Self.isGroupSeparator(next) && PIIByte.isDigit(t[e + 1])
-        let trunk = d == 1 && next == UInt8(ascii: " ") && t[e + 1] == UInt8(ascii: "(") // `1 (415) 555-2671`
+        let separated = Self.isGroupSeparator(next) && PIIByte.isDigit(t[e &+ 1])
+        let trunk = d == 1 && next == UInt8(ascii: " ") && t[e &+ 1] == UInt8(ascii: "(") // `1 (415) 555-2671`
         guard separated || d >= 7 || trunk else { return .nothing }
         // Digits glued to a word by `.` or `-` (`pkg-1.2`, `build.20`, `2024-01`) are part of an
         // identifier, a version or a date, not the start of a value; only an IPv4 address may follow
         // a number and a dash (`10.0.0.1-10.0.0.9`).
-        let prev = t[s - 1]
-        if (prev == UInt8(ascii: ".") || prev == UInt8(ascii: "-")) && PIIByte.isAlnum(t[s - 2]) {
-            return scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s - 2]) && next == UInt8(ascii: ".") && d <= 3
+        if (prev == UInt8(ascii: ".") || prev == UInt8(ascii: "-")) && PIIByte.isAlnum(t[s &- 2]) {
+            return scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s &- 2]) && next == UInt8(ascii: ".") && d <= 3
                 ? .ipv4 : .nothing
         }
         return .number(separated: separated, trunk: trunk)
