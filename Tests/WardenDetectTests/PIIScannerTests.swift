@@ -327,6 +327,54 @@ struct PIIScannerTests {
         }
     }
 
+    @Test func theEightByteDigitsAndSeparatorsAgreeWithTheBytes() {
+        for byte in 0...255 {
+            for position in 0..<8 {
+                var word: UInt64 = 0x6161_6161_6161_6161
+                word &= ~(UInt64(0xFF) << UInt64(8 * position))
+                word |= UInt64(byte) << UInt64(8 * position)
+                let b = UInt8(byte)
+                let bit: UInt64 = 0x80 << UInt64(8 * position)
+                let separator = PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")
+                let (digits, separators) = PIIByte.digitsAndGroupSeparators(in: word)
+                #expect(digits == (PIIByte.isDigit(b) ? bit : 0), "byte \(byte) at \(position)")
+                #expect(separators == (separator ? bit : 0), "byte \(byte) at \(position)")
+            }
+        }
+    }
+
+    /// `digitsAhead` (seven bytes at a time) counts what a walk one byte at a time counts, up to 13.
+    @Test func digitsAheadCountsLikeAByteWalk() {
+        let alphabet = Array("0123456789012345678901234567890123456789 -./() ,:ax\n\u{FF}".utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        for _ in 0..<3000 {
+            let bytes = (0..<(next() % 40)).map { _ in alphabet[next() % alphabet.count] }
+            bytes.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                let t = PIIText(p: base, n: b.count)
+                for e in 0...b.count {
+                    for counted in [0, 1, 3, 6, 12] {
+                        var k = e, digits = counted
+                        while digits < 13 && k < t.n {
+                            let c = t[k]
+                            if PIIByte.isDigit(c) {
+                                digits += 1
+                            } else if !(PIIPass.isGroupSeparator(c) || c == UInt8(ascii: "(") || c == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
+                                break
+                            }
+                            k += 1
+                        }
+                        #expect(min(PIIPass.digitsAhead(t, e, counted), 13) == digits, "\(e) \(counted) \(String(decoding: b, as: UTF8.self))")
+                    }
+                }
+            }
+        }
+    }
+
     @Test(arguments: 0..<9)
     func findingsDoNotDependOnAlignment(shift: Int) {
         let body = "é jane@example.com, +44 20 7946 0958; 4242 4242 4242 4242 fe80::1ff:fe23:4567:890a 203.0.113.45 ü"

@@ -147,6 +147,31 @@ enum PIIByte {
         #endif
     }
 
+    /// The digits, and the bytes that separate groups of digits (space, `(`, `)`, `-`, `.`, `/`),
+    /// among eight bytes loaded little-endian: the high bit of each, like `triggers(in:)`.
+    @inline(__always) static func digitsAndGroupSeparators(in x: UInt64) -> (digits: UInt64, separators: UInt64) {
+        #if _endian(little)
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let y = x & low7
+        @inline(__always) func atLeast(_ c: UInt64) -> UInt64 { y &+ ones &* (0x80 - c) }
+        let digits = atLeast(0x30) & ~atLeast(0x3A)
+        let space = atLeast(0x20) & ~atLeast(0x21)
+        let parentheses = atLeast(0x28) & ~atLeast(0x2A)
+        let dashDotSlash = atLeast(0x2D) & ~atLeast(0x30)
+        return (digits & ~x & high, (space | parentheses | dashDotSlash) & ~x & high)
+        #else
+        var digits: UInt64 = 0, separators: UInt64 = 0
+        for k in 0..<8 {
+            let b = UInt8(truncatingIfNeeded: x >> UInt64(8 * (7 - k)))
+            if isDigit(b) { digits |= 0x80 << UInt64(8 * k) }
+            if PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")") { separators |= 0x80 << UInt64(8 * k) }
+        }
+        return (digits, separators)
+        #endif
+    }
+
     @inline(__always) static func cls(_ b: UInt8) -> UInt8 { table[Int(b)] }
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
     @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 }
@@ -208,7 +233,9 @@ struct PIIPass {
                     case .ipv4: match = matchIPv4(i)
                     case .ipv6: match = matchIPv6(i)
                     case .base58: match = matchBase58(i, e)
-                    case .number(let separated, let trunk): match = numericWord(i, e, digits: digitsEnd &- i, separated: separated, trunk: trunk)
+                    case .number(let separated, let trunk):
+                        let candidates = Self.numericCandidates(t, scanner, i, e, digits: digitsEnd &- i, separated: separated, trunk: trunk)
+                        match = candidates.isEmpty ? nil : numericWord(i, digits: digitsEnd &- i, candidates: candidates)
                     }
                 }
                 next = e
@@ -330,8 +357,9 @@ struct PIIPass {
 
     /// Which matchers the digits `[s, e)` (`d` of them) may satisfy. Versions, decimals and dates
     /// (`1.12.3`, `123.45`, `2026-11-24`) have too few digits in their groups for any of them,
-    /// and are turned away here without a matcher's call.
-    @inline(__always) static func numericCandidates(
+    /// and are turned away here without a matcher's call. (A call of its own: the loop has room
+    /// for no more inlined code, and it saves few registers.)
+    @inline(never) static func numericCandidates(
         _ t: PIIText, _ scanner: PIIScanner, _ s: Int, _ e: Int, digits d: Int, separated: Bool, trunk: Bool
     ) -> NumericCandidates {
         var c: NumericCandidates = []
@@ -356,11 +384,9 @@ struct PIIPass {
         return c
     }
 
-    /// The run of `d` digits `[s, e)` of the shape `.number`: the first match among the
-    /// matchers its shape leaves in the running.
-    func numericWord(_ s: Int, _ e: Int, digits d: Int, separated: Bool, trunk: Bool) -> PIIMatch? {
-        let c = Self.numericCandidates(t, scanner, s, e, digits: d, separated: separated, trunk: trunk)
-        if c.isEmpty { return nil }
+    /// The run of `d` digits at `s` of the shape `.number`: the first match among the matchers
+    /// its shape leaves in the running (`numericCandidates`).
+    func numericWord(_ s: Int, digits d: Int, candidates c: NumericCandidates) -> PIIMatch? {
         if c.contains(.ipv4), let m = matchIPv4(s) { return m }
         if c.contains(.card), let m = matchCard(s, d) { return m }
         if c.contains(.ssn), let m = matchSSN(s) { return m }
@@ -395,6 +421,21 @@ struct PIIPass {
     @inline(__always) static func digitsAhead(_ t: PIIText, _ e: Int, _ counted: Int) -> Int {
         var k = e
         var digits = counted
+        // Seven bytes at a time while eight are left: a byte goes on with the groups if it is a
+        // digit, or a separator with a digit after it, which the eighth byte tells for the seventh.
+        let firstSeven: UInt64 = 0x0080_8080_8080_8080
+        while digits < 13 && k &+ 8 <= t.n {
+            let (ds, separators) = PIIByte.digitsAndGroupSeparators(in: UnsafeRawPointer(t.p + k).loadUnaligned(as: UInt64.self))
+            let stops = ~(ds | (separators & (ds &>> 8))) & firstSeven
+            if stops != 0 {
+                // The groups end in these bytes: count the digits before the first stop.
+                let before = stops & (0 &- stops) &- 1
+                return digits &+ Self.bytesMarked(ds & before)
+            }
+            digits &+= Self.bytesMarked(ds & firstSeven)
+            k &+= 7
+        }
+        // The last bytes one at a time.
         while digits < 13 && k < t.n {
             let b = t.p[k]
             if PIIByte.isDigit(b) {
@@ -405,6 +446,12 @@ struct PIIPass {
             k += 1
         }
         return digits
+    }
+
+    /// How many bytes have their high bit set in `mask` (high bits only): a multiplication adds
+    /// them up in the top byte. (`nonzeroBitCount` is a loop of shifts on x86-64 without POPCNT.)
+    @inline(__always) static func bytesMarked(_ mask: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((mask &>> 7) &* 0x0101_0101_0101_0101) &>> 56)
     }
 
     @inline(__always) static func isGroupSeparator(_ b: UInt8) -> Bool {
