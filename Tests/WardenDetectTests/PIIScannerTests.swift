@@ -327,6 +327,54 @@ struct PIIScannerTests {
         }
     }
 
+    @Test func theEightByteDigitsAndSeparatorsAgreeWithTheBytes() {
+        for byte in 0...255 {
+            for position in 0..<8 {
+                var word: UInt64 = 0x6161_6161_6161_6161
+                word &= ~(UInt64(0xFF) << UInt64(8 * position))
+                word |= UInt64(byte) << UInt64(8 * position)
+                let b = UInt8(byte)
+                let bit: UInt64 = 0x80 << UInt64(8 * position)
+                let separator = PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")
+                let (digits, separators) = PIIByte.digitsAndGroupSeparators(in: word)
+                #expect(digits == (PIIByte.isDigit(b) ? bit : 0), "byte \(byte) at \(position)")
+                #expect(separators == (separator ? bit : 0), "byte \(byte) at \(position)")
+            }
+        }
+    }
+
+    /// `digitsAhead` (seven bytes at a time) counts what a walk one byte at a time counts, up to 13.
+    @Test func digitsAheadCountsLikeAByteWalk() {
+        let alphabet = Array("0123456789012345678901234567890123456789 -./() ,:ax\n\u{FF}".utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        for _ in 0..<3000 {
+            let bytes = (0..<(next() % 40)).map { _ in alphabet[next() % alphabet.count] }
+            bytes.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                let t = PIIText(p: base, n: b.count)
+                for e in 0...b.count {
+                    for counted in [0, 1, 3, 6, 12] {
+                        var k = e, digits = counted
+                        while digits < 13 && k < t.n {
+                            let c = t[k]
+                            if PIIByte.isDigit(c) {
+                                digits += 1
+                            } else if !(PIIPass.isGroupSeparator(c) || c == UInt8(ascii: "(") || c == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
+                                break
+                            }
+                            k += 1
+                        }
+                        #expect(min(PIIPass.digitsAhead(t, e, counted), 13) == digits, "\(e) \(counted) \(String(decoding: b, as: UTF8.self))")
+                    }
+                }
+            }
+        }
+    }
+
     @Test(arguments: 0..<9)
     func findingsDoNotDependOnAlignment(shift: Int) {
         let body = "é jane@example.com, +44 20 7946 0958; 4242 4242 4242 4242 fe80::1ff:fe23:4567:890a 203.0.113.45 ü"
@@ -335,6 +383,18 @@ struct PIIScannerTests {
         let shifted = Self.findings(padding + " " + body).map { $0.range.lowerBound - padding.utf8.count - 1 ..< $0.range.upperBound - padding.utf8.count - 1 }
         #expect(plain.count == 5)
         #expect(shifted == plain)
+    }
+
+    /// The last bytes of a text, fewer than eight, are classified padded with zeros: a value
+    /// that ends the text is found wherever the last eight-byte boundary falls.
+    @Test(arguments: 0..<9)
+    func findingsAtTheEndOfTheText(shift: Int) {
+        let padding = String(repeating: "x", count: shift)
+        for value in ["203.0.113.45", "jane@example.com", "+44 20 7946 0958", "4242 4242 4242 4242", "(415) 555-2671", "fe80::1", "::1"] {
+            let found = Self.scan(padding + " " + value)
+            #expect(found.map(\.value) == [value], "\(shift) \(value)")
+        }
+        #expect(Self.scan(padding + " 1").isEmpty)
     }
 
     @Test func randomTextNeverTrapsAndFindingsStayInBoundsAndApart() {
@@ -354,6 +414,85 @@ struct PIIScannerTests {
             for f in findings { #expect(f.range.lowerBound >= 0 && f.range.upperBound <= count && !f.range.isEmpty) }
             for (a, b) in zip(findings, findings.dropFirst()) { #expect(a.range.upperBound <= b.range.lowerBound) }
         }
+    }
+
+    // MARK: Numbers turned away by their shape
+
+    /// For every run of digits the pass hands on as a number, a matcher its shape leaves out
+    /// (`numericCandidates`) finds nothing there: numbers in groups of the formats' lengths,
+    /// joined by the separators they use, from a fixed-seed generator.
+    @Test func aMatcherLeftOutByTheShapeFindsNothing() {
+        let lengths = [1, 1, 2, 3, 3, 3, 4, 4, 4, 2, 9, 13, 15, 16]
+        let separators = [" ", "-", ".", ".", "/", "(", ")", " (", "-(", " ", ",", "x", "\n", "  "].map { Array($0.utf8) }
+        let templates = ["1-###-###-####", "1 (###) ###-####", "1.###.###.####", "###-##-####", "### ## ####", "###.###.####",
+                         "4### #### #### ####", "4###-####-####-####", "3### ###### #####", "00## ## #### ####", "00# ### ### ####",
+                         "#########", "## #### ####"]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        let scanner = PIIScanner(enabled: Set(PIIScanner.kinds))
+        var found = [String: Int]()
+        for _ in 0..<20000 {
+            var bytes: [UInt8] = next() % 4 == 0 ? Array(["1 ", "1-", "00", "tel ", "SSN "][next() % 5].utf8) : []
+            for _ in 0..<(1 + next() % 6) {
+                switch next() % 3 {
+                case 0:
+                    // A format's template, `#` a random digit.
+                    for b in templates[next() % templates.count].utf8 {
+                        bytes.append(b == UInt8(ascii: "#") ? UInt8(48 + next() % 10) : b)
+                    }
+                case 1:
+                    bytes += Array("\(next() % 256).\(next() % 256).\(next() % 256).\(next() % 256)".utf8)
+                default:
+                    let first = next() % 3 == 0 ? UInt8(ascii: "4") : UInt8(48 + next() % 10)
+                    bytes.append(first)
+                    for _ in 1..<lengths[next() % lengths.count] { bytes.append(UInt8(48 + next() % 10)) }
+                }
+                bytes += separators[next() % separators.count]
+            }
+            bytes.withUnsafeBufferPointer { b in
+                let t = PIIText(p: b.baseAddress!, n: b.count)
+                let pass = PIIPass(scanner: scanner, text: t, firstOwn: 0)
+                for s in 0..<b.count where PIIByte.isDigit(t[s]) && !PIIByte.isWord(t[s - 1]) {
+                    var e = s
+                    while PIIByte.isDigit(t[e]) { e += 1 }
+                    let d = e - s
+                    guard !PIIByte.isWord(t[e]), case .number(let separated, let trunk) = PIIPass.numericShape(t, scanner, s, e, digits: d) else { continue }
+                    let c = PIIPass.numericCandidates(t, scanner, s, e, digits: d, separated: separated, trunk: trunk)
+                    func check(_ name: String, _ candidate: PIIPass.NumericCandidates, applies: Bool, _ match: () -> PIIMatch?) {
+                        guard applies, let m = match() else { return }
+                        found[name, default: 0] += 1
+                        #expect(c.contains(candidate), "\(name) at \(s) in \(String(decoding: b, as: UTF8.self)): \(m.range)")
+                    }
+                    check("ipv4", .ipv4, applies: t[e] == UInt8(ascii: ".") && d <= 3) { pass.matchIPv4(s) }
+                    check("card", .card, applies: d == 4 || (d >= 13 && d <= 19)) { pass.matchCard(s, d) }
+                    check("ssn", .ssn, applies: d == 3) { pass.matchSSN(s) }
+                    check("nanp", .nanp, applies: d == 3) { pass.matchNANP(s, from: s) }
+                    check("trunk", .nanpWithTrunk, applies: d == 1 && t[s] == UInt8(ascii: "1")) { pass.matchNANPWithTrunk(s) }
+                    check("00", .international00, applies: d >= 4 && t[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0")) {
+                        pass.matchInternational(s, plus: false)
+                    }
+                    // Keywords: as many digits in the groups as a phone number needs (7), counted
+                    // as before the candidates were computed.
+                    var k = e, digits = d
+                    while digits < 7 && k < t.n {
+                        let b = t[k]
+                        if PIIByte.isDigit(b) {
+                            digits += 1
+                        } else if !(PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
+                            break
+                        }
+                        k += 1
+                    }
+                    #expect(c.contains(.phoneAfterKeyword) == (d >= 7 || (separated && digits >= 7)))
+                    #expect(c.contains(.ssnAfterKeyword) == (d == 9))
+                }
+            }
+        }
+        // The generator makes every format often enough for the check to mean something.
+        for name in ["ipv4", "card", "ssn", "nanp", "trunk", "00"] { #expect(found[name, default: 0] >= 5, "\(name): \(found)") }
     }
 
     // MARK: Checksums

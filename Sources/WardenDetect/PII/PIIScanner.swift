@@ -147,6 +147,31 @@ enum PIIByte {
         #endif
     }
 
+    /// The digits, and the bytes that separate groups of digits (space, `(`, `)`, `-`, `.`, `/`),
+    /// among eight bytes loaded little-endian: the high bit of each, like `triggers(in:)`.
+    @inline(__always) static func digitsAndGroupSeparators(in x: UInt64) -> (digits: UInt64, separators: UInt64) {
+        #if _endian(little)
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let y = x & low7
+        @inline(__always) func atLeast(_ c: UInt64) -> UInt64 { y &+ ones &* (0x80 - c) }
+        let digits = atLeast(0x30) & ~atLeast(0x3A)
+        let space = atLeast(0x20) & ~atLeast(0x21)
+        let parentheses = atLeast(0x28) & ~atLeast(0x2A)
+        let dashDotSlash = atLeast(0x2D) & ~atLeast(0x30)
+        return (digits & ~x & high, (space | parentheses | dashDotSlash) & ~x & high)
+        #else
+        var digits: UInt64 = 0, separators: UInt64 = 0
+        for k in 0..<8 {
+            let b = UInt8(truncatingIfNeeded: x >> UInt64(8 * (7 - k)))
+            if isDigit(b) { digits |= 0x80 << UInt64(8 * k) }
+            if PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")") { separators |= 0x80 << UInt64(8 * k) }
+        }
+        return (digits, separators)
+        #endif
+    }
+
     @inline(__always) static func cls(_ b: UInt8) -> UInt8 { table[Int(b)] }
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
     @inline(__always) static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) &- 97 < 26 }
@@ -177,37 +202,40 @@ struct PIIPass {
         let p = t.p
         let n = t.n
         let table = PIIByte.table
-        var i = 0
+        // The prefilter: letters, spaces and most punctuation start nothing. The trigger bytes are
+        // found eight at a time; `pending` holds those of the eight bytes from `chunk` not yet
+        // looked at, so that a line dense with numbers is classified once, not again after each.
+        var chunk = 0
+        var pending = triggers(at: 0)
         while true {
-            // The prefilter: letters, spaces and most punctuation start nothing. Eight bytes at a
-            // time while there are eight, then one at a time.
-            while i &+ 8 <= n {
-                let mask = PIIByte.triggers(in: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                if mask != 0 {
-                    i &+= mask.trailingZeroBitCount &>> 3
-                    break
-                }
-                i &+= 8
+            while pending == 0 {
+                chunk &+= 8
+                guard chunk < n else { return }
+                pending = triggers(at: chunk)
             }
-            while i < n && table[Int(p[i])] & PIIByte.trigger == 0 { i &+= 1 }
-            guard i < n else { return }
+            let i = chunk &+ pending.trailingZeroBitCount &>> 3
             let match: PIIMatch?
             var next = i &+ 1
             if PIIByte.isDigit(p[i]) {
-                var e = next
-                while e < n && table[Int(p[e])] & PIIByte.word != 0 { e &+= 1 }
                 var digitsEnd = next   // the digits the word starts with
-                while digitsEnd < e && PIIByte.isDigit(p[digitsEnd]) { digitsEnd &+= 1 }
-                if PIIByte.isWord(t[i - 1]) {
-                    match = wordWithDigits(i, e)
+                while digitsEnd < n && PIIByte.isDigit(p[digitsEnd]) { digitsEnd &+= 1 }
+                // Digits are word bytes: the rest of the word starts where they end.
+                var e = digitsEnd
+                while e < n && table[Int(p[e])] & PIIByte.word != 0 { e &+= 1 }
+                if PIIByte.isWord(t[i &- 1]) {
+                    // Inside a word: only one that started two bytes before may be an IBAN or a
+                    // bech32 address; hashes and ids are passed over without a call.
+                    match = i >= 2 && !PIIByte.isWord(t[i &- 3]) ? wordWithDigits(i, e) : nil
                 } else {
                     // Most numbers are turned away by their shape alone, without a call.
-                    switch Self.numericShape(t, scanner, i, e, digits: digitsEnd - i) {
+                    switch Self.numericShape(t, scanner, i, e, digits: digitsEnd &- i) {
                     case .nothing: match = nil
                     case .ipv4: match = matchIPv4(i)
                     case .ipv6: match = matchIPv6(i)
                     case .base58: match = matchBase58(i, e)
-                    case .number(let separated): match = numericWord(i, e, digits: digitsEnd - i, separated: separated)
+                    case .number(let separated, let trunk):
+                        let candidates = Self.numericCandidates(t, scanner, i, e, digits: digitsEnd &- i, separated: separated, trunk: trunk)
+                        match = candidates.isEmpty ? nil : numericWord(i, digits: digitsEnd &- i, candidates: candidates)
                     }
                 }
                 next = e
@@ -216,11 +244,33 @@ struct PIIPass {
             }
             if let match {
                 emit(match, into: &findings)
-                i = resume(after: match.range.upperBound, from: i)
+                next = resume(after: match.range.upperBound, from: i)
+            }
+            // Go on at `next`: drop the triggers before it, or classify the eight bytes from it.
+            if next &- chunk < 8 {
+                pending &= ~0 &<< UInt64(8 &* (next &- chunk))
             } else {
-                i = next
+                guard next < n else { return }
+                chunk = next
+                pending = triggers(at: chunk)
             }
         }
+    }
+
+    /// The trigger bytes among the eight from `k` (`PIIByte.triggers`); past the end of the text,
+    /// zeros, which trigger nothing.
+    @inline(__always) func triggers(at k: Int) -> UInt64 {
+        if k &+ 8 <= t.n { return PIIByte.triggers(in: UnsafeRawPointer(t.p + k).loadUnaligned(as: UInt64.self)) }
+        return lastTriggers(at: k)
+    }
+
+    /// `triggers(at:)` for the last bytes of the text, fewer than eight.
+    @inline(never) func lastTriggers(at k: Int) -> UInt64 {
+        var x: UInt64 = 0
+        withUnsafeMutableBytes(of: &x) { x in
+            for j in 0..<(t.n - k) { x[j] = t.p[k + j] }
+        }
+        return PIIByte.triggers(in: x)
     }
 
     /// Appends a match. Only an e-mail address can start before the current position (its local
@@ -239,12 +289,11 @@ struct PIIPass {
         return k
     }
 
-    /// The first digit `d` of a word that started before it, which runs to `e`: an IBAN (`DE89…`)
-    /// or a bech32 address (`bc1…`) if the word started two letters before. Any other digit inside
-    /// a word (`abc123`, hashes, UUID fragments) starts nothing.
-    @inline(__always) func wordWithDigits(_ d: Int, _ e: Int) -> PIIMatch? {
+    /// The first digit `d` of a word that started two bytes before it (the caller checked), which
+    /// runs to `e`: an IBAN (`DE89…`) or a bech32 address (`bc1…`) if those are letters. Any other
+    /// digit inside a word (`abc123`, hashes, UUID fragments) starts nothing.
+    func wordWithDigits(_ d: Int, _ e: Int) -> PIIMatch? {
         let s = d - 2
-        guard s >= 0, !PIIByte.isWord(t[s - 1]) else { return nil }
         let b0 = t.p[s]
         if PIIByte.isUpper(b0) && PIIByte.isUpper(t.p[s + 1]) && scanner.iban && e - s >= 4, let m = matchIBAN(s, e) { return m }
         if (b0 | 0x20) == UInt8(ascii: "b") && t.p[d] == UInt8(ascii: "1") && e - s >= 14 && scanner.bitcoin {
@@ -260,63 +309,134 @@ struct PIIPass {
         case ipv6
         case base58
         /// Digits only, long or continued by more groups, not glued to a word before them;
-        /// `separated`: a separator and a digit follow.
-        case number(separated: Bool)
+        /// `separated`: a separator and a digit follow; `trunk`: a `1` before a `(`.
+        case number(separated: Bool, trunk: Bool)
+    }
+
+    /// The matchers a run of digits may satisfy, from its length, the byte after it and the digits
+    /// in the groups that follow: each is tried only if the digits are there for it.
+    struct NumericCandidates: OptionSet {
+        let rawValue: UInt8
+        static let ipv4 = Self(rawValue: 1)
+        static let card = Self(rawValue: 2)
+        static let ssn = Self(rawValue: 4)
+        static let nanp = Self(rawValue: 8)
+        static let nanpWithTrunk = Self(rawValue: 16)
+        static let international00 = Self(rawValue: 32)
+        static let ssnAfterKeyword = Self(rawValue: 64)
+        static let phoneAfterKeyword = Self(rawValue: 128)
     }
 
     /// The shape of the run of word bytes `[s, e)` that starts with `d` digits.
     @inline(__always) static func numericShape(_ t: PIIText, _ scanner: PIIScanner, _ s: Int, _ e: Int, digits d: Int) -> NumericShape {
-        let len = e - s
+        let len = e &- s
         let next = t[e]
+        let prev = t[s &- 1]
         if next == UInt8(ascii: ":") {
-            // `2001:db8::1`; otherwise times, ports, ratios.
-            return scanner.ip && len <= 4 ? .ipv6 : .nothing
+            // `2001:db8::1`; otherwise times, ports, ratios. `matchIPv6` turns away a group after
+            // a `:` or a `.` (`10:34:12`) at once: tested here, without the call.
+            return scanner.ip && len <= 4 && prev != UInt8(ascii: ":") && prev != UInt8(ascii: ".") ? .ipv6 : .nothing
         }
         if d < len {
             // Digits then letters: only a base58 address can start here.
             return scanner.bitcoin && len >= 25 && len <= 35 ? .base58 : .nothing
         }
         // A run of digits only. Most are short numbers followed by nothing that continues them.
-        let separated = Self.isGroupSeparator(next) && PIIByte.isDigit(t[e + 1])
-        let trunk = d == 1 && next == UInt8(ascii: " ") && t[e + 1] == UInt8(ascii: "(") // `1 (415) 555-2671`
+        let separated = Self.isGroupSeparator(next) && PIIByte.isDigit(t[e &+ 1])
+        let trunk = d == 1 && next == UInt8(ascii: " ") && t[e &+ 1] == UInt8(ascii: "(") // `1 (415) 555-2671`
         guard separated || d >= 7 || trunk else { return .nothing }
         // Digits glued to a word by `.` or `-` (`pkg-1.2`, `build.20`, `2024-01`) are part of an
         // identifier, a version or a date, not the start of a value; only an IPv4 address may follow
         // a number and a dash (`10.0.0.1-10.0.0.9`).
-        let prev = t[s - 1]
-        if (prev == UInt8(ascii: ".") || prev == UInt8(ascii: "-")) && PIIByte.isAlnum(t[s - 2]) {
-            return scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s - 2]) && next == UInt8(ascii: ".") && d <= 3
+        if (prev == UInt8(ascii: ".") || prev == UInt8(ascii: "-")) && PIIByte.isAlnum(t[s &- 2]) {
+            return scanner.ip && prev == UInt8(ascii: "-") && PIIByte.isDigit(t[s &- 2]) && next == UInt8(ascii: ".") && d <= 3
                 ? .ipv4 : .nothing
         }
-        return .number(separated: separated)
+        return .number(separated: separated, trunk: trunk)
     }
 
-    /// A run of `d` digits `[s, e)` of the shape `.number` (see `numericShape`).
-    func numericWord(_ s: Int, _ e: Int, digits d: Int, separated: Bool) -> PIIMatch? {
+    /// Which matchers the digits `[s, e)` (`d` of them) may satisfy. Versions, decimals and dates
+    /// (`1.12.3`, `123.45`, `2026-11-24`) have too few digits in their groups for any of them,
+    /// and are turned away here without a matcher's call. (A call of its own: the loop has room
+    /// for no more inlined code, and it saves few registers.)
+    @inline(never) static func numericCandidates(
+        _ t: PIIText, _ scanner: PIIScanner, _ s: Int, _ e: Int, digits d: Int, separated: Bool, trunk: Bool
+    ) -> NumericCandidates {
+        var c: NumericCandidates = []
         let next = t[e]
-        if next == UInt8(ascii: ".") && d <= 3 && scanner.ip, let m = matchIPv4(s) { return m }
-        if scanner.card && (d == 4 || (d >= 13 && d <= 19)), let m = matchCard(s, d) { return m }
+        if scanner.ip && next == UInt8(ascii: ".") && d <= 3 && dottedQuadFollows(t, e) { c.insert(.ipv4) }
+        // The other formats are groups of digits, each separator followed by a digit, as
+        // `digitsAhead` walks them; each needs its number of digits there: a card 13 to 19, an
+        // SSN 9, a North American number 10 (11 with the trunk `1`), any phone number 7. Where no
+        // separator and digit follow (not `separated`), the run is all there is.
+        let ahead = separated ? digitsAhead(t, e, d) : d
+        if scanner.card && ((d == 4 && ahead >= 13) || (d >= 13 && d <= 19)) { c.insert(.card) }
         if d == 3 {
-            if scanner.ssn, let m = matchSSN(s) { return m }
-            if scanner.phone, let m = matchNANP(s, from: s) { return m }
-        } else if d == 1 && t.p[s] == UInt8(ascii: "1") && scanner.phone, let m = matchNANPWithTrunk(s) {
-            return m
+            if scanner.ssn && ahead >= 9 { c.insert(.ssn) }      // 3-2-4
+            if scanner.phone && ahead >= 10 { c.insert(.nanp) }  // 3-3-4
+        } else if d == 1 && scanner.phone && t.p[s] == UInt8(ascii: "1") && (ahead >= 11 || trunk) {
+            c.insert(.nanpWithTrunk)                             // 1-3-3-4, or `1 (`
         }
-        if scanner.phone && d >= 4 && t.p[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0"),
-           let m = matchInternational(s, plus: false) { return m }
-        if scanner.ssn && d == 9 && followsKeyword(s, ssn: true), let m = matchSSNAfterKeyword(s) { return m }
-        if scanner.phone && (d >= 7 || (separated && digitsAhead(e, d) >= 7)) && followsKeyword(s, ssn: false) {
-            return matchPhoneAfterKeyword(s)
-        }
+        // `0044 (20) …`: a parenthesized group, which `digitsAhead` does not walk after a space.
+        if scanner.phone && d >= 4 && t.p[s] == UInt8(ascii: "0") && t[s + 1] == UInt8(ascii: "0") { c.insert(.international00) }
+        if scanner.ssn && d == 9 { c.insert(.ssnAfterKeyword) }
+        if scanner.phone && ahead >= 7 { c.insert(.phoneAfterKeyword) }
+        return c
+    }
+
+    /// The run of `d` digits at `s` of the shape `.number`: the first match among the matchers
+    /// its shape leaves in the running (`numericCandidates`).
+    func numericWord(_ s: Int, digits d: Int, candidates c: NumericCandidates) -> PIIMatch? {
+        if c.contains(.ipv4), let m = matchIPv4(s) { return m }
+        if c.contains(.card), let m = matchCard(s, d) { return m }
+        if c.contains(.ssn), let m = matchSSN(s) { return m }
+        if c.contains(.nanp), let m = matchNANP(s, from: s) { return m }
+        if c.contains(.nanpWithTrunk), let m = matchNANPWithTrunk(s) { return m }
+        if c.contains(.international00), let m = matchInternational(s, plus: false) { return m }
+        if c.contains(.ssnAfterKeyword) && followsKeyword(s, ssn: true), let m = matchSSNAfterKeyword(s) { return m }
+        if c.contains(.phoneAfterKeyword) && followsKeyword(s, ssn: false) { return matchPhoneAfterKeyword(s) }
         return nil
     }
 
-    /// A quick count of the digits in groups from `e` on, `counted` already: enough to tell a
-    /// phone-sized number (7 digits or more) from versions, decimals and short dates.
-    @inline(__always) func digitsAhead(_ e: Int, _ counted: Int) -> Int {
+    /// Whether three more groups of one to three digits, each after a dot, follow the first group
+    /// of an IPv4 address, which ends at `e`: the shape `parseIPv4` needs (it rejects more, such
+    /// as a fourth digit or an octet above 255), tested without a call.
+    @inline(__always) static func dottedQuadFollows(_ t: PIIText, _ e: Int) -> Bool {
+        var k = e
+        for _ in 0..<3 {
+            guard t[k] == UInt8(ascii: "."), PIIByte.isDigit(t[k + 1]) else { return false }
+            k += 2
+            if PIIByte.isDigit(t[k]) {
+                k += 1
+                if PIIByte.isDigit(t[k]) { k += 1 }
+            }
+        }
+        return true
+    }
+
+    /// The digits in the groups from `e` on, `counted` already: groups separated by single spaces,
+    /// dashes, dots, slashes or parentheses followed by a digit, as the numeric formats are
+    /// written. Counted up to 13 (a card's shortest length): enough to tell which formats could
+    /// fit, and to tell versions, decimals and short dates from phone-sized numbers (7 digits).
+    @inline(__always) static func digitsAhead(_ t: PIIText, _ e: Int, _ counted: Int) -> Int {
         var k = e
         var digits = counted
-        while digits < 7 && k < t.n {
+        // Seven bytes at a time while eight are left: a byte goes on with the groups if it is a
+        // digit, or a separator with a digit after it, which the eighth byte tells for the seventh.
+        let firstSeven: UInt64 = 0x0080_8080_8080_8080
+        while digits < 13 && k &+ 8 <= t.n {
+            let (ds, separators) = PIIByte.digitsAndGroupSeparators(in: UnsafeRawPointer(t.p + k).loadUnaligned(as: UInt64.self))
+            let stops = ~(ds | (separators & (ds &>> 8))) & firstSeven
+            if stops != 0 {
+                // The groups end in these bytes: count the digits before the first stop.
+                let before = stops & (0 &- stops) &- 1
+                return digits &+ Self.bytesMarked(ds & before)
+            }
+            digits &+= Self.bytesMarked(ds & firstSeven)
+            k &+= 7
+        }
+        // The last bytes one at a time.
+        while digits < 13 && k < t.n {
             let b = t.p[k]
             if PIIByte.isDigit(b) {
                 digits += 1
@@ -326,6 +446,12 @@ struct PIIPass {
             k += 1
         }
         return digits
+    }
+
+    /// How many bytes have their high bit set in `mask` (high bits only): a multiplication adds
+    /// them up in the top byte. (`nonzeroBitCount` is a loop of shifts on x86-64 without POPCNT.)
+    @inline(__always) static func bytesMarked(_ mask: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((mask &>> 7) &* 0x0101_0101_0101_0101) &>> 56)
     }
 
     @inline(__always) static func isGroupSeparator(_ b: UInt8) -> Bool {
