@@ -358,16 +358,7 @@ struct PIIScannerTests {
                 let t = PIIText(p: base, n: b.count)
                 for e in 0...b.count {
                     for counted in [0, 1, 3, 6, 12] {
-                        var k = e, digits = counted
-                        while digits < 13 && k < t.n {
-                            let c = t[k]
-                            if PIIByte.isDigit(c) {
-                                digits += 1
-                            } else if !(PIIPass.isGroupSeparator(c) || c == UInt8(ascii: "(") || c == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
-                                break
-                            }
-                            k += 1
-                        }
+                        let digits = digitsInGroups(t, from: e, counted: counted, upTo: 13)
                         #expect(min(PIIPass.digitsAhead(t, e, counted), 13) == digits, "\(e) \(counted) \(String(decoding: b, as: UTF8.self))")
                     }
                 }
@@ -476,16 +467,7 @@ struct PIIScannerTests {
                     }
                     // Keywords: as many digits in the groups as a phone number needs (7), counted
                     // as before the candidates were computed.
-                    var k = e, digits = d
-                    while digits < 7 && k < t.n {
-                        let b = t[k]
-                        if PIIByte.isDigit(b) {
-                            digits += 1
-                        } else if !(PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
-                            break
-                        }
-                        k += 1
-                    }
+                    let digits = digitsInGroups(t, from: e, counted: d, upTo: 7)
                     #expect(c.contains(.phoneAfterKeyword) == (d >= 7 || (separated && digits >= 7)))
                     #expect(c.contains(.ssnAfterKeyword) == (d == 9))
                 }
@@ -511,4 +493,20 @@ struct PIIScannerTests {
 private extension String {
     /// The fixture without its last character (a closing quote that is not part of the address).
     func replacingLast() -> String { String(dropLast()) }
+}
+
+/// The digits in the groups from `e` on, `counted` already, up to `limit`, one byte at a time: the
+/// walk `PIIPass.digitsAhead` did before it read seven bytes per step, as the tests' reference.
+private func digitsInGroups(_ t: PIIText, from e: Int, counted: Int, upTo limit: Int) -> Int {
+    var k = e, digits = counted
+    while digits < limit && k < t.n {
+        let b = t[k]
+        if PIIByte.isDigit(b) {
+            digits += 1
+        } else if !(PIIPass.isGroupSeparator(b) || b == UInt8(ascii: "(") || b == UInt8(ascii: ")")) || !PIIByte.isDigit(t[k + 1]) {
+            break
+        }
+        k += 1
+    }
+    return digits
 }

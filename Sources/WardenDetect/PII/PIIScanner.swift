@@ -126,18 +126,9 @@ enum PIIByte {
     /// (UTF-8 sequences) are never triggers.
     @inline(__always) static func triggers(in x: UInt64) -> UInt64 {
         #if _endian(little)
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let y = x & low7
-        // High bit of y + (0x80 - c) set where y >= c: no carries cross bytes. A range [a, b) is
-        // "at least a and not at least b"; bytes of 0x80 and up are cleared at the end.
-        @inline(__always) func atLeast(_ c: UInt64) -> UInt64 { y &+ ones &* (0x80 - c) }
-        let digitsAndColon = atLeast(0x30) & ~atLeast(0x3B)   // `0`…`9`, `:`
-        let at = atLeast(0x40) & ~atLeast(0x41)
-        let plus = atLeast(0x2B) & ~atLeast(0x2C)
-        let paren = atLeast(0x28) & ~atLeast(0x29)
-        return (digitsAndColon | at | plus | paren) & ~x & high
+        let lanes = ASCIILanes(x)
+        // `0`…`9` and `:`; `@`; `+`; `(`.
+        return lanes.within(0x30, 0x3B) | lanes.within(0x40, 0x41) | lanes.within(0x2B, 0x2C) | lanes.within(0x28, 0x29)
         #else
         var mask: UInt64 = 0
         for k in 0..<8 where table[Int(UInt8(truncatingIfNeeded: x >> UInt64(8 * (7 - k))))] & trigger != 0 {
@@ -151,16 +142,9 @@ enum PIIByte {
     /// among eight bytes loaded little-endian: the high bit of each, like `triggers(in:)`.
     @inline(__always) static func digitsAndGroupSeparators(in x: UInt64) -> (digits: UInt64, separators: UInt64) {
         #if _endian(little)
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let y = x & low7
-        @inline(__always) func atLeast(_ c: UInt64) -> UInt64 { y &+ ones &* (0x80 - c) }
-        let digits = atLeast(0x30) & ~atLeast(0x3A)
-        let space = atLeast(0x20) & ~atLeast(0x21)
-        let parentheses = atLeast(0x28) & ~atLeast(0x2A)
-        let dashDotSlash = atLeast(0x2D) & ~atLeast(0x30)
-        return (digits & ~x & high, (space | parentheses | dashDotSlash) & ~x & high)
+        let lanes = ASCIILanes(x)
+        // Space; `(` and `)`; `-`, `.` and `/`.
+        return (lanes.within(0x30, 0x3A), lanes.within(0x20, 0x21) | lanes.within(0x28, 0x2A) | lanes.within(0x2D, 0x30))
         #else
         var digits: UInt64 = 0, separators: UInt64 = 0
         for k in 0..<8 {
@@ -182,6 +166,26 @@ enum PIIByte {
     @inline(__always) static func isWord(_ b: UInt8) -> Bool { table[Int(b)] & word != 0 }
     @inline(__always) static func isHex(_ b: UInt8) -> Bool { table[Int(b)] & hex != 0 }
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { isUpper(b) ? b | 0x20 : b }
+}
+
+/// Eight bytes as one word, for branch-free tests of byte ranges (SWAR).
+struct ASCIILanes {
+    let x: UInt64
+    /// `x & 0x7F…`: each byte's low seven bits, so that adding to a byte never carries into the next.
+    let low: UInt64
+
+    @inline(__always) init(_ x: UInt64) {
+        self.x = x
+        low = x & 0x7F7F_7F7F_7F7F_7F7F
+    }
+
+    /// The high bit of each byte in `a..<b` (both at most 0x80), the others clear. The high bit of
+    /// `low + (0x80 - c)` is set where a byte is at least `c`; a range is "at least a and not at
+    /// least b". Bytes of 0x80 and up (UTF-8 sequences) are in no range.
+    @inline(__always) func within(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        return (low &+ ones &* (0x80 - a)) & ~(low &+ ones &* (0x80 - b)) & ~x & 0x8080_8080_8080_8080
+    }
 }
 
 /// One scan: the loop, and where this scanner's own findings start in the caller's array.
