@@ -123,24 +123,22 @@ enum SecretKeywordRules {
         var end = -1              // end of the last vouching keyword
     }
 
-    /// Finds the best keyword in `from..<to` (case-folded), skipping negated occurrences. The scanner
-    /// passes `set` (`keywordSet`, read once per scan): on Linux every read of a static calls
-    /// `swift_once`, which cost more than a short lookback itself.
-    static func bestKeyword(_ b: SecretBytes, from: Int, to: Int, set: SecretLiteralSet = keywordSet) -> Hit {
+    /// Finds the best keyword in `from..<to` (case-folded), skipping negated occurrences.
+    static func bestKeyword(_ b: SecretBytes, from: Int, to: Int) -> Hit {
         var hit = Hit()
         guard to - from >= 3 else { return hit }   // (`status=`, `id:`: no keyword fits)
+        let set = keywordSet
         // Every keyword starts with three letters: only positions where three letters start are
         // looked up. They are found eight bytes at a time (five positions per step, so that the
         // four bytes the filter hashes are in the word), then one at a time near the end.
-        let last = to &- 3   // the last position a keyword fits at
-        let lastWord = min(last, b.n &- 8)   // the last position eight bytes can be read at
+        let last = to - 3   // the last position a keyword fits at
         var i = from
-        while i <= lastWord {
+        while i <= last && i + 8 <= b.n {
             let x = b.word(at: i)
             var starts = SecretASCII.threeLetterStarts(x)
             while starts != 0 {
                 let lane = starts.trailingZeroBitCount >> 3
-                let k = i &+ lane
+                let k = i + lane
                 if k > last { break }
                 // The bytes are in `x` already: the filter turns most starts away unread.
                 if set.mayStart(UInt32(truncatingIfNeeded: x >> UInt64(8 * lane))) {
@@ -148,7 +146,7 @@ enum SecretKeywordRules {
                 }
                 starts &= starts - 1
             }
-            i &+= 5
+            i += 5
         }
         while i <= last {
             if SecretASCII.isLetter(b[i]) && SecretASCII.isLetter(b[i + 1]) && SecretASCII.isLetter(b[i + 2]) {
@@ -189,8 +187,8 @@ enum SecretKeywordRules {
 
     /// Whether a keyword on the line before `s` can vouch for a hex value of `len` bytes: a
     /// secret-ish one always, a provider's name unless the length is a git SHA's (40, 64).
-    static func hexVouched(_ b: SecretBytes, _ s: Int, _ len: Int, keywords: SecretLiteralSet = keywordSet) -> Bool {
-        let strength = bestKeyword(b, from: b.lineStart(s, limit: 64), to: s, set: keywords).strength
+    static func hexVouched(_ b: SecretBytes, _ s: Int, _ len: Int) -> Bool {
+        let strength = bestKeyword(b, from: b.lineStart(s, limit: 64), to: s).strength
         return strength >= .secret || (strength == .provider && hexAllowedForProvider(len))
     }
 
@@ -257,8 +255,7 @@ enum SecretKeywordRules {
 
     /// A value run `runS..<runE` (bytes of `SecretByteClass.token`): a secret if a keyword vouches for it
     /// and its shape passes the gates.
-    static func candidate(_ b: SecretBytes, _ runS: Int, _ runE: Int, awsIDEnd: Int, keywords: SecretLiteralSet = keywordSet,
-                          into out: inout [Match]) {
+    static func candidate(_ b: SecretBytes, _ runS: Int, _ runE: Int, awsIDEnd: Int, into out: inout [Match]) {
         var s = runS, e = runE
         while s < e && b.cls[Int(b[s])] & (C.dot | C.dash | C.underscore | C.plus | C.tilde) != 0 { s += 1 }
         while e > s && b.cls[Int(b[e - 1])] & (C.dot | C.dash | C.underscore | C.tilde | C.slash) != 0 { e -= 1 }
@@ -284,7 +281,7 @@ enum SecretKeywordRules {
             }
             // `auth_public_key`, `publishable_key`: public by name.
             if b.findFolded(publicLit, from: keyStart, to: key.upperBound) != nil { return }
-            hit = bestKeyword(b, from: keyStart, to: key.upperBound, set: keywords)
+            hit = bestKeyword(b, from: keyStart, to: key.upperBound)
             hit.direct = hit.strength != .none
         } else if passwordOnly {
             return
@@ -325,7 +322,7 @@ enum SecretKeywordRules {
         let awsNear = awsIDEnd >= 0 && runS - awsIDEnd < 400 && runS > awsIDEnd
         if hit.strength == .none || hit.strength == .provider {
             let lineStart = b.lineStart(runS, limit: 64)
-            var w = bestKeyword(b, from: lineStart, to: runS, set: keywords)
+            var w = bestKeyword(b, from: lineStart, to: runS)
             if w.strength != .none && separated(b, from: w.end, to: runS) { w = Hit() }
             if w.strength > hit.strength { let k = hit.kind; hit = w; if k != .genericSecret && w.kind == .genericSecret { hit.kind = k } }
             else if hit.kind == .genericSecret { hit.kind = w.kind }

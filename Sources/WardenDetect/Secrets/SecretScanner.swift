@@ -42,7 +42,6 @@ struct SecretScanner: Sendable {
         let p = b.p, n = b.n, cls = b.cls
         var i = 0
         var awsIDEnd = -1
-        let keywords = SecretKeywordRules.keywordSet   // (read once: see `bestKeyword`)
         while i < n {
             // Between runs: only `://` matters.
             var c = cls[Int(p[i])]
@@ -66,7 +65,7 @@ struct SecretScanner: Sendable {
                         if m.kind == .awsAccessKeyID { awsIDEnd = m.range.upperBound }
                         if i - runStart >= 6 {
                             for j in runStart..<i { orClass |= cls[Int(p[j])] }
-                            endRun(b, runStart, i, orClass, awsIDEnd, keywords, &out)
+                            endRun(b, runStart, i, orClass, awsIDEnd, &out)
                         }
                         i = max(m.range.upperBound, i + 1)
                         runStart = i
@@ -98,7 +97,7 @@ struct SecretScanner: Sendable {
                     // before it (see `endRun`): timestamps, amounts, ids in prose cost no more.
                 } else if Self.hasDigitOrUpper(p, runStart, i) {
                     for j in runStart..<i { orClass |= cls[Int(p[j])] }
-                    endRun(b, runStart, i, orClass, awsIDEnd, keywords, &out)
+                    endRun(b, runStart, i, orClass, awsIDEnd, &out)
                 } else if isAssigned(b, runStart) && SecretKeywordRules.passwordValueFits(b, runStart)
                             && SecretKeywordRules.passwordKeyBefore(b, runStart) {
                     // Lowercase words and separators: only the start of a password can matter.
@@ -112,7 +111,7 @@ struct SecretScanner: Sendable {
                 if x == UInt8(ascii: "=") || x == UInt8(ascii: ":")
                     ? !SecretKeywordRules.endsUnquotedValue(b.at(i)) && SecretKeywordRules.passwordValueFits(b, runStart)
                     : SecretASCII.isQuote(x) {
-                    endRun(b, runStart, i, orClass, awsIDEnd, keywords, &out)
+                    endRun(b, runStart, i, orClass, awsIDEnd, &out)
                 }
             }
         }
@@ -169,8 +168,7 @@ struct SecretScanner: Sendable {
 
     /// A value run ended: in-token shapes first, then keyword rules.
     @inline(__always)
-    private static func endRun(_ b: SecretBytes, _ s: Int, _ e: Int, _ orClass: UInt16, _ awsIDEnd: Int,
-                               _ keywords: SecretLiteralSet, _ out: inout [SecretPrefixRules.Match]) {
+    private static func endRun(_ b: SecretBytes, _ s: Int, _ e: Int, _ orClass: UInt16, _ awsIDEnd: Int, _ out: inout [SecretPrefixRules.Match]) {
         let len = e - s
         guard len >= 6 else {
             // `Password=P@ss…`: a short first piece of a password with punctuation.
@@ -181,7 +179,7 @@ struct SecretScanner: Sendable {
                         SecretKeywordRules.passwordValue(b, s, into: &out)
                     } else {
                         // `"client_secret": "u@D7…"`: punctuation inside a quoted value.
-                        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, keywords: keywords, into: &out)
+                        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, into: &out)
                     }
                 } else if SecretKeywordRules.passwordValueFits(b, s) && SecretKeywordRules.passwordKeyBefore(b, s) {
                     // (A value too short to report needs no look at its key: `status=200`.)
@@ -196,7 +194,7 @@ struct SecretScanner: Sendable {
             SecretStructuralRules.runShapes(b, s, e, orClass, into: &out)
             if out.count > before { return }
         }
-        if orClass & SecretByteClass.nonHexLetter == 0 && len >= 16 && !SecretKeywordRules.hexVouched(b, s, len, keywords: keywords) {
+        if orClass & SecretByteClass.nonHexLetter == 0 && len >= 16 && !SecretKeywordRules.hexVouched(b, s, len) {
             // Hex-only (git SHAs, digests): only a secret-ish keyword makes it a secret.
             return
         }
@@ -206,7 +204,7 @@ struct SecretScanner: Sendable {
         } else if len < 16 && !isAssigned(b, s) {
             return
         }
-        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, keywords: keywords, into: &out)
+        SecretKeywordRules.candidate(b, s, e, awsIDEnd: awsIDEnd, into: &out)
     }
 
     /// Whether `=`/`:`/`>` (perhaps with quotes and spaces) comes right before `s`.
