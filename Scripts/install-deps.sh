@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Warden's build, tests and tools use, when any of it is missing: Debian packages
 # (bubblewrap and libseccomp-dev: the sandbox; tinyproxy, microsocks, proxychains4, iperf3: the
-# proxies' peers in tests and benchmarks; tmux: the interactive tests),
-# (openssl: the export tests make a throwaway CA with it for the HTTPS receiver), and PyPI's
+# proxies' peers in tests and benchmarks; tmux: the interactive tests; openssl: the export tests make a throwaway CA with it for the HTTPS
+# receiver), and PyPI's
 # opentelemetry-proto for the OTLP receiver the export tests run (Scripts/otlp-receiver.py). Needs root (or sudo) for the Debian packages.
 # Idempotent and quiet when everything is there.
 #
