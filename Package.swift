@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
         // Already async-http-client's; named for the collector's CA and a client certificate.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
+        // NIOSOCKS (the SOCKS5 server handshake) and the proxies' glue.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
     ],
     targets: [
         // JSON reader with source positions and a writer; no Foundation.
@@ -32,7 +34,7 @@ let package = Package(
         // Shell lexer, parser and static analysis into the simple commands a script runs.
         .target(name: "WardenShell", swiftSettings: hotPathSettings),
         // Managed-settings model, rule syntax and matching, the permission decision.
-        .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell", "WardenDetect", "WardenAudit"], swiftSettings: hotPathSettings),
+        .target(name: "WardenPolicy", dependencies: ["WardenJSON", "WardenShell", "WardenDetect", "WardenAudit", "WardenNetwork"], swiftSettings: hotPathSettings),
         // Hook events in, Claude Code answers out: the logic behind `warden-hook`, without I/O.
         .target(name: "WardenHooks", dependencies: ["WardenJSON", "WardenPolicy", "WardenDetect", "WardenRedact"], swiftSettings: hotPathSettings),
         // SHA-256 without Foundation, for the hook's checksums and hash chain (see its header).
@@ -50,6 +52,29 @@ let package = Package(
         .target(name: "WardenScan", dependencies: ["WardenDetect", "WardenDigest"], swiftSettings: hotPathSettings),
         // The operating system through libc only: files, the environment, realpath and glob.
         .target(name: "WardenSystem", dependencies: ["WardenPolicy"], swiftSettings: hotPathSettings),
+        // Egress policy without I/O: host canonicalisation, allow/deny entries, address classes,
+        // the `sandbox.network` settings, request-head checks. Used by the proxies and the sandbox.
+        .target(name: "WardenNetwork", dependencies: ["WardenJSON"], swiftSettings: hotPathSettings),
+        // The HTTP and SOCKS5 egress proxies on SwiftNIO (`warden proxy`, and `warden run`'s network).
+        .target(
+            name: "WardenProxy",
+            dependencies: [
+                "WardenNetwork",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSOCKS", package: "swift-nio-extras"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
+        // Debian's libseccomp (libseccomp-dev) as a system library.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // The sandbox as data: (policy, home, project, environment, kernel features) -> the plan
+        // (bwrap arguments, mounts and why, seccomp and Landlock rules, environment, limits). Pure.
+        .target(name: "WardenSandbox", dependencies: ["WardenPolicy", "WardenNetwork", "WardenJSON"], swiftSettings: hotPathSettings),
+        // Carries a plan out: bwrap outside; inside, the forwarders, rlimits, Landlock and seccomp.
+        .target(name: "WardenLaunch", dependencies: ["WardenSandbox", "CSeccomp", "WardenJSON"], swiftSettings: hotPathSettings),
 
         .executableTarget(
             name: "warden-hook",
@@ -64,6 +89,7 @@ let package = Package(
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
                 "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit", "WardenExport",
+                "WardenNetwork", "WardenProxy", "WardenSandbox", "WardenLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -80,6 +106,10 @@ let package = Package(
             ]
         ),
 
+        // The first process inside the sandbox: starts the proxy forwarders, applies the limits,
+        // Landlock and seccomp, then execs the agent. No Foundation.
+        .executableTarget(name: "warden-sandbox-init", dependencies: ["WardenLaunch", "WardenSandbox"], swiftSettings: hotPathSettings),
+
         // Appends N records: started 16 times at once by WardenAuditTests' concurrency test.
         .executableTarget(name: "audit-append", dependencies: ["WardenAudit"], swiftSettings: hotPathSettings),
 
@@ -89,6 +119,26 @@ let package = Package(
             dependencies: ["WardenDigest", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit", "WardenExport", "WardenJSON", "audit-append", "warden"]),
         .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
+        .testTarget(name: "WardenNetworkTests", dependencies: ["WardenNetwork", "WardenJSON"]),
+        .testTarget(
+            name: "WardenProxyTests",
+            dependencies: [
+                "WardenProxy", "WardenNetwork",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .testTarget(name: "WardenSandboxTests", dependencies: ["WardenSandbox", "WardenPolicy", "WardenJSON"]),
+        // Runs the real bwrap, seccomp and Landlock: as root and as an unprivileged user it creates.
+        .testTarget(
+            name: "WardenLaunchTests",
+            dependencies: [
+                "WardenLaunch", "WardenSandbox", "warden-sandbox-init", "warden",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenScanTests", dependencies: ["WardenScan", "WardenDetect"]),

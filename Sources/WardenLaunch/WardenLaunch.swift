@@ -1,0 +1,1 @@
+// The WardenLaunch module: see Package.swift for what it holds.

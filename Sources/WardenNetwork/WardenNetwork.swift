@@ -1,0 +1,1 @@
+// The WardenNetwork module: see Package.swift for what it holds.

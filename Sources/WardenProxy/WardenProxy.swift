@@ -1,0 +1,1 @@
+// The WardenProxy module: see Package.swift for what it holds.

@@ -1,0 +1,1 @@
+// The WardenSandbox module: see Package.swift for what it holds.
