@@ -70,6 +70,9 @@ let package = Package(
         ),
         // Debian's libseccomp (libseccomp-dev) as a system library.
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // `warden install`/`uninstall` without I/O: merging a profile and Warden's registration into
+        // the managed settings and taking exactly that back; the install record.
+        .target(name: "WardenInstall", dependencies: ["WardenJSON"], swiftSettings: hotPathSettings),
         // The sandbox as data: (policy, home, project, environment, kernel features) -> the plan
         // (bwrap arguments, mounts and why, seccomp and Landlock rules, environment, limits). Pure.
         .target(name: "WardenSandbox", dependencies: ["WardenPolicy", "WardenNetwork", "WardenJSON"], swiftSettings: hotPathSettings),
@@ -89,7 +92,7 @@ let package = Package(
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
                 "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit", "WardenExport",
-                "WardenNetwork", "WardenProxy", "WardenSandbox", "WardenLaunch",
+                "WardenNetwork", "WardenProxy", "WardenSandbox", "WardenLaunch", "WardenInstall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -119,6 +122,7 @@ let package = Package(
             dependencies: ["WardenDigest", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit", "WardenExport", "WardenJSON", "audit-append", "warden"]),
         .testTarget(name: "WardenShellTests", dependencies: ["WardenShell"]),
+        .testTarget(name: "WardenInstallTests", dependencies: ["WardenInstall", "WardenJSON", "WardenPolicy"]),
         .testTarget(name: "WardenNetworkTests", dependencies: ["WardenNetwork", "WardenJSON"]),
         .testTarget(
             name: "WardenProxyTests",
