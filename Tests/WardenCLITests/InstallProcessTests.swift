@@ -121,6 +121,46 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root.prefix))
     }
 
+    @Test func theGitGuardBlocksASecretAndHandsOnToTheRepositorysOwnHook() async throws {
+        let root = try Root()
+        let install = try await runWarden(["install", "--git", "--no-strip"] + root.options, environment: root.environment)
+        #expect(install.exitCode == 0, "\(install.stderr)")
+        let repository = root.base + "/repo"
+        try FileManager.default.createDirectory(atPath: repository + "/.git", withIntermediateDirectories: true)
+        func git(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-c", "user.email=dev@warden.test", "-c", "user.name=Dev", "-c", "commit.gpgsign=false"] + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: repository)
+            process.environment = ProcessInfo.processInfo.environment.merging(["GIT_CONFIG_SYSTEM": root.gitConfig]) { $1 }
+            let pipe = Pipe()
+            process.standardError = pipe
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+        #expect(try git(["init", "-q", "-b", "main"]).0 == 0)
+        // The repository's own hook leaves a mark, so that its running can be seen.
+        try root.write(repository + "/.git/hooks/pre-commit", "#!/bin/sh\ntouch \"$(git rev-parse --git-dir)/own-hook-ran\"\n")
+        chmod(repository + "/.git/hooks/pre-commit", 0o755)
+
+        try root.write(repository + "/deploy.sh", "export AWS_ACCESS_KEY_ID=" + "AKIA" + "Z7QRSTUVWXY23456\n")
+        #expect(try git(["add", "deploy.sh"]).0 == 0)
+        let (blocked, output) = try git(["commit", "-q", "-m", "deploy"])
+        #expect(blocked == 1, "\(output)")
+        #expect(output.contains("AWS_ACCESS_KEY_ID AKIA****"))
+        #expect(!FileManager.default.fileExists(atPath: repository + "/.git/own-hook-ran"))
+
+        try root.write(repository + "/deploy.sh", "export AWS_ACCESS_KEY_ID=\"$(vault read key)\"\n")
+        #expect(try git(["add", "deploy.sh"]).0 == 0)
+        let (committed, cleanOutput) = try git(["commit", "-q", "-m", "deploy"])
+        #expect(committed == 0, "\(cleanOutput)")
+        #expect(FileManager.default.fileExists(atPath: repository + "/.git/own-hook-ran"))
+        _ = try await runWarden(["uninstall"] + root.options, environment: root.environment)
+    }
+
     @Test func withoutAnInstallUninstallSaysSo() async throws {
         let root = try Root()
         let result = try await runWarden(["uninstall"] + root.options, environment: root.environment)
