@@ -162,7 +162,8 @@ public struct HookResponder: Sendable {
     /// The rules the log names: only those that decided, i.e. those of the verdict's own list. A
     /// denied `ls && curl …` names `Bash(curl:*)`, not the `Bash(ls:*)` that allowed its first part,
     /// so that reports count what denied; a verdict no rule gave (a malformed call, a command
-    /// that cannot be verified, `none`) names none. The same one pass over the matches as before.
+    /// that cannot be verified, `none`) names none. One pass over the few matches, without the
+    /// Set the hook used to build of all of them: no more work on the hot path than before.
     static func decidingRules(_ decision: Decision) -> [String] {
         let list: RuleList
         switch decision.verdict {
@@ -171,7 +172,11 @@ public struct HookResponder: Sendable {
         case .allow: list = .allow
         case .none: return []
         }
-        return Array(Set(decision.matches.lazy.filter { $0.rule.list == list }.map(\.rule.text))).sorted()
+        var rules: [String] = []
+        for match in decision.matches where match.rule.list == list && !rules.contains(match.rule.text) {
+            rules.append(match.rule.text)
+        }
+        return rules.sorted()
     }
 
     static func preToolUseAnswer(_ decision: Decision) -> HookAnswer {
