@@ -57,15 +57,16 @@ declare -A module_dependencies=(
     [WardenDetect]="WardenDigest"
     [WardenAudit]="WardenJSON WardenDigest"
     [WardenRedact]="WardenDetect WardenJSON WardenDigest"
-    [WardenPolicy]="WardenJSON WardenShell WardenDetect WardenAudit WardenDigest"
-    [WardenHooks]="WardenJSON WardenPolicy WardenShell WardenDetect WardenRedact WardenAudit WardenDigest"
+    [WardenNetwork]="WardenJSON"
+    [WardenPolicy]="WardenJSON WardenShell WardenDetect WardenAudit WardenDigest WardenNetwork"
+    [WardenHooks]="WardenJSON WardenPolicy WardenShell WardenDetect WardenRedact WardenAudit WardenDigest WardenNetwork"
 )
-module_order=(WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenPolicy WardenHooks)
+module_order=(WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenNetwork WardenPolicy WardenHooks)
 declare -A target_modules=(
     [shell]="WardenShell"
     [json]="WardenJSON"
-    [policy]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenPolicy"
-    [hook]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenPolicy WardenHooks"
+    [policy]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenNetwork WardenPolicy"
+    [hook]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenNetwork WardenPolicy WardenHooks"
 )
 
 # Rebuilt when a source file, a dependency or this script is newer than the object.
