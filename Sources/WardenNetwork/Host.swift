@@ -101,7 +101,12 @@ private func canonicalIPv6(_ bytes: ArraySlice<UInt8>, fail: (String) -> HostSyn
     if bytes.contains(UInt8(ascii: "%")) {
         throw fail("an IPv6 zone id ('%…') is not allowed: it names an interface of this machine")
     }
-    guard let address = IPAddress.parseIPv6(bytes) else { throw fail("not a valid IPv6 address") }
+    guard let address = IPAddress.parseIPv6(bytes) else {
+        if bytes.count(where: { $0 == UInt8(ascii: ":") }) == 1 && bytes.first != UInt8(ascii: ":") {
+            throw fail("a host has no ':' (a port is written after the host, as host:443, where a port is expected)")
+        }
+        throw fail("not a valid IPv6 address")
+    }
     return .address(address.unmapped)
 }
 

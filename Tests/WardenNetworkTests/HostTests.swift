@@ -146,7 +146,9 @@ private func address(_ text: String) -> IPAddress {
         ("[]", "an IPv6 address in brackets must end with ']'"),
         ("[1:2:3]", "not a valid IPv6 address"),
         ("[127.0.0.1]", "not a valid IPv6 address"),
-        ("example.com:443", "not a valid IPv6 address"),
+        ("example.com:443", "a host has no ':' (a port is written after the host, as host:443, where a port is expected)"),
+        ("[example.com:443]", "a host has no ':' (a port is written after the host, as host:443, where a port is expected)"),
+        ("1:2:3", "not a valid IPv6 address"),
         ("exa\u{200B}mple.com", "the name contains U+200B, which cannot be in a host name"),
         ("bü cher.example", "the host contains a space, which a host name cannot contain (letters, digits, '-', '_' and '.' only)"),
     ])
