@@ -55,6 +55,9 @@ public func canonicalHost(_ raw: some StringProtocol) throws(HostSyntaxError) ->
     func fail(_ problem: String) -> HostSyntaxError { HostSyntaxError(input: input, problem: problem) }
     let utf8 = Array(input.utf8)
     guard !utf8.isEmpty else { throw fail("the host is empty") }
+    // Every byte of a canonical name comes from at most four bytes of its UTF-8 form: anything
+    // longer cannot fit 253 bytes, and is refused before any work that grows with its length.
+    guard utf8.count <= 4 * 253 else { throw fail("the name is longer than 253 bytes") }
     if let byte = utf8.first(where: { $0 == 0 || $0 == 0x0d || $0 == 0x0a }) {
         throw fail("the host contains a \(byte == 0 ? "NUL" : byte == 0x0d ? "CR" : "LF") byte")
     }

@@ -220,6 +220,15 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 @Suite struct PunycodeTests {
+    @Test func overflowIsRefused() {
+        // RFC 3492 section 6.4: delta past the integer range is a failure, never a wrap.
+        let scalars = Array(repeating: Unicode.Scalar("a"), count: 20_000) + [Unicode.Scalar(0x2F800)!]
+        #expect(punycodeEncode(scalars) == nil)
+        #expect(punycodeEncode([Unicode.Scalar(0x2F800)!, "a"]) != nil)
+        let huge = String(repeating: "a", count: 1013)
+        #expect(throws: HostSyntaxError(input: huge, problem: "the name is longer than 253 bytes")) { try canonicalHost(huge) }
+    }
+
     /// RFC 3492 section 7.1, the sample strings (A–S), as code points and their encodings.
     @Test(arguments: [
         ([0x0644, 0x064A, 0x0647, 0x0645, 0x0627, 0x0628, 0x062A, 0x0643, 0x0644, 0x0645, 0x0648, 0x0634, 0x0639, 0x0631, 0x0628, 0x064A, 0x061F],
