@@ -103,6 +103,9 @@ private func address(_ text: String) -> IPAddress {
         ("münchen.de", "xn--mnchen-3ya.de"), ("пример.испытание", "xn--e1afmkfd.xn--80akhbyknj4f"),
         ("例え.テスト", "xn--r8jz45g.xn--zckzah"), ("ΕΛΛΗΝΙΚΆ.gr", "xn--hxargifdar.gr"),
         ("bücher。example", "xn--bcher-kva.example"), ("ｅｘａｍｐｌｅ.com", "example.com"),
+        // Full-width digits and dots are what browsers (UTS #46) read: an IPv4 address.
+        ("１２７．０．０．１", "127.0.0.1"), ("０ｘ７ｆ.1", "127.0.0.1"), ("bücher.example.", "xn--bcher-kva.example"),
+        ("ＥＸＡＭＰＬＥ．ＣＯＭ", "example.com"),
     ])
     func canonicalises(raw: String, expected: String) throws {
         #expect(try canonicalHost(raw).description == expected, "\(raw)")

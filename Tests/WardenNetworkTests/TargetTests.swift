@@ -56,6 +56,9 @@ import Testing
         ("http://[::ffff:169.254.169.254]/latest/meta-data", "169.254.169.254:80", "/latest/meta-data", false),
         ("http://bücher.example/", "xn--bcher-kva.example:80", "/", false),
         ("http://example.com/a@b.com", "example.com:80", "/a@b.com", false),
+        ("http://example.com?@evil.com", "example.com:80", "/?@evil.com", false),
+        ("http://example.com#@evil.com", "example.com:80", "/", false),
+        ("http://example.com:/", "example.com:80", "/", false),
     ])
     func parses(text: String, authority: String, pathAndQuery: String, hadUserinfo: Bool) throws {
         let target = try parseAbsoluteTarget(text)
