@@ -106,6 +106,15 @@ private func address(_ text: String) -> IPAddress {
         // Full-width digits and dots are what browsers (UTS #46) read: an IPv4 address.
         ("１２７．０．０．１", "127.0.0.1"), ("０ｘ７ｆ.1", "127.0.0.1"), ("bücher.example.", "xn--bcher-kva.example"),
         ("ＥＸＡＭＰＬＥ．ＣＯＭ", "example.com"),
+        // Real names, checked against Python's IDNA codec; ß stays ß as in IDNA 2008 and today's
+        // browsers (IDNA 2003 made it "ss").
+        ("ñandú.es", "xn--and-6ma2c.es"), ("café.fr", "xn--caf-dma.fr"), ("résumé.com", "xn--rsum-bpad.com"),
+        ("москва.рф", "xn--80adxhks.xn--p1ai"), ("日本語.jp", "xn--wgv71a119e.jp"), ("中文.cn", "xn--fiq228c.cn"),
+        ("한국어.kr", "xn--3e0bk47br7k.kr"), ("עברית.il", "xn--5dbqzzl.il"), ("العربية.ae", "xn--mgbcd4a2b0d2b.ae"),
+        ("ไทย.th", "xn--o3cw4h.th"), ("हिन्दी.in", "xn--j2bd4cyah0f.in"), ("köln-bonn.de", "xn--kln-bonn-n4a.de"),
+        ("žluťoučký.cz", "xn--luouk-uva4it5a4g.cz"), ("łódź.pl", "xn--d-uga0v4h.pl"), ("ÅNGSTRÖM.se", "xn--ngstrm-hua5l.se"),
+        ("Ökonomie.at", "xn--konomie-80a.at"), ("ĞÜŞ.tr", "xn--tda3e7i.tr"), ("Ελλάδα.gr", "xn--hxakic4aa.gr"),
+        ("ПРИМЕР.рф", "xn--e1afmkfd.xn--p1ai"), ("δοκιμή.gr", "xn--jxalpdlp.gr"), ("straße.de", "xn--strae-oqa.de"),
     ])
     func canonicalises(raw: String, expected: String) throws {
         #expect(try canonicalHost(raw).description == expected, "\(raw)")
