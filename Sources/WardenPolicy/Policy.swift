@@ -1,5 +1,6 @@
 public import WardenAudit
 public import WardenJSON
+public import WardenNetwork
 
 /// A problem in a policy file, where it is.
 public struct PolicyProblem: Sendable, Hashable, CustomStringConvertible {
@@ -33,6 +34,8 @@ public struct Policy: Sendable {
     public let audit: AuditSettings
     /// Where `warden log export` ships the decision log (`warden.export`).
     public let export: ExportSettings
+    /// Egress: `sandbox.network` and `warden.sandbox.network`.
+    public let network: NetworkSettings
 
     /// The key of Warden's own settings in a managed-settings file.
     public static let namespace = "warden"
@@ -40,8 +43,10 @@ public struct Policy: Sendable {
     public init(
         rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
         unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults,
-        audit: AuditSettings = AuditSettings(), export: ExportSettings = ExportSettings()
+        audit: AuditSettings = AuditSettings(), export: ExportSettings = ExportSettings(),
+        network: NetworkSettings = NetworkSettings()
     ) {
+        self.network = network
         self.audit = audit
         self.export = export
         self.rules = rules
@@ -179,9 +184,14 @@ private struct PolicyReader {
         for problem in auditProblems { error(problem.message, at: problem.position) }
         let (export, exportProblems) = ExportSettings.readWithPositions(policy: json)
         for problem in exportProblems { error(problem.message, at: problem.position) }
+        let (network, networkProblems) = NetworkSettings.readWithPositions(policy: json)
+        for problem in networkProblems {
+            if problem.isWarning { warning(problem.message, at: problem.position) } else { error(problem.message, at: problem.position) }
+        }
         return Policy(
             rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
-            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit, export: export)
+            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit, export: export,
+            network: network)
     }
 
     mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
@@ -260,15 +270,27 @@ private struct PolicyReader {
                 var reader = DetectionSettingsReader()
                 settings.detection = reader.read(member.value)
                 problems += reader.problems
-            case "audit", "export":
-                // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`) and
-                // `ExportSettings`, once it is known.
+            case "audit", "export", "sandbox":
+                // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`),
+                // `ExportSettings` and `NetworkSettings` (`sandbox.network` with it), once it is known.
                 continue
             default:
                 error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export)", at: member.keyPosition)
             }
         }
         return settings
+    }
+}
+
+extension Policy {
+    /// The egress policy of `network`, with the domains of the `WebFetch(domain:…)` allow rules
+    /// (each with its subdomains, as the hook reads them) and the origin of `ANTHROPIC_BASE_URL`.
+    public func egressPolicy(anthropicBaseURL: String?) throws(HostSyntaxError) -> EgressPolicy {
+        let webFetchDomains = rules(in: .allow).compactMap { rule -> String? in
+            if case .webFetchDomain(let domain) = rule.matcher { return domain }
+            return nil
+        }
+        return try network.egressPolicy(webFetchDomains: webFetchDomains, anthropicBaseURL: anthropicBaseURL)
     }
 }
 
