@@ -21,6 +21,24 @@ struct OptionGrammar {
     }
 }
 
+extension OptionGrammar {
+    /// The grammar an option table describes, for the scanners that find a wrapped command.
+    init(_ table: OptionTable) {
+        for (spelling, option) in table.byName {
+            let utf8 = spelling.utf8
+            if spelling.hasPrefix("--") {
+                if option.value == .required { longWithValue.insert(spelling) }
+            } else if utf8.count == 2, let letter = utf8.last {
+                switch option.value {
+                case .required: shortWithValue.insert(letter)
+                case .optional: shortWithAttachedValue.insert(letter)
+                case .none: break
+                }
+            }
+        }
+    }
+}
+
 /// One option as found on a command line: `-o` or `--output`, with its value if it takes one.
 struct ParsedOption {
     var name: String
