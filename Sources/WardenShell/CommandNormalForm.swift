@@ -101,7 +101,7 @@ public struct CommandNormalForm: Sendable, Hashable, CustomStringConvertible {
                 let equals = word.firstIndex(of: "=")
                 let name = equals.map { String(word[..<$0]) } ?? word
                 let attached = equals.map { String(word[word.index(after: $0)...]) }
-                if let option = table.longOption(name)?.option {
+                if let option = table.longOption(name) {
                     switch option.value {
                     case .none:
                         // git and getopt reject a value here; keep the word as it is.
@@ -117,7 +117,7 @@ public struct CommandNormalForm: Sendable, Hashable, CustomStringConvertible {
                         add(option, value: attached, table: table)
                     }
                 } else if table.negatable, attached == nil, name.hasPrefix("--no-"),
-                    let option = table.longOption("--" + String(name.dropFirst(5)))?.option
+                    let option = table.longOption("--" + String(name.dropFirst(5)))
                 {
                     remove(option, table: table)
                 } else {
@@ -128,14 +128,14 @@ public struct CommandNormalForm: Sendable, Hashable, CustomStringConvertible {
             // A cluster of short options. Splitting stops at the first letter that takes a value
             // (the rest of the word is the value) or that the table does not know (the rest stays
             // one opaque word, since its grammar is unknown).
-            let letters = Array(word.dropFirst())
+            let letters = Array(word.utf8.dropFirst())
             var position = 0
             while position < letters.count {
                 guard let option = table.shortOption(letters[position]) else {
-                    options.insert("-" + String(letters[position...]))
+                    options.insert("-" + String(decoding: letters[position...], as: UTF8.self))
                     break
                 }
-                let rest = position + 1 < letters.count ? String(letters[(position + 1)...]) : nil
+                let rest = position + 1 < letters.count ? String(decoding: letters[(position + 1)...], as: UTF8.self) : nil
                 switch option.value {
                 case .none:
                     add(option, value: nil, table: table)
@@ -164,7 +164,7 @@ public struct CommandNormalForm: Sendable, Hashable, CustomStringConvertible {
         while let word = rest.first, word.hasPrefix("-"), word != "--" {
             rest = rest.dropFirst()
             let name = word.firstIndex(of: "=").map { String(word[..<$0]) } ?? word
-            guard let option = table.byName[name] else {
+            guard let option = table.option(name) else {
                 options.insert(word)
                 continue
             }

@@ -131,7 +131,7 @@ public enum OptionTables {
     // sudo 1.9.13 (Debian 12), sudo(8) "OPTIONS"; not installed here, so not compared with a help
     // text. `-h` is both --help and --host=host; Warden reads it as taking a value, which can only
     // make it stop earlier at the wrapped command.
-    static let sudo = OptionTable(source: "sudo 1.9.13 sudo(8) OPTIONS", permutes: false, implies: ["--preserve-env": ["-E"]], [
+    static let sudo = OptionTable(source: "sudo 1.9.13 sudo(8) OPTIONS", permutes: false, implies: ["--preserve-env -E"], [
         "-A, --askpass", "-B, --bell", "-b, --background", "-C, --close-from=", "-D, --chdir=", "-E", "--preserve-env[=]",
         "-e, --edit", "-g, --group=", "-H, --set-home", "-h, --host=", "--help", "-i, --login", "-K, --remove-timestamp",
         "-k, --reset-timestamp", "-l, --list", "-N, --no-update", "-n, --non-interactive", "-P, --preserve-groups",
@@ -191,7 +191,7 @@ public enum OptionTables {
     static let gitBranch = OptionTable(
         source: "git 2.39.5 git branch -h", negatable: true,
         // git-branch(1): "-D Shortcut for --delete --force", "-M … --move --force", "-C … --copy --force".
-        implies: ["-D": ["-d", "-f"], "-M": ["-m", "-f"], "-C": ["-c", "-f"]],
+        implies: ["-D -d -f", "-M -m -f", "-C -c -f"],
         [
             "-v, --verbose", "-q, --quiet", "-t, --track[=]", "-u, --set-upstream-to <>", "--unset-upstream",
             "--color[=]", "-r, --remotes", "--contains <>", "--no-contains <>", "--abbrev[=]", "-a, --all",
