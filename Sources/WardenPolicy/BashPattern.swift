@@ -6,18 +6,19 @@ import WardenShell
 /// `Bash(git push *)` are a prefix ending at a word boundary (so neither covers `git push-docs`);
 /// any other `*` is a wildcard over the whole command line (`Bash(git * main)`, `Bash(ls*)`).
 ///
-/// Claude Code compares text; Warden compares the command as the shell will run it. Each rule is
-/// also matched against a canonical form in which short flags are split (`-rf` → `-r -f`), long
-/// flags with a short twin are folded (`--recursive` → `-r`, `-R` → `-r` for `rm`), flag order is
-/// ignored, and git's global options are dropped (`git -C dir push -f`). A rule matches when the
-/// text or the canonical form does.
+/// Claude Code compares text; Warden compares the command as the shell will run it. Each exact or
+/// prefix rule is also matched against the command's normal form (`CommandNormalForm`: options
+/// parsed with the command's option table, in one spelling each and in any order). A rule matches
+/// when the text or the normal form does.
 struct BashPattern: Sendable, Hashable {
     enum Form: Sendable, Hashable { case exact, prefix, wildcard }
 
     let form: Form
     /// The command text of an exact or prefix rule (without `:*` / ` *`), or the wildcard pattern.
     let text: String
-    let canonical: CanonicalCommand?
+    /// The normal form of an exact or prefix rule's command (nil for a wildcard rule, which is
+    /// matched on the text only).
+    let canonical: CommandNormalForm?
 
     init(_ specifier: String) throws(PermissionRule.SyntaxError) {
         let specifier = specifier.trimmingWhitespace()
@@ -47,24 +48,63 @@ struct BashPattern: Sendable, Hashable {
             guard !words.isEmpty else {
                 throw PermissionRule.SyntaxError(message: "Bash rule names no command", offset: "Bash(".utf8.count)
             }
-            canonical = CanonicalCommand(words: words)
+            canonical = CommandNormalForm(words: words)
         }
     }
 
     func matches(_ command: CommandText) -> Bool {
+        matchesText(command.text) || command.source.map(matchesText) == true || matchesNormalForm(command.canonical)
+    }
+
+    /// Claude Code's own matching, on the command's text.
+    func matchesText(_ command: String) -> Bool {
         switch form {
         case .exact:
-            return command.text == text || command.canonical == canonical
+            return command == text
         case .prefix:
-            if command.text == text || command.text.hasPrefix(text + " ") { return true }
-            if let last = text.last, !(last.isLetter || last.isNumber), command.text.hasPrefix(text) { return true }
-            guard let canonical else { return false }
-            return command.canonical.name == canonical.name
-                && command.canonical.positionals.starts(with: canonical.positionals)
-                && canonical.flags.isSubset(of: command.canonical.flags)
+            if command == text || command.hasPrefix(text + " ") { return true }
+            // A prefix ending in punctuation (`curl http://site.com/:*`) continues inside the
+            // word; one ending in an option's dashes (`git checkout --:*`) is a whole word.
+            if let last = text.last, !(last.isLetter || last.isNumber || last == "-"), command.hasPrefix(text) { return true }
+            return false
         case .wildcard:
-            return wildcardMatch(text, command.text)
+            return wildcardMatch(text, command)
         }
+    }
+
+    /// The rule's normal form against the command's: same name, the rule's options among the
+    /// command's, and the rule's operands in order at the start of the command's (all of them
+    /// for an exact rule). A command's `--` only counts when the rule has one.
+    func matchesNormalForm(_ command: CommandNormalForm) -> Bool {
+        guard let rule = canonical, rule.name == command.name else { return false }
+        var operands = command.operands
+        if rule.endOfOptions == nil, let marker = command.endOfOptions { operands.remove(at: marker) }
+        switch form {
+        case .wildcard:
+            return false
+        case .exact:
+            return rule.options == command.options && rule.operands == operands
+        case .prefix:
+            guard rule.options.isSubset(of: command.options), operands.count >= rule.operands.count else { return false }
+            for (index, word) in rule.operands.enumerated() where operands[index] != word {
+                // As in the text: a last operand ending in punctuation continues inside the word.
+                guard index == rule.operands.count - 1, let last = word.last,
+                    !(last.isLetter || last.isNumber || last == "-"), operands[index].hasPrefix(word)
+                else { return false }
+            }
+            return true
+        }
+    }
+
+    /// Whether the rule could match some command called `name`, whatever its arguments: what
+    /// makes a command Warden cannot read exactly worth reporting.
+    func couldApply(toCommandNamed name: String) -> Bool {
+        if let canonical { return canonical.name == name }
+        // A wildcard rule: the text before its first `*` either holds the whole first word, or
+        // a beginning of it (`git*`), or nothing (`*--force*`).
+        let head = text.prefix(while: { $0 != "*" })
+        if let space = head.firstIndex(of: " ") { return head[..<space] == name }
+        return name.hasPrefix(head)
     }
 
     /// Splits rule text into words the way a shell would for plain words and simple quotes.
@@ -100,109 +140,24 @@ struct BashPattern: Sendable, Hashable {
     }
 }
 
-/// A simple command as Bash rules see it: its plain text and its canonical form.
+/// A simple command as Bash rules see it: its plain text and its normal form.
 struct CommandText: Sendable, Hashable {
     /// The command name and the arguments after expansion, joined by single spaces.
     let text: String
-    let canonical: CanonicalCommand
+    /// The command as written, when it differs from `text` (`rm -rf ~/x`, `mkdir d{1..3}`):
+    /// Claude Code matches rules against what is written, so Warden does too.
+    let source: String?
+    let canonical: CommandNormalForm
 
-    init(words: [String]) {
+    init(words: [String], source: String? = nil) {
         var words = words
         if let first = words.first { words[0] = Paths.lastComponent(first) }
         text = words.joined(separator: " ")
-        canonical = CanonicalCommand(words: words)
+        self.source = source == text ? nil : source
+        canonical = CommandNormalForm(words: words)
     }
 
     init(_ invocation: CommandInvocation) {
-        self.init(words: invocation.words.map(\.text))
+        self.init(words: invocation.words.map(\.text), source: invocation.source)
     }
-}
-
-/// A command reduced to what decides what it does: its name, its positional words in order, and
-/// the set of its flags in one spelling each.
-struct CanonicalCommand: Sendable, Hashable {
-    var name: String
-    var positionals: [String]
-    var flags: Set<String>
-
-    init(words: [String]) {
-        name = words.first.map(Paths.lastComponent) ?? ""
-        positionals = []
-        flags = []
-        var rest = words.dropFirst()
-        if name == "git" { rest = CanonicalCommand.droppingGitGlobalOptions(rest) }
-        var endOfOptions = false
-        for word in rest {
-            if endOfOptions || word == "-" || !word.hasPrefix("-") {
-                positionals.append(positionals.isEmpty ? CanonicalCommand.subcommandAlias(name, word) : word)
-            } else if word == "--" {
-                endOfOptions = true
-            } else if word.hasPrefix("--") {
-                let key: Substring, value: Substring?
-                if let equals = word.firstIndex(of: "=") {
-                    key = word[..<equals]
-                    value = word[word.index(after: equals)...]
-                } else {
-                    key = Substring(word)
-                    value = nil
-                }
-                let flag = flagAlias(String(key))
-                flags.insert(flag)
-                if let value { flags.insert(flag + "=" + value) }
-            } else {
-                for character in word.dropFirst() { flags.insert(flagAlias("-" + String(character))) }
-            }
-        }
-    }
-
-    private func flagAlias(_ flag: String) -> String {
-        if let subcommand = positionals.first, let alias = CanonicalCommand.flagAliases["\(name) \(subcommand)"]?[flag] {
-            return alias
-        }
-        return CanonicalCommand.flagAliases[name]?[flag] ?? flag
-    }
-
-    /// git's options before the subcommand, and whether each takes a separate value.
-    private static let gitGlobalOptionsWithValue: Set<String> = [
-        "-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env", "--super-prefix",
-    ]
-
-    private static func droppingGitGlobalOptions(_ words: ArraySlice<String>) -> ArraySlice<String> {
-        var rest = words
-        while let word = rest.first, word.hasPrefix("-"), word != "--" {
-            rest = rest.dropFirst()
-            if gitGlobalOptionsWithValue.contains(word) { rest = rest.dropFirst() }
-        }
-        return rest
-    }
-
-    private static func subcommandAlias(_ name: String, _ word: String) -> String {
-        switch (name, word) {
-        case ("npm", "i"), ("npm", "add"), ("npm", "isntall"), ("npm", "in"): return "install"
-        case ("npm", "rm"), ("npm", "r"), ("npm", "un"), ("npm", "remove"): return "uninstall"
-        case ("npm", "t"), ("npm", "tst"): return "test"
-        case ("npm", "run-script"): return "run"
-        default: return word
-        }
-    }
-
-    /// One spelling per flag, for the commands whose rules matter most. Keyed by command name, or
-    /// by command and subcommand.
-    private static let flagAliases: [String: [String: String]] = [
-        "rm": ["-R": "-r", "--recursive": "-r", "--force": "-f", "--dir": "-d", "--interactive": "-i", "--verbose": "-v"],
-        "cp": ["-R": "-r", "--recursive": "-r", "--force": "-f", "--archive": "-a"],
-        "mv": ["--force": "-f", "--interactive": "-i"],
-        "chmod": ["--recursive": "-R"],
-        "chown": ["--recursive": "-R"],
-        "sed": ["--in-place": "-i", "--expression": "-e"],
-        "curl": ["--output": "-o", "--location": "-L", "--insecure": "-k", "--data": "-d", "--request": "-X", "--upload-file": "-T"],
-        "wget": ["--output-document": "-O"],
-        "git push": ["--force": "-f", "--delete": "-d", "--set-upstream": "-u"],
-        "git clean": ["--force": "-f", "--dry-run": "-n"],
-        "git commit": ["--message": "-m", "--all": "-a", "--no-verify": "-n"],
-        "git checkout": ["--force": "-f"],
-        "git branch": ["--delete": "-d", "--force": "-f"],
-        "git add": ["--all": "-A", "--force": "-f"],
-        "npm install": ["--global": "-g", "--save-dev": "-D"],
-    ]
 }

@@ -1,4 +1,5 @@
 import WardenJSON
+public import WardenShell
 
 /// Which list of `permissions` a rule comes from; the order of the cases is the precedence.
 public enum RuleList: String, Sendable, Hashable, CaseIterable, Comparable {
@@ -93,6 +94,29 @@ public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
                 throw SyntaxError(message: "\(JSONValue.quoted(String(character))) cannot appear in a tool name", offset: offset)
             }
         }
+    }
+
+    /// For an exact or prefix `Bash(…)` rule, the normal form of the command it names: what
+    /// Warden compares with each command's normal form. Nil for wildcard and other rules.
+    public var bashNormalForm: CommandNormalForm? {
+        if case .bash(let pattern) = matcher { return pattern.canonical }
+        return nil
+    }
+
+    /// Whether Claude Code's own matching (on the text alone) takes this `Bash(…)` rule to match
+    /// one simple command's text; for comparisons such as `warden-bench fidelity`.
+    public func matchesAsClaudeCode(commandText: String) -> Bool {
+        switch matcher {
+        case .bash(let pattern): return pattern.matchesText(commandText)
+        case .everyUse: return tool == "Bash"
+        default: return false
+        }
+    }
+
+    /// Whether this is a `Bash(…)` rule that could match some command called `name`.
+    public func couldApply(toCommandNamed name: String) -> Bool {
+        if case .bash(let pattern) = matcher { return pattern.couldApply(toCommandNamed: name) }
+        return false
     }
 
     /// Whether the rule is about `toolName` at all (before looking at its specifier).

@@ -252,6 +252,7 @@ private struct Evaluation {
                 matches.append(RuleMatch(rule: rule, subject: invocation.source, context: context))
                 if rule.list == .allow { allowed = true }
             }
+            reportUnreadableArguments(of: invocation, against: bashRules)
             // A command whose name is computed at run time is never covered by an allow rule.
             if !allowed || invocation.name == nil {
                 everyCommandAllowed = false
@@ -270,6 +271,27 @@ private struct Evaluation {
             }
         }
         allowedByParts = allowEverything || (everyCommandAllowed && !analysis.invocations.isEmpty)
+    }
+
+    /// Commands whose options Warden cannot read exactly: those GNU parallel runs without `-q`
+    /// (it joins its words and hands them to a shell again), and words that begin like an option
+    /// but are only known when the command runs (`-r{}` under xargs, `-$FLAGS`). Where a deny or
+    /// ask rule could apply to the command, the answer cannot be proved, so it is reported.
+    mutating func reportUnreadableArguments(of invocation: CommandInvocation, against bashRules: [PermissionRule]) {
+        guard let name = invocation.name else { return }
+        let reparsed = invocation.wrappers.contains("parallel")
+        let dynamicOption = invocation.arguments.first { !$0.isStatic && $0.text.hasPrefix("-") && $0.text != "-" }
+        guard reparsed || dynamicOption != nil else { return }
+        let applicable = bashRules.contains { rule in
+            guard rule.list != .allow, case .bash(let pattern) = rule.matcher else { return false }
+            return pattern.couldApply(toCommandNamed: name)
+        }
+        guard applicable else { return }
+        if let dynamicOption {
+            unverifiable.append("an option of \(name) is only known when it runs (\(dynamicOption.text) in \(Evaluation.clip(invocation.source)))")
+        } else {
+            unverifiable.append("GNU parallel passes \(Evaluation.clip(invocation.source)) through a shell again; use parallel -q to run it as written")
+        }
     }
 
     mutating func judgeFileAccesses(of invocation: CommandInvocation, against pathRules: [PermissionRule]) {

@@ -21,6 +21,31 @@ struct OptionGrammar {
     }
 }
 
+extension OptionGrammar {
+    /// The grammar an option table describes, for the scanners that find a wrapped command.
+    init(_ table: OptionTable) {
+        var longWithValue: Set<String> = []
+        var shortWithValue: Set<UInt8> = []
+        var shortWithAttachedValue: Set<UInt8> = []
+        table.forEachSpelling { spelling, _, value in
+            let utf8 = spelling.utf8
+            if spelling.hasPrefix("--") {
+                if value == .required { longWithValue.insert(String(spelling)) }
+            } else if utf8.count == 2, let letter = utf8.last {
+                switch value {
+                case .required: shortWithValue.insert(letter)
+                case .optional: shortWithAttachedValue.insert(letter)
+                case .none: break
+                }
+            }
+            return false
+        }
+        self.longWithValue = longWithValue
+        self.shortWithValue = shortWithValue
+        self.shortWithAttachedValue = shortWithAttachedValue
+    }
+}
+
 /// One option as found on a command line: `-o` or `--output`, with its value if it takes one.
 struct ParsedOption {
     var name: String

@@ -38,7 +38,7 @@ enum CommandWrappers {
         "firejail": OptionGrammar(),
         "valgrind": OptionGrammar(),
         "caffeinate": OptionGrammar(short: "tw"),
-        "nice": OptionGrammar(short: "n", long: ["--adjustment"]),
+        "nice": OptionGrammar(OptionTables.nice),
         "ionice": OptionGrammar(short: "cnpPu", long: ["--class", "--classdata", "--pid", "--pgid", "--uid"]),
         "stdbuf": OptionGrammar(short: "ioe", long: ["--input", "--output", "--error"]),
         "time": OptionGrammar(short: "fo", long: ["--format", "--output"]),
@@ -138,14 +138,9 @@ enum CommandWrappers {
         return ShellParser.isValidName(String(word.text[..<equals]))
     }
 
-    static let timeoutGrammar = OptionGrammar(short: "sk", long: ["--signal", "--kill-after"])
+    static let timeoutGrammar = OptionGrammar(OptionTables.timeout)
 
-    static let sudoGrammar = OptionGrammar(
-        short: "ugphCDrtUTR",
-        long: [
-            "--user", "--group", "--host", "--prompt", "--close-from", "--chdir", "--role", "--type", "--other-user",
-            "--command-timeout", "--chroot",
-        ])
+    static let sudoGrammar = OptionGrammar(OptionTables.sudo)
 
     static func sudo(_ words: [ExpandedWord]) -> [WrappedCommand] {
         let scan = OptionScanner.scan(words, from: 1, grammar: sudoGrammar, stopAtFirstPositional: true)
@@ -302,12 +297,8 @@ enum CommandWrappers {
         return result
     }
 
-    static let xargsGrammar = OptionGrammar(
-        short: "IanPdLsE", attached: "iel",
-        long: [
-            "--arg-file", "--max-args", "--max-procs", "--delimiter", "--max-lines", "--max-chars", "--eof",
-            "--process-slot-var",
-        ])
+    /// GNU and BSD/macOS xargs: `-J {}` (BSD) takes a value like `-I {}`.
+    static let xargsGrammar = OptionGrammar(OptionTables.xargs)
 
     static func xargs(_ words: [ExpandedWord]) -> [WrappedCommand] {
         let scan = OptionScanner.scan(words, from: 1, grammar: xargsGrammar, stopAtFirstPositional: true)
@@ -315,7 +306,8 @@ enum CommandWrappers {
         var replace: String?
         for option in scan.options {
             switch option.name {
-            case "-I": replace = option.value?.text
+            // BSD `-J replstr` puts the input where one whole argument is replstr.
+            case "-I", "-J": replace = option.value?.text
             case "-i", "--replace": replace = option.value?.text ?? "{}"
             default: break
             }
@@ -463,10 +455,12 @@ enum CommandWrappers {
             parallelPlaceholders.reduce(word) { markPlaceholder($0, $1) }
         }
         if scan.has("-q", "--quote") {
-            return [.command(InnerCommand(words: marked, label: "parallel"))]
+            return [.command(InnerCommand(words: marked, label: "parallel -q"))]
         }
-        // parallel quotes what it substitutes, so its placeholders are values, not code: the
-        // template is known code whose placeholder words are dynamic.
+        // Without -q, parallel joins the template's words and a shell parses them again (the
+        // label "parallel" says so to the policy engine). It quotes what it substitutes, so its
+        // placeholders are values, not code: the template is known code whose placeholder words
+        // are dynamic.
         var code = joinedCode(marked[...])
         if code.isPlaceholderOnly {
             code.word.isStatic = true

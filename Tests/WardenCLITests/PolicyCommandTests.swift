@@ -138,6 +138,21 @@ func temporaryFile(_ name: String, _ contents: String) throws -> String {
         #expect(text.contains("reason          Warden denied this: rule deny Read(**/.env*) matches /work/p/api/.env (read by cat .env); also Bash(curl:*)."))
     }
 
+    @Test func explainShowsNormalForms() async throws {
+        let policy = try temporaryFile("policy.json", #"{"permissions": {"deny": ["Bash(git checkout -f:*)", "Bash(git checkout --:*)", "Bash(git * --hard)"]}}"#)
+        let output = try await runWarden(["policy", "explain", "--policy", policy, "--no-file-system", "--", "git -C repo checkout -bfeature"])
+        #expect(output.exitCode == 0)
+        let text = output.stdout
+        #expect(text.contains("                  normal form   git checkout  {-b -b=feature}"), "\(text)")
+        #expect(text.contains("                  deny  Bash(git checkout -f:*)   git checkout  {-f}   no match"), "\(text)")
+        #expect(text.contains("                  deny  Bash(git checkout --:*)   git checkout --   no match"), "\(text)")
+        #expect(text.contains("                  deny  Bash(git * --hard)   (wildcard: compared as text)   no match"), "\(text)")
+        #expect(text.contains("decision        none"))
+        let restore = try await runWarden(["policy", "explain", "--policy", policy, "--no-file-system", "--", "git checkout -- src"])
+        #expect(restore.stdout.contains("deny  Bash(git checkout --:*)   git checkout --   matches"), "\(restore.stdout)")
+        #expect(restore.stdout.contains("decision        deny"))
+    }
+
     @Test func explainAToolCall() async throws {
         let output = try await runWarden(["policy", "explain", "--policy", "profiles/baseline.json", "--tool", "Read",
                                           "--input", #"{"file_path": "/home/dev/.ssh/id_rsa"}"#, "--no-file-system"])

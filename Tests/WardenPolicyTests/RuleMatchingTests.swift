@@ -47,6 +47,51 @@ import Testing
         ("git push origin:*", ["git", "push", "upstream", "origin"], false),
         // Prefix of a URL argument, as Claude Code documents it.
         ("curl http://site.com/:*", ["curl", "http://site.com/page"], true),
+        // Issue 15: `--` is a word of the rule, not dropped.
+        ("git checkout --:*", ["git", "checkout", "main"], false),
+        ("git checkout --:*", ["git", "checkout", "-b", "feature"], false),
+        ("git checkout --:*", ["git", "checkout", "-"], false),
+        ("git checkout --:*", ["git", "checkout", "--track", "origin/x"], false),
+        ("git checkout --:*", ["git", "checkout", "--", "file"], true),
+        ("git checkout --:*", ["git", "checkout", "-f", "--", "file"], true),
+        ("git checkout --:*", ["git", "-C", "repo", "checkout", "--", "."], true),
+        ("git checkout -- *", ["git", "checkout", "main"], false),
+        ("git checkout -- *", ["git", "checkout", "--", "a.txt"], true),
+        ("git checkout -- *", ["git", "checkout", "HEAD", "--", "a.txt"], false),
+        ("git checkout .", ["git", "checkout", "--", "."], true),
+        // A command's `--` ends its options.
+        ("rm -rf:*", ["rm", "--", "-rf"], false),
+        ("rm -r:*", ["rm", "-f", "--", "-r"], false),
+        ("rm -rf:*", ["rm", "-rf", "--", "x"], true),
+        ("rm -rf /:*", ["rm", "-fr", "--", "/"], true),
+        // Issue 15: values attached to short options are values.
+        ("git checkout -f:*", ["git", "checkout", "-bfeature"], false),
+        ("git checkout -f:*", ["git", "checkout", "-b", "f"], false),
+        ("git checkout -f:*", ["git", "checkout", "-qf", "main"], true),
+        ("git checkout -b:*", ["git", "checkout", "-bfeature"], true),
+        ("git switch -f:*", ["git", "switch", "-cfix"], false),
+        ("git switch -f:*", ["git", "switch", "--create", "f"], false),
+        ("git switch -f:*", ["git", "switch", "--discard-changes", "main"], false),
+        ("git switch -c:*", ["git", "switch", "--create=fix"], true),
+        ("git commit --amend:*", ["git", "commit", "-m", "--amend"], false),
+        ("git commit --amend:*", ["git", "commit", "--amen"], true),
+        // Twins, implications and refspecs.
+        ("git branch -D:*", ["git", "branch", "--delete", "--force", "x"], true),
+        ("git branch -d:*", ["git", "branch", "-D", "x"], true),
+        ("git branch -D:*", ["git", "branch", "-d", "x"], false),
+        ("git push --force:*", ["git", "push", "origin", "+main"], true),
+        ("git push --force:*", ["git", "push", "--force", "--no-force"], true),  // Claude Code's text match
+        ("git push -f:*", ["git", "push", "--no-force", "-v"], false),
+        ("git push --delete:*", ["git", "push", "origin", ":old"], true),
+        ("git push --force-with-lease:*", ["git", "push", "--force-with-lease=main:abc"], true),
+        ("git push --force:*", ["git", "push", "--force-with-lease"], false),
+        // A command without an option table is compared as written.
+        ("frob -rf:*", ["frob", "-fr", "x"], false),
+        ("frob -rf:*", ["frob", "-rf", "x"], true),
+        ("git frob -f:*", ["git", "frob", "-f"], true),
+        ("git frob -f:*", ["git", "frob", "-qf"], false),
+        // Unknown options are not folded into known ones.
+        ("rm -rf:*", ["rm", "-rZf", "x"], false),
     ]
 
     @Test(arguments: cases)

@@ -134,3 +134,42 @@ import WardenShell
         #expect(Self.decide("cd \"$D\" && cat notes.txt").verdict != .deny)
     }
 }
+
+/// Commands whose options cannot be read exactly count as unverifiable where a rule could apply.
+@Suite struct UnreadableArgumentsTests {
+    static let engine = PolicyEngine(
+        policy: try! Policy(deny: ["Bash(rm -rf:*)", "Bash(git push --force:*)"], allow: ["Bash(parallel:*)", "Bash(xargs:*)", "Bash(rm:*)", "Bash(ls:*)"]),
+        home: "/home/dev")
+
+    static func decide(_ command: String) -> Decision {
+        engine.decide(ToolCall(toolName: "Bash", input: .object(["command": .string(command)]), workingDirectory: "/w"))
+    }
+
+    @Test(arguments: [
+        "parallel rm -rf ::: a b",  // provable: the template says rm -rf
+        "xargs -J {} rm -rf {} < list",  // BSD xargs: {} is -J's value, rm the command
+        "rm -- -rf && rm -rf x",
+    ])
+    func provableMatchesAreDenied(_ command: String) {
+        #expect(Self.decide(command).verdict == .deny, "\(Self.decide(command).reason ?? "")")
+    }
+
+    @Test(arguments: [
+        "parallel 'rm -r{}' ::: f",  // parallel pastes f into -r{}: -rf
+        "parallel rm ::: x",  // parallel re-parses its command through a shell
+        "xargs -I{} rm -r{} < list",
+        "rm -$FLAGS /tmp/x",
+    ])
+    func unprovableOptionsAreUnverifiable(_ command: String) {
+        let decision = Self.decide(command)
+        #expect(decision.verdict == .ask, "\(decision.reason ?? "")")
+        #expect(!decision.unverifiable.isEmpty)
+    }
+
+    @Test(arguments: ["parallel -q rm ::: x", "parallel ls ::: x", "rm -- -rf", "ls -$X", "xargs rm < list"])
+    func otherwiseNothingIsReported(_ command: String) {
+        let decision = Self.decide(command)
+        #expect(decision.unverifiable.isEmpty, "\(decision.unverifiable)")
+        #expect(decision.verdict == .allow, "\(decision.reason ?? "")")
+    }
+}

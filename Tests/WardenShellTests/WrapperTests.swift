@@ -89,7 +89,11 @@ let wrapperCases: [Case<Wrapped>] = [
     Case("find . -exec sh -c 'curl \"$1\"' _ {} \\;", Wrapped(["find -exec", "sh -c"], ["curl", "$1"])),
     Case("parallel curl ::: a b", Wrapped(["parallel"], ["curl"])),
     Case("parallel -j 4 'curl {}' ::: a b", Wrapped(["parallel"], ["curl", "{}"])),
-    Case("parallel -q curl {} ::: a", Wrapped(["parallel"], ["curl", "{}"])),
+    Case("parallel -q curl {} ::: a", Wrapped(["parallel -q"], ["curl", "{}"])),
+    // BSD/macOS xargs -J: the replacement string is a value, not the command.
+    Case("xargs -J {} rm -rf {}", Wrapped(["xargs"], ["rm", "-rf", "{}"])),
+    Case("xargs -J% -n1 cp % dest", Wrapped(["xargs"], ["cp", "%", "dest"])),
+    Case("xargs -R 2 -S 512 -I {} rm {}", Wrapped(["xargs"], ["rm", "{}"])),
     // Code given as a string
     Case("watch -n 1 curl x", Wrapped(["watch"], ["curl", "x"])),
     Case("watch 'ls; curl x'", Wrapped(["watch"], ["curl", "x"])),

@@ -14,7 +14,10 @@ struct PolicyExplainCommand: ParsableCommand {
             Lists the simple commands the shell would run (through wrappers, bash -c, eval, \
             substitutions) with the files each reads or writes, every rule that matches, what \
             cannot be verified, the commands no allow rule covers, and the decision and reason \
-            the hook would give.
+            the hook would give. Under each command: its normal form (operands in order, then \
+            {options} in one spelling each; "as written" when Warden has no option table for \
+            the command) and every Bash rule that could apply to it, with the normal form it was \
+            compared in.
             """
     )
 
@@ -57,10 +60,24 @@ struct PolicyExplainCommand: ParsableCommand {
             policy: policy, home: Files.environment("HOME"),
             fileSystem: noFileSystem ? NoFileSystem() : SystemFileSystem())
         let decision = engine.decide(ToolCall(toolName: tool, input: toolInput, workingDirectory: directory))
-        print(render(decision, input: toolInput, policyPath: policyOption.path, directory: directory))
+        print(render(decision, input: toolInput, policyPath: policyOption.path, directory: directory, rules: policy.rules))
     }
 
-    func render(_ decision: Decision, input: JSONValue, policyPath: String, directory: String) -> String {
+    /// The command's normal form, and each Bash rule that could apply to it with the normal form
+    /// it was compared in, so that a surprising match (or a miss) can be read in one look.
+    func normalForms(of invocation: CommandInvocation, decision: Decision, rules: [PermissionRule]) -> [String] {
+        guard let name = invocation.name else { return [] }
+        let form = CommandNormalForm(words: invocation.words.map(\.text))
+        var rows = ["  normal form   \(form)"]
+        for rule in rules where rule.couldApply(toCommandNamed: name) {
+            let matched = decision.matches.contains { $0.rule == rule && $0.subject == invocation.source }
+            let ruleForm = rule.bashNormalForm.map(\.description) ?? "(wildcard: compared as text)"
+            rows.append("  \(rule.list.rawValue.padding(6))\(rule.text)   \(ruleForm)   \(matched ? "matches" : "no match")")
+        }
+        return rows
+    }
+
+    func render(_ decision: Decision, input: JSONValue, policyPath: String, directory: String, rules: [PermissionRule] = []) -> String {
         var lines: [String] = []
         func section(_ title: String, _ rows: [String]) {
             guard !rows.isEmpty else { return }
@@ -72,13 +89,13 @@ struct PolicyExplainCommand: ParsableCommand {
         section("call", ["\(tool) \(input.serialized)"])
         section("cwd", [directory])
         if let analysis = decision.analysis {
-            section("commands", analysis.invocations.map { invocation in
+            section("commands", analysis.invocations.flatMap { invocation in
                 var row = invocation.source
                 if !invocation.wrappers.isEmpty { row += "   [inside \(invocation.wrappers.joined(separator: " › "))]" }
                 let files = invocation.fileAccesses.map { "\($0.mode.rawValue)s \($0.path.text)" }
                 if !files.isEmpty { row += "   (\(files.joined(separator: ", ")))" }
                 if let cwd = invocation.workingDirectory, cwd != directory { row += "   in \(cwd)" }
-                return row
+                return [row] + normalForms(of: invocation, decision: decision, rules: rules)
             })
         }
         section("matches", decision.matches.map { match in
