@@ -1,0 +1,167 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NIOCore
+import WardenAudit
+import WardenNetwork
+import WardenPolicy
+import WardenProxy
+import WardenSystem
+
+/// `warden proxy`: the egress proxies in the foreground, as `warden run` uses them inside the
+/// sandbox, for CI runners, containers and anyone who wants the same egress policy.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run the HTTP and SOCKS5 egress proxies, allowing only the policy's hosts.",
+        discussion: """
+            Hosts allowed: sandbox.network.allowedDomains, the WebFetch(domain:…) allow rules and \
+            the host:port of $ANTHROPIC_BASE_URL (default api.anthropic.com:443); \
+            sandbox.network.deniedDomains wins. Limits and the upstream proxy come from \
+            warden.sandbox.network (else $HTTPS_PROXY/$HTTP_PROXY and $NO_PROXY). Each connection \
+            is one "Network" record in the decision log. SIGHUP reloads the policy (an invalid one \
+            is refused and the old one stays); SIGINT/SIGTERM stop accepting, let open tunnels \
+            finish for --drain-seconds, then close them.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The policy file.", discussion: "Default: $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.", valueName: "file"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where the HTTP proxy listens: HOST:PORT (port 0: any free port) or a unix socket path.", valueName: "addr"))
+    var http: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Where the SOCKS5 proxy listens: HOST:PORT or a unix socket path.", valueName: "addr"))
+    var socks: [String] = []
+
+    @Option(name: .customLong("drain-seconds"), help: ArgumentHelp("On SIGINT/SIGTERM, how long open tunnels may still run.", valueName: "seconds"))
+    var drainSeconds: Int = 10
+
+    @Flag(name: .customLong("no-log"), help: "Do not write connection records to the decision log.")
+    var noLog = false
+
+    func validate() throws {
+        if http.isEmpty && socks.isEmpty { throw ValidationError("give --http ADDR, --socks ADDR or both") }
+        if drainSeconds < 0 { throw ValidationError("--drain-seconds must not be negative") }
+    }
+
+    func run() async throws {
+        let path = PolicyFile.locate(given: policy)
+        let environment = ProcessInfo.processInfo.environment
+        let (configuration, loaded) = try Self.load(path: path, environment: environment)
+        let httpAddresses = try http.map { text in
+            do { return try ListenAddress(parsing: text) } catch { throw CLIError("--http: \(error)") }
+        }
+        let socksAddresses = try socks.map { text in
+            do { return try ListenAddress(parsing: text) } catch { throw CLIError("--socks: \(error)") }
+        }
+        let log: (any ConnectionLog)? = try noLog ? nil : AuditConnectionLog(policy: loaded, policyPath: path)
+
+        // Signals are taken before listening, so none is lost in between.
+        let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+        for number in signals { signal(number, SIG_IGN) }
+        let queue = DispatchQueue(label: "warden-proxy-signals")
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        let sources = signals.map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+
+        let proxy: EgressProxy
+        do {
+            proxy = try await EgressProxy.start(configuration: configuration, http: httpAddresses, socks: socksAddresses, log: log)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let listening = (proxy.httpAddresses.map { "http \($0)" } + proxy.socksAddresses.map { "socks5 \($0)" }).joined(separator: ", ")
+        FileHandle.standardError.write(Data("warden proxy: listening on \(listening) (policy \(path))\n".utf8))
+
+        for await number in stream {
+            if number == SIGHUP {
+                do {
+                    let (reloaded, _) = try Self.load(path: path, environment: environment)
+                    proxy.reload(reloaded)
+                    FileHandle.standardError.write(Data("warden proxy: reloaded \(path)\n".utf8))
+                } catch {
+                    FileHandle.standardError.write(Data("warden proxy: kept the previous policy: \(error)\n".utf8))
+                }
+                continue
+            }
+            FileHandle.standardError.write(Data("warden proxy: stopping; \(proxy.openConnections) connection(s) may finish within \(drainSeconds) s\n".utf8))
+            break
+        }
+        continuation.finish()
+        await proxy.shutdown(drainDeadline: .seconds(Int64(drainSeconds)))
+    }
+
+    /// The proxy configuration from the policy file and the environment; one-line errors.
+    static func load(path: String, environment: [String: String]) throws -> (ProxyConfiguration, Policy) {
+        let policy: Policy
+        switch PolicyFile.load(path: path) {
+        case .success(let loaded): policy = loaded
+        case .failure(let error): throw CLIError("invalid policy \(error)")
+        }
+        do {
+            let egress = try policy.egressPolicy(anthropicBaseURL: environment["ANTHROPIC_BASE_URL"])
+            return (try ProxyConfiguration(settings: policy.network, policy: egress, environment: environment), policy)
+        } catch let error as HostSyntaxError {
+            throw CLIError("\(path): \(error)")
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// Connection records into Warden's decision log, as records with `event: "Network"`. Called on
+/// the proxy's log thread; a record that cannot be written is said on standard error (at most
+/// once a minute) and never changes a decision.
+final class AuditConnectionLog: ConnectionLog {
+    private let log: AuditLog
+    private let policyHash: String?
+    private let origin = AuditOrigin.current()
+    private let session: String
+    private let lastComplaint = NSLock()
+    nonisolated(unsafe) private var lastComplaintTime: TimeInterval = 0
+
+    init(policy: Policy, policyPath: String) throws {
+        let settings = policy.audit
+        guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
+            throw CLIError("no decision log directory: neither warden.audit.directory, $XDG_STATE_HOME nor $HOME is set (or use --no-log)")
+        }
+        log = settings.log(defaultDirectory: directory)
+        policyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
+        session = "warden-proxy-\(getpid())"
+    }
+
+    func record(_ record: ConnectionRecord) {
+        let entry = AuditRecord(
+            time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
+            host: origin.host, user: origin.user, uid: origin.uid, session: session, event: "Network",
+            tool: record.proto.rawValue, decision: record.decision == .allow ? .allow : .deny,
+            rules: record.rule.map { [$0] } ?? [], reason: record.reason, subject: Self.subject(record),
+            policy: policyHash, latencyMicros: record.durationMillis * 1000)
+        if let failure = log.append(entry) {
+            lastComplaint.lock()
+            defer { lastComplaint.unlock() }
+            let now = Date().timeIntervalSince1970
+            if now - lastComplaintTime > 60 {
+                lastComplaintTime = now
+                FileHandle.standardError.write(Data("warden proxy: the decision log was not written: \(failure)\n".utf8))
+            }
+        }
+    }
+
+    /// Until the log has network fields of its own, the details travel in the subject.
+    static func subject(_ record: ConnectionRecord) -> String {
+        var parts = ["\(record.host ?? record.asked):\(record.port.map(String.init) ?? "?")"]
+        if record.host != nil && record.asked != record.host { parts.append("asked=\(record.asked)") }
+        if let address = record.address { parts.append("address=\(address)") }
+        if let sni = record.sni { parts.append("sni=\(sni)") }
+        parts.append("client=\(record.client)")
+        parts.append("up=\(record.bytesUp) down=\(record.bytesDown) ms=\(record.durationMillis)")
+        return parts.joined(separator: " ")
+    }
+}
