@@ -23,7 +23,10 @@ public func parseAuthority(_ text: some StringProtocol, defaultPort: Int?) throw
     func fail(_ problem: String) -> HostSyntaxError { HostSyntaxError(input: input, problem: problem) }
     let utf8 = Array(input.utf8)
     guard !utf8.isEmpty else { throw fail("the host is empty") }
-    if utf8.contains(UInt8(ascii: "@")) { throw fail("user info ('user@') is not allowed here") }
+    if let at = utf8.lastIndex(of: UInt8(ascii: "@")) {
+        // The message must not echo a credential.
+        throw HostSyntaxError(input: "…" + String(decoding: utf8[at...], as: UTF8.self), problem: "user info ('user@') is not allowed here")
+    }
     var hostEnd = utf8.count
     var portText: ArraySlice<UInt8>? = nil
     if utf8.first == UInt8(ascii: "[") {
@@ -104,7 +107,8 @@ struct URLParts {
 /// Splits `scheme://[userinfo@]host[:port][/path][?query][#fragment]`.
 /// `httpsProblem`: what to say about an `https` URL when that scheme is not allowed.
 func splitURL(_ input: String, allowedSchemes: [String], httpsProblem: String? = nil) throws(HostSyntaxError) -> URLParts {
-    func fail(_ problem: String) -> HostSyntaxError { HostSyntaxError(input: input, problem: problem) }
+    // Messages show the URL without its user info: it may hold a password.
+    func fail(_ problem: String) -> HostSyntaxError { HostSyntaxError(input: redactingUserinfo(input), problem: problem) }
     let utf8 = Array(input.utf8)
     if let bad = utf8.first(where: { $0 <= 0x20 || $0 == 0x7f }) {
         throw fail("the URL contains \(describeByte(bad))")

@@ -205,10 +205,11 @@ public struct EgressPolicy: Sendable {
                 allowed: true, rule: exact.entry.text, key: exact.key,
                 reason: "Warden allowed \(target) at \(category) address \(address): listed by \(quotedForMessage(exact.entry.text)) in \(exact.key)")
         }
+        let article = category == .unspecified ? "an" : "a"
         let nameAdvice: String
         if case .name(let name) = host { nameAdvice = "the exact name \(quotedForMessage(name)) or " } else { nameAdvice = "" }
         return EgressVerdict(
             allowed: false, rule: nil, key: EgressPolicy.allowedKey,
-            reason: "Warden refused \(target): it resolved to \(address), a \(category) address, which only \(nameAdvice)that address in \(EgressPolicy.allowedKey) allows (a wildcard does not: DNS rebinding guard)")
+            reason: "Warden refused \(target): it resolved to \(address), \(article) \(category) address, which only \(nameAdvice)that address in \(EgressPolicy.allowedKey) allows (a wildcard does not: DNS rebinding guard)")
     }
 }

@@ -55,6 +55,9 @@ public func canonicalHost(_ raw: some StringProtocol) throws(HostSyntaxError) ->
     func fail(_ problem: String) -> HostSyntaxError { HostSyntaxError(input: input, problem: problem) }
     let utf8 = Array(input.utf8)
     guard !utf8.isEmpty else { throw fail("the host is empty") }
+    // Every byte of a canonical name comes from at most four bytes of its UTF-8 form: anything
+    // longer cannot fit 253 bytes, and is refused before any work that grows with its length.
+    guard utf8.count <= 4 * 253 else { throw fail("the name is longer than 253 bytes") }
     if let byte = utf8.first(where: { $0 == 0 || $0 == 0x0d || $0 == 0x0a }) {
         throw fail("the host contains a \(byte == 0 ? "NUL" : byte == 0x0d ? "CR" : "LF") byte")
     }
@@ -101,7 +104,12 @@ private func canonicalIPv6(_ bytes: ArraySlice<UInt8>, fail: (String) -> HostSyn
     if bytes.contains(UInt8(ascii: "%")) {
         throw fail("an IPv6 zone id ('%…') is not allowed: it names an interface of this machine")
     }
-    guard let address = IPAddress.parseIPv6(bytes) else { throw fail("not a valid IPv6 address") }
+    guard let address = IPAddress.parseIPv6(bytes) else {
+        if bytes.count(where: { $0 == UInt8(ascii: ":") }) == 1 && bytes.first != UInt8(ascii: ":") {
+            throw fail("a host has no ':' (a port is written after the host, as host:443, where a port is expected)")
+        }
+        throw fail("not a valid IPv6 address")
+    }
     return .address(address.unmapped)
 }
 

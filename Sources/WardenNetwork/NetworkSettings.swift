@@ -11,13 +11,8 @@ public struct UpstreamProxy: Sendable, Hashable, CustomStringConvertible {
     /// Reads `http://[user:pass@]host[:port][/]`; the port defaults to 80. The error never
     /// quotes the user info.
     public init(parsing url: String) throws(HostSyntaxError) {
-        let parts: URLParts
-        do throws(HostSyntaxError) {
-            parts = try splitURL(
-                url, allowedSchemes: ["http"], httpsProblem: "the upstream proxy is reached over plain http:// (tunnels through it are still TLS)")
-        } catch {
-            throw HostSyntaxError(input: redactingUserinfo(url), problem: error.problem)
-        }
+        let parts = try splitURL(
+            url, allowedSchemes: ["http"], httpsProblem: "the upstream proxy is reached over plain http:// (tunnels through it are still TLS)")
         guard parts.pathAndQuery == "/" else {
             throw HostSyntaxError(input: redactingUserinfo(url), problem: "a proxy URL has no path or query, as in http://proxy.example:3128")
         }
@@ -38,7 +33,11 @@ public struct UpstreamProxy: Sendable, Hashable, CustomStringConvertible {
 
 /// `scheme://user:pass@host` as `scheme://…@host`, for messages.
 func redactingUserinfo(_ url: String) -> String {
-    guard let schemeEnd = url.firstRange(of: "://") else { return url }
+    guard let schemeEnd = url.firstRange(of: "://") else {
+        // No scheme: everything up to the last '@' may be user info.
+        guard let at = url.lastIndex(of: "@") else { return url }
+        return "…" + url[at...]
+    }
     let rest = url[schemeEnd.upperBound...]
     let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
     guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
@@ -81,7 +80,7 @@ func base64(_ bytes: [UInt8]) -> String {
 ///
 ///     "sandbox": {"network": {"allowedDomains": ["github.com", "*.npmjs.org"], "deniedDomains": ["evil.example"]}},
 ///     "warden": {"sandbox": {"network": {"idleTimeoutSeconds": 600, "upstreamProxy": "http://proxy.corp:3128"}}}
-public struct NetworkSettings: Sendable {
+public struct NetworkSettings: Sendable, Hashable {
     public var allowedDomains: [NetworkEntry] = []
     public var deniedDomains: [NetworkEntry] = []
     public var allowManagedDomainsOnly = false

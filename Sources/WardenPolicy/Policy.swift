@@ -271,11 +271,11 @@ private struct PolicyReader {
                 settings.detection = reader.read(member.value)
                 problems += reader.problems
             case "audit", "export", "sandbox":
-                // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`) and
-                // `ExportSettings`, once it is known.
+                // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`),
+                // `ExportSettings` and `NetworkSettings` (`sandbox.network` with it), once it is known.
                 continue
             default:
-                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export, sandbox)", at: member.keyPosition)
+                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export)", at: member.keyPosition)
             }
         }
         return settings

@@ -107,6 +107,8 @@ private func ip(_ text: String) -> IPAddress { IPAddress.parse(text)! }
         #expect(policy.judge(host: host, port: 443, resolved: ip("::ffff:127.0.0.1")).reason
             == #"Warden refused a.example.com:443: it resolved to 127.0.0.1, a loopback address, which only the exact name "a.example.com" or that address in sandbox.network.allowedDomains allows (a wildcard does not: DNS rebinding guard)"#)
         #expect(policy.judge(host: host, port: 443, resolved: ip("169.254.169.254")).reason.contains("169.254.169.254, a link-local address"))
+        #expect(policy.judge(host: host, port: 443, resolved: ip("0.0.0.0")).reason.contains("0.0.0.0, an unspecified address"))
+        #expect(policy.judge(host: host, port: 443, resolved: ip("fd00:ec2::254")).reason.contains("fd00:ec2::254, a link-local address"))
         // The exact name may reach a special address.
         let exact = policy.judge(host: try canonicalHost("exact.example.com"), port: 443, resolved: ip("127.0.0.1"))
         #expect(exact.allowed && exact.rule == "exact.example.com")
@@ -151,6 +153,15 @@ private func ip(_ text: String) -> IPAddress { IPAddress.parse(text)! }
                 reason: #"Warden refused a.example.com:443: its address 10.1.1.1 is denied by "10.0.0.0/8" in sandbox.network.deniedDomains"#))
         }
         #expect(policy.judge(host: host, port: 443, resolved: ip("8.8.8.8")).allowed)
+    }
+
+    @Test func apexAndSubdomainsAreSeparateEntries() throws {
+        let subdomainsDenied = try policy(allow: ["example.com", "*.example.com"], deny: ["*.example.com"])
+        #expect(subdomainsDenied.judge(host: .name("example.com"), port: 443).allowed)
+        #expect(subdomainsDenied.judge(host: .name("www.example.com"), port: 443).rule == "*.example.com")
+        let apexDenied = try policy(allow: ["*.example.com"], deny: ["example.com"])
+        #expect(apexDenied.judge(host: .name("www.example.com"), port: 443).allowed)
+        #expect(apexDenied.judge(host: .name("example.com"), port: 443).key == "sandbox.network.deniedDomains")
     }
 
     @Test func portsAreJudged() throws {

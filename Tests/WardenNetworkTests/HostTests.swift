@@ -103,6 +103,18 @@ private func address(_ text: String) -> IPAddress {
         ("münchen.de", "xn--mnchen-3ya.de"), ("пример.испытание", "xn--e1afmkfd.xn--80akhbyknj4f"),
         ("例え.テスト", "xn--r8jz45g.xn--zckzah"), ("ΕΛΛΗΝΙΚΆ.gr", "xn--hxargifdar.gr"),
         ("bücher。example", "xn--bcher-kva.example"), ("ｅｘａｍｐｌｅ.com", "example.com"),
+        // Full-width digits and dots are what browsers (UTS #46) read: an IPv4 address.
+        ("１２７．０．０．１", "127.0.0.1"), ("０ｘ７ｆ.1", "127.0.0.1"), ("bücher.example.", "xn--bcher-kva.example"),
+        ("ＥＸＡＭＰＬＥ．ＣＯＭ", "example.com"),
+        // Real names, checked against Python's IDNA codec; ß stays ß as in IDNA 2008 and today's
+        // browsers (IDNA 2003 made it "ss").
+        ("ñandú.es", "xn--and-6ma2c.es"), ("café.fr", "xn--caf-dma.fr"), ("résumé.com", "xn--rsum-bpad.com"),
+        ("москва.рф", "xn--80adxhks.xn--p1ai"), ("日本語.jp", "xn--wgv71a119e.jp"), ("中文.cn", "xn--fiq228c.cn"),
+        ("한국어.kr", "xn--3e0bk47br7k.kr"), ("עברית.il", "xn--5dbqzzl.il"), ("العربية.ae", "xn--mgbcd4a2b0d2b.ae"),
+        ("ไทย.th", "xn--o3cw4h.th"), ("हिन्दी.in", "xn--j2bd4cyah0f.in"), ("köln-bonn.de", "xn--kln-bonn-n4a.de"),
+        ("žluťoučký.cz", "xn--luouk-uva4it5a4g.cz"), ("łódź.pl", "xn--d-uga0v4h.pl"), ("ÅNGSTRÖM.se", "xn--ngstrm-hua5l.se"),
+        ("Ökonomie.at", "xn--konomie-80a.at"), ("ĞÜŞ.tr", "xn--tda3e7i.tr"), ("Ελλάδα.gr", "xn--hxakic4aa.gr"),
+        ("ПРИМЕР.рф", "xn--e1afmkfd.xn--p1ai"), ("δοκιμή.gr", "xn--jxalpdlp.gr"), ("straße.de", "xn--strae-oqa.de"),
     ])
     func canonicalises(raw: String, expected: String) throws {
         #expect(try canonicalHost(raw).description == expected, "\(raw)")
@@ -146,7 +158,9 @@ private func address(_ text: String) -> IPAddress {
         ("[]", "an IPv6 address in brackets must end with ']'"),
         ("[1:2:3]", "not a valid IPv6 address"),
         ("[127.0.0.1]", "not a valid IPv6 address"),
-        ("example.com:443", "not a valid IPv6 address"),
+        ("example.com:443", "a host has no ':' (a port is written after the host, as host:443, where a port is expected)"),
+        ("[example.com:443]", "a host has no ':' (a port is written after the host, as host:443, where a port is expected)"),
+        ("1:2:3", "not a valid IPv6 address"),
         ("exa\u{200B}mple.com", "the name contains U+200B, which cannot be in a host name"),
         ("bü cher.example", "the host contains a space, which a host name cannot contain (letters, digits, '-', '_' and '.' only)"),
     ])
@@ -218,6 +232,15 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 @Suite struct PunycodeTests {
+    @Test func overflowIsRefused() {
+        // RFC 3492 section 6.4: delta past the integer range is a failure, never a wrap.
+        let scalars = Array(repeating: Unicode.Scalar("a"), count: 20_000) + [Unicode.Scalar(0x2F800)!]
+        #expect(punycodeEncode(scalars) == nil)
+        #expect(punycodeEncode([Unicode.Scalar(0x2F800)!, "a"]) != nil)
+        let huge = String(repeating: "a", count: 1013)
+        #expect(throws: HostSyntaxError(input: huge, problem: "the name is longer than 253 bytes")) { try canonicalHost(huge) }
+    }
+
     /// RFC 3492 section 7.1, the sample strings (A–S), as code points and their encodings.
     @Test(arguments: [
         ([0x0644, 0x064A, 0x0647, 0x0645, 0x0627, 0x0628, 0x062A, 0x0643, 0x0644, 0x0645, 0x0648, 0x0634, 0x0639, 0x0631, 0x0628, 0x064A, 0x061F],
