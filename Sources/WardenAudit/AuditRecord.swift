@@ -14,7 +14,9 @@ public enum AuditDecision: String, Sendable, Hashable, CaseIterable {
 /// detected value, only what the hook chose to show (rules, kinds, a redacted command or path).
 public struct AuditSummary: Sendable, Hashable {
     public var decision: AuditDecision
-    /// The permission rules that matched.
+    /// The rules that decided: for the hook, the permission rules of the verdict's list (logs
+    /// written before Warden recorded only those may name every rule that matched); for a
+    /// connection, the one policy entry that decided.
     public var rules: [String]
     public var reason: String?
     /// How many values of each kind were redacted, withheld or found in a blocked prompt.
@@ -87,6 +89,11 @@ public struct AuditRecord: Sendable, Hashable {
     public var policy: String?
     /// The hook's own time from start to answer, in microseconds.
     public var latencyMicros: Int
+    /// For event `Network`: the connection. Not written when nil, so records without it keep
+    /// the bytes (and hashes) they had before the field existed.
+    public var network: NetworkDetails?
+    /// For events `SandboxStart` and `SandboxEnd`: the sandboxed session. Not written when nil.
+    public var sandbox: SandboxDetails?
     /// The previous record's hash (64 hex digits; all zeros before the first record).
     public var prev: String
     /// SHA-256 of this record's canonical bytes, in hex.
@@ -96,7 +103,7 @@ public struct AuditRecord: Sendable, Hashable {
         seq: Int = 0, time: AuditTime, host: String, user: String, uid: Int, session: String, event: String,
         tool: String?, decision: AuditDecision, rules: [String] = [], reason: String? = nil,
         redactions: [String: Int] = [:], subject: String? = nil, policy: String? = nil, latencyMicros: Int = 0,
-        prev: String = "", hash: String = ""
+        network: NetworkDetails? = nil, sandbox: SandboxDetails? = nil, prev: String = "", hash: String = ""
     ) {
         self.seq = seq
         self.time = time
@@ -113,6 +120,8 @@ public struct AuditRecord: Sendable, Hashable {
         self.subject = subject
         self.policy = policy
         self.latencyMicros = latencyMicros
+        self.network = network
+        self.sandbox = sandbox
         self.prev = prev
         self.hash = hash
     }
@@ -132,7 +141,8 @@ public struct AuditRecord: Sendable, Hashable {
 
     /// The canonical bytes the hash covers: the JSON object with every member but `hash`, in
     /// the fixed order below, compact, without the closing brace. The line written is these
-    /// bytes followed by `,"hash":"<hex>"}`.
+    /// bytes followed by `,"hash":"<hex>"}`. `network` and `sandbox` come between `latencyUs` and
+    /// `prev`, and only when set.
     public func canonicalPrefix() -> String {
         var out = ""
         out.reserveCapacity(384)
@@ -163,7 +173,16 @@ public struct AuditRecord: Sendable, Hashable {
         AuditRecord.writeOptional(subject, to: &out)
         out += ",\"policy\":"
         AuditRecord.writeOptional(policy, to: &out)
-        out += ",\"latencyUs\":\(latencyMicros),\"prev\":\"\(prev)\""
+        out += ",\"latencyUs\":\(latencyMicros)"
+        if let network {
+            out += ",\"network\":"
+            network.write(to: &out)
+        }
+        if let sandbox {
+            out += ",\"sandbox\":"
+            sandbox.write(to: &out)
+        }
+        out += ",\"prev\":\"\(prev)\""
         return out
     }
 
@@ -219,12 +238,23 @@ public struct AuditRecord: Sendable, Hashable {
                 redactions[member.key] = count
             }
         }
+        var network: NetworkDetails? = nil
+        if let value = json["network"], !value.isNull {
+            guard value.members != nil else { throw AuditDecodeError("\"network\" is not an object") }
+            network = try NetworkDetails(json: value)
+        }
+        var sandbox: SandboxDetails? = nil
+        if let value = json["sandbox"], !value.isNull {
+            guard value.members != nil else { throw AuditDecodeError("\"sandbox\" is not an object") }
+            sandbox = try SandboxDetails(json: value)
+        }
         self.init(
             seq: try integer("seq"), time: time, host: try string("host"), user: try string("user"),
             uid: try integer("uid"), session: try string("session"), event: try string("event"),
             tool: try optional("tool"), decision: decision, rules: rules, reason: try optional("reason"),
             redactions: redactions, subject: try optional("subject"), policy: try optional("policy"),
-            latencyMicros: try integer("latencyUs"), prev: try string("prev"), hash: try string("hash"))
+            latencyMicros: try integer("latencyUs"), network: network, sandbox: sandbox,
+            prev: try string("prev"), hash: try string("hash"))
     }
 
     /// The record as a JSON value (for tools: the same members as the line).
@@ -232,7 +262,7 @@ public struct AuditRecord: Sendable, Hashable {
         var redactionMembers: [JSONMember] = []
         for kind in redactions.keys.sorted() { redactionMembers.append(JSONMember(key: kind, value: .number(redactions[kind]!))) }
         func opt(_ s: String?) -> JSONValue { s.map { JSONValue.string($0) } ?? .null }
-        return .object([
+        var members: [JSONMember] = [
             JSONMember(key: "v", value: .number(AuditRecord.formatVersion)),
             JSONMember(key: "seq", value: .number(seq)),
             JSONMember(key: "time", value: .string(time.rfc3339)),
@@ -249,9 +279,12 @@ public struct AuditRecord: Sendable, Hashable {
             JSONMember(key: "subject", value: opt(subject)),
             JSONMember(key: "policy", value: opt(policy)),
             JSONMember(key: "latencyUs", value: .number(latencyMicros)),
-            JSONMember(key: "prev", value: .string(prev)),
-            JSONMember(key: "hash", value: .string(hash)),
-        ])
+        ]
+        if let network { members.append(JSONMember(key: "network", value: network.json)) }
+        if let sandbox { members.append(JSONMember(key: "sandbox", value: sandbox.json)) }
+        members.append(JSONMember(key: "prev", value: .string(prev)))
+        members.append(JSONMember(key: "hash", value: .string(hash)))
+        return .object(members)
     }
 }
 

@@ -10,6 +10,21 @@ public struct AuditReport: Sendable {
         }
     }
 
+    /// Connections to one host through the proxies, and the bytes they carried.
+    public struct HostCount: Sendable, Hashable {
+        /// The canonical host, else the host as asked.
+        public var host: String
+        public var count: Int
+        public var bytesUp: Int
+        public var bytesDown: Int
+        public init(_ host: String, count: Int, bytesUp: Int, bytesDown: Int) {
+            self.host = host
+            self.count = count
+            self.bytesUp = bytesUp
+            self.bytesDown = bytesDown
+        }
+    }
+
     public struct Session: Sendable, Hashable {
         public var id: String
         public var user: String
@@ -40,7 +55,9 @@ public struct AuditReport: Sendable {
     public var decisions: [AuditDecision: Int]
     public var events: [Count]
     public var tools: [Count]
-    /// Rules behind deny and block decisions, most frequent first.
+    /// The permission rules that decided deny and block decisions, most frequent first. Each
+    /// record counts the rules it names, which the hook limits to those that decided (older logs
+    /// may name every rule that matched). Connections are counted by host instead.
     public var topDeniedRules: [Count]
     /// Rules behind ask decisions, most frequent first.
     public var topAskedRules: [Count]
@@ -52,6 +69,13 @@ public struct AuditReport: Sendable {
     public var hosts: [Count]
     /// One entry per calendar day (UTC) from the first record to the last, empty days included.
     public var days: [Day]
+    /// Records of connections through the proxies (event `Network`), allowed and denied.
+    public var networkRecords: Int
+    public var networkAllowed: Int
+    public var networkDenied: Int
+    /// Hosts whose connections were denied and allowed, most connections first.
+    public var topDeniedHosts: [HostCount]
+    public var topAllowedHosts: [HostCount]
     /// The hook's latency in microseconds: median, 95th and 99th percentile, maximum.
     public var latencyP50: Int?
     public var latencyP95: Int?
@@ -78,14 +102,35 @@ public struct AuditReport: Sendable {
         var days: [Int64: [AuditDecision: Int]] = [:]
         var latencies: [Int] = []
         latencies.reserveCapacity(records.count)
+        var deniedHosts: [String: HostCount] = [:]
+        var allowedHosts: [String: HostCount] = [:]
+        var networkRecords = 0
         for record in records {
             decisions[record.decision, default: 0] += 1
             events[record.event, default: 0] += 1
-            tools[record.tool ?? "(none)", default: 0] += 1
             users[record.user, default: 0] += 1
             hosts[record.host, default: 0] += 1
             let isDenied = record.decision == .deny || record.decision == .block
-            for rule in record.rules {
+            // Connections and sandbox sessions are no hook calls: they have no tool, their rules
+            // are network entries, and their latency is not the hook's.
+            let isHook = record.network == nil && record.sandbox == nil
+            if let network = record.network {
+                networkRecords += 1
+                let host = network.host ?? network.asked
+                func add(_ table: inout [String: HostCount]) {
+                    var entry = table[host] ?? HostCount(host, count: 0, bytesUp: 0, bytesDown: 0)
+                    entry.count += 1
+                    entry.bytesUp += network.bytesUp
+                    entry.bytesDown += network.bytesDown
+                    table[host] = entry
+                }
+                if isDenied { add(&deniedHosts) } else if record.decision == .allow { add(&allowedHosts) }
+            }
+            if isHook {
+                tools[record.tool ?? "(none)", default: 0] += 1
+                latencies.append(record.latencyMicros)
+            }
+            for rule in record.rules where isHook {
                 if isDenied { denied[rule, default: 0] += 1 }
                 if record.decision == .ask { asked[rule, default: 0] += 1 }
             }
@@ -105,8 +150,15 @@ public struct AuditReport: Sendable {
             session.redactions += redacted
             sessions[record.session] = session
             days[record.time.day, default: [:]][record.decision, default: 0] += 1
-            latencies.append(record.latencyMicros)
         }
+        self.networkRecords = networkRecords
+        networkDenied = deniedHosts.values.reduce(0) { $0 + $1.count }
+        networkAllowed = allowedHosts.values.reduce(0) { $0 + $1.count }
+        func rankedHosts(_ table: [String: HostCount]) -> [HostCount] {
+            Array(table.values.sorted { $0.count != $1.count ? $0.count > $1.count : $0.host < $1.host }.prefix(top))
+        }
+        topDeniedHosts = rankedHosts(deniedHosts)
+        topAllowedHosts = rankedHosts(allowedHosts)
         self.decisions = decisions
         func ranked(_ counts: [String: Int], limit: Int? = nil) -> [Count] {
             let sorted = counts.map { Count($0.key, $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }

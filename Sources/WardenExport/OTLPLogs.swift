@@ -40,9 +40,11 @@ public enum OTLPLogs {
     }
 
     /// `deny Bash`, `block UserPromptSubmit`: the decision and the tool, or the event when there
-    /// is no tool.
+    /// is no tool; a connection adds where it went to: `deny Network example.com:443`.
     public static func body(of record: AuditRecord) -> String {
-        "\(record.decision.rawValue) \(record.tool ?? record.event)"
+        let head = "\(record.decision.rawValue) \(record.tool ?? record.event)"
+        guard let network = record.network else { return head }
+        return head + " " + network.endpoint
     }
 
     /// Nanoseconds since the epoch, as OTLP JSON writes a fixed64: a decimal string.
@@ -52,7 +54,8 @@ public enum OTLPLogs {
 
     /// The record's attributes, in this order. Optional ones are left out when the record has
     /// none: `warden.tool` for prompts, `warden.rules`, `warden.reason`, `warden.subject`,
-    /// `warden.policy.hash`, `warden.redactions.*`.
+    /// `warden.policy.hash`, `warden.redactions.*`, the `warden.network.*` of a connection and
+    /// the `warden.sandbox.*` of a sandboxed session's start and end.
     public static func attributes(of record: AuditRecord) -> [(key: String, value: JSONValue)] {
         var out: [(key: String, value: JSONValue)] = [
             ("warden.decision", string(record.decision.rawValue)),
@@ -67,6 +70,8 @@ public enum OTLPLogs {
         for kind in record.redactions.keys.sorted() {
             out.append(("warden.redactions.\(kind)", int(record.redactions[kind]!)))
         }
+        if let network = record.network { out.append(contentsOf: attributes(of: network)) }
+        if let sandbox = record.sandbox { out.append(contentsOf: attributes(of: sandbox)) }
         if let policy = record.policy { out.append(("warden.policy.hash", string(policy))) }
         out.append(("warden.latency_us", int(record.latencyMicros)))
         out.append(("warden.seq", int(record.seq)))
@@ -76,6 +81,34 @@ public enum OTLPLogs {
         out.append(("user.name", string(record.user)))
         out.append(("user.id", string(String(record.uid))))
         out.append(("host.name", string(record.host)))
+        return out
+    }
+
+    /// A connection's attributes; those the record does not have (`host`, `address`, `sni`) are
+    /// left out.
+    static func attributes(of network: NetworkDetails) -> [(key: String, value: JSONValue)] {
+        var out: [(key: String, value: JSONValue)] = [
+            ("warden.network.protocol", string(network.proto.rawValue)),
+            ("warden.network.asked", string(network.asked)),
+        ]
+        if let host = network.host { out.append(("warden.network.host", string(host))) }
+        out.append(("warden.network.port", int(network.port)))
+        if let address = network.address { out.append(("warden.network.address", string(address))) }
+        if let sni = network.sni { out.append(("warden.network.sni", string(sni))) }
+        out.append(("warden.network.bytes_up", int(network.bytesUp)))
+        out.append(("warden.network.bytes_down", int(network.bytesDown)))
+        out.append(("warden.network.duration_ms", int(network.durationMillis)))
+        return out
+    }
+
+    /// A sandboxed session's attributes; the exit status and duration only at its end.
+    static func attributes(of sandbox: SandboxDetails) -> [(key: String, value: JSONValue)] {
+        var out: [(key: String, value: JSONValue)] = [
+            ("warden.sandbox.plan_digest", string(sandbox.planDigest)),
+            ("warden.sandbox.features", .object(["arrayValue": .object(["values": .array(sandbox.features.map(string))])])),
+        ]
+        if let status = sandbox.exitStatus { out.append(("warden.sandbox.exit_status", int(status))) }
+        if let duration = sandbox.durationMillis { out.append(("warden.sandbox.duration_ms", int(duration))) }
         return out
     }
 

@@ -17,7 +17,8 @@ public struct DecisionSummary: Sendable, Equatable {
     }
 
     public var decision: Decision
-    /// The permission rules that matched.
+    /// The permission rules that decided (those of the verdict's list; see
+    /// `HookResponder.decidingRules`), not every rule that matched.
     public var rules: [String]
     public var reason: String?
     /// How many values of each kind were redacted, withheld or found in a blocked prompt.

@@ -159,14 +159,33 @@ public struct HookResponder: Sendable {
         return HookResponder.preToolUseAnswer(decision)
     }
 
+    /// The rules the log names: only those that decided, i.e. those of the verdict's own list. A
+    /// denied `ls && curl …` names `Bash(curl:*)`, not the `Bash(ls:*)` that allowed its first part,
+    /// so that reports count what denied; a verdict no rule gave (a malformed call, a command
+    /// that cannot be verified, `none`) names none. One pass over the few matches, without the
+    /// Set the hook used to build of all of them: no more work on the hot path than before.
+    static func decidingRules(_ decision: Decision) -> [String] {
+        let list: RuleList
+        switch decision.verdict {
+        case .deny: list = .deny
+        case .ask: list = .ask
+        case .allow: list = .allow
+        case .none: return []
+        }
+        var rules: [String] = []
+        for match in decision.matches where match.rule.list == list && !rules.contains(match.rule.text) {
+            rules.append(match.rule.text)
+        }
+        return rules.sorted()
+    }
+
     static func preToolUseAnswer(_ decision: Decision) -> HookAnswer {
         let permissionDecision: String
         // A reason quotes the part of the command that matched, which may hold a secret: the
         // model reads the reason, and the decision log keeps it.
         var reason = decision.reason.map(redactedForDisplay)
         let summary = DecisionSummary(
-            decision: DecisionSummary.Decision(decision.verdict), rules: Array(Set(decision.matches.map(\.rule.text))).sorted(),
-            reason: reason)
+            decision: DecisionSummary.Decision(decision.verdict), rules: HookResponder.decidingRules(decision), reason: reason)
         switch decision.verdict {
         case .none: return HookAnswer(exitStatus: 0, summary: summary)
         case .deny: permissionDecision = "deny"

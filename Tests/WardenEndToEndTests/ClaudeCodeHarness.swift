@@ -140,6 +140,18 @@ struct ClaudeCodeSession: Sendable {
     var arguments: [String] = []
     /// Kills the CLI (and its process group) when it runs longer.
     var timeout: Duration = .seconds(120)
+    /// The managed settings (JSON text) the CLI finds at /etc/claude-code/managed-settings.json.
+    /// The CLI always runs with its own view of /etc/claude-code (see `ManagedSettingsView`):
+    /// empty when this is nil, whatever the machine has installed there.
+    var managedSettings: String? = nil
+    /// Test-only: stands in for a machine where something (Warden, say) is installed in
+    /// /etc/claude-code: the session runs inside an outer mount namespace whose
+    /// /etc/claude-code/managed-settings.json holds this text, so that a test can show the CLI's
+    /// own view hides it without writing to the real /etc.
+    var machineManagedSettings: String? = nil
+    /// Whether the CLI gets its own view of /etc/claude-code. Only a test that shows what the
+    /// view protects against turns it off.
+    var ownManagedSettingsView: Bool = true
 }
 
 // MARK: - What came back
@@ -280,6 +292,7 @@ enum HarnessError: Error, CustomStringConvertible {
     case wardenHookNotFound([String])
     case claudeNotFound
     case serverDidNotStart(String)
+    case bwrapNotFound
 
     var description: String {
         switch self {
@@ -289,6 +302,8 @@ enum HarnessError: Error, CustomStringConvertible {
             return "the built warden-hook was not found (tried \(tried.joined(separator: ", "))); set WARDEN_HOOK_BIN"
         case .claudeNotFound:
             return ClaudeCode.unavailableMessage + " — required, as WARDEN_E2E_REQUIRED=1"
+        case .bwrapNotFound:
+            return "bwrap (Debian package bubblewrap) was not found on PATH: the end-to-end tests need it to give Claude Code its own view of /etc/claude-code, so that the machine's managed settings neither help nor hurt (Scripts/install-deps.sh installs it)"
         case .serverDidNotStart(let stderr):
             return "the fake Messages API server did not print its port; its stderr:\n\(stderr)"
         }
@@ -399,6 +414,7 @@ enum ClaudeCode {
         let logFile = workspace.appendingPathComponent("requests.jsonl")
         let settingsFile = workspace.appendingPathComponent("settings.json")
         try settings(for: session, in: workspace).write(to: settingsFile)
+        let command = try ManagedSettingsView.command(claude: claude, for: session, in: workspace)
 
         let server = try fixture("fake_messages_api.py")
         let serverStderr = workspace.appendingPathComponent("server.stderr")
@@ -422,7 +438,7 @@ enum ClaudeCode {
                 throw HarnessError.serverDidNotStart((try? String(contentsOf: serverStderr, encoding: .utf8)) ?? "")
             }
             let outcome = try await runCLI(
-                claude, session: session, port: port, home: home, project: project,
+                command, session: session, port: port, home: home, project: project,
                 settingsFile: settingsFile, stdoutFile: stdoutFile, stderrFile: stderrFile)
             try? execution.send(signal: .terminate)
             return outcome
@@ -449,16 +465,16 @@ enum ClaudeCode {
     /// Runs the CLI to its end or until the session's timeout, when its whole process group
     /// (hooks and commands included) is terminated.
     private static func runCLI(
-        _ claude: String, session: ClaudeCodeSession, port: Int, home: URL, project: URL,
+        _ command: [String], session: ClaudeCodeSession, port: Int, home: URL, project: URL,
         settingsFile: URL, stdoutFile: URL, stderrFile: URL
     ) async throws -> (status: TerminationStatus, timedOut: Bool) {
         var options = PlatformOptions()
         options.createSession = true
         options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(3))]
-        let arguments = ["-p", session.prompt, "--output-format", "json", "--settings", settingsFile.path]
-            + session.arguments
+        let arguments = Array(command.dropFirst())
+            + ["-p", session.prompt, "--output-format", "json", "--settings", settingsFile.path] + session.arguments
         let configuration = Configuration(
-            executable: .path(FilePath(claude)),
+            executable: .path(FilePath(command[0])),
             arguments: Arguments(arguments),
             environment: cliEnvironment(port: port, home: home),
             workingDirectory: FilePath(project.path),
@@ -583,6 +599,81 @@ enum ClaudeCode {
                 line: String(line)
             )
         }
+    }
+}
+
+/// The CLI's own view of /etc/claude-code. Claude Code always reads
+/// /etc/claude-code/managed-settings.json, and managed settings outrank every other: on a
+/// machine where Warden (or anything else) is installed there, the sessions of these tests would
+/// be governed by it — "without Warden" sessions guarded by the installed hooks, a test's own
+/// policy overruled. So the CLI runs under `bwrap` in a private mount namespace whose /etc is a
+/// tmpfs holding every entry of the real /etc (bound, symlinks recreated) except claude-code,
+/// which is an empty directory, or holds the session's own managed settings. A tmpfs over
+/// /etc/claude-code itself would need the directory to exist: bwrap would create it on the
+/// real /etc when run as root, and fail as a user. Nothing else is unshared: the CLI sees the
+/// same processes, network and files.
+enum ManagedSettingsView {
+    static let directory = "/etc/claude-code"
+
+    /// The words to run the CLI with: `bwrap … -- claude`, inside a second `bwrap` holding the
+    /// session's stand-in for the machine's managed settings, if it has one.
+    static func command(claude: String, for session: ClaudeCodeSession, in workspace: URL) throws -> [String] {
+        var command = [claude]
+        if session.ownManagedSettingsView {
+            let file = try session.managedSettings.map { try write($0, to: workspace.appendingPathComponent("managed-settings.json")) }
+            command = try [bwrap()] + bwrapArguments(managedSettings: file, etc: etcEntries(hiding: directory)) + ["--"] + command
+        }
+        if let machine = session.machineManagedSettings {
+            let file = try write(machine, to: workspace.appendingPathComponent("machine-managed-settings.json"))
+            command = try [bwrap()] + bwrapArguments(managedSettings: file, etc: etcEntries(hiding: directory)) + ["--"] + command
+        }
+        return command
+    }
+
+    /// One entry of /etc: a symlink is recreated as one (its target may not exist), anything
+    /// else bound.
+    enum Entry: Equatable {
+        case bind(String)
+        case symlink(String, target: String)
+    }
+
+    /// The bwrap arguments for a view of / where /etc holds `etc` and /etc/claude-code holds
+    /// only `managedSettings` (read-only), or nothing. Pure, for the tests of the harness.
+    static func bwrapArguments(managedSettings: String?, etc: [Entry]) -> [String] {
+        var arguments = ["--die-with-parent", "--dev-bind", "/", "/", "--tmpfs", "/etc"]
+        for entry in etc {
+            switch entry {
+            case .bind(let path): arguments += ["--bind", path, path]
+            case .symlink(let path, let target): arguments += ["--symlink", target, path]
+            }
+        }
+        arguments += ["--dir", directory]
+        if let managedSettings { arguments += ["--ro-bind", managedSettings, directory + "/managed-settings.json"] }
+        return arguments
+    }
+
+    /// The entries of the real /etc but `hidden`, sorted.
+    static func etcEntries(hiding hidden: String) throws -> [Entry] {
+        let fileManager = FileManager.default
+        return try fileManager.contentsOfDirectory(atPath: "/etc").sorted().compactMap { name in
+            let path = "/etc/" + name
+            guard path != hidden else { return nil }
+            if let target = try? fileManager.destinationOfSymbolicLink(atPath: path) { return .symlink(path, target: target) }
+            return .bind(path)
+        }
+    }
+
+    static func bwrap() throws -> String {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = String(directory) + "/bwrap"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw HarnessError.bwrapNotFound
+    }
+
+    private static func write(_ text: String, to url: URL) throws -> String {
+        try Data(text.utf8).write(to: url)
+        return url.path
     }
 }
 

@@ -8,8 +8,9 @@ struct LogCommand: ParsableCommand {
         commandName: "log",
         abstract: "Show the decision log, filtered.",
         discussion: """
-            Every decision warden-hook takes is one record in an append-only, hash-chained JSON \
-            Lines log. Without a subcommand, shows the records that match every filter given \
+            Every decision warden-hook takes, every connection through Warden's proxies and the \
+            start and end of every sandboxed session is one record in an append-only, \
+            hash-chained JSON Lines log. Without a subcommand, shows the records that match every filter given \
             (several values of one filter: any of them), as a table, or as JSON Lines with --json.
             """,
         subcommands: [LogVerifyCommand.self, LogPruneCommand.self, LogExportCommand.self]
@@ -30,7 +31,7 @@ struct LogCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only decisions with a matching rule containing this text (curl finds Bash(curl:*)).", valueName: "text"))
     var rule: [String] = []
 
-    @Option(help: ArgumentHelp("Only this hook event (PreToolUse, PostToolUse, UserPromptSubmit, …).", valueName: "event"))
+    @Option(help: ArgumentHelp("Only this event: a hook event (PreToolUse, PostToolUse, UserPromptSubmit, …), Network (proxy connections), SandboxStart or SandboxEnd; any case.", valueName: "event"))
     var event: [String] = []
 
     @Option(help: ArgumentHelp("Show only the last N matching records.", valueName: "n"))
@@ -89,7 +90,14 @@ enum LogTable {
                 parts.append(record.redactions.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
             }
             var detail = parts.joined(separator: "; ")
-            if let subject = record.subject, !subject.isEmpty { detail += (detail.isEmpty ? "" : " · ") + subject }
+            // What a connection or sandbox session was stands where a hook call's subject does.
+            var subject = record.subject ?? ""
+            if let network = record.network {
+                subject = networkDetail(network)
+            } else if let sandbox = record.sandbox {
+                subject = sandboxDetail(sandbox) + (subject.isEmpty ? "" : " · " + subject)
+            }
+            if !subject.isEmpty { detail += (detail.isEmpty ? "" : " · ") + subject }
             rows.append([
                 shortTime, String(record.seq), String(record.session.prefix(8)), record.event, record.tool ?? "-",
                 record.decision.rawValue, oneLine(detail, limit: 100),
@@ -103,6 +111,45 @@ enum LogTable {
             }.joined(separator: "  ")
         }
         return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    /// `connect example.com:443 → 93.184.216.34 (asked Example.COM., sni example.com) ↑512 B ↓4.0 KiB 120 ms`.
+    static func networkDetail(_ network: NetworkDetails) -> String {
+        var text = network.proto.rawValue + " " + network.endpoint
+        if let address = network.address { text += " → " + address }
+        var notes: [String] = []
+        if network.host != network.asked { notes.append("asked " + network.asked) }
+        if let sni = network.sni, sni != network.host { notes.append("sni " + sni) }
+        if !notes.isEmpty { text += " (" + notes.joined(separator: ", ") + ")" }
+        text += " ↑\(byteCount(network.bytesUp)) ↓\(byteCount(network.bytesDown)) \(network.durationMillis) ms"
+        return text
+    }
+
+    /// `plan sha256:0f3c… [userns, seccomp]`, then `exit 0 after 12.3 s` at the end.
+    static func sandboxDetail(_ sandbox: SandboxDetails) -> String {
+        var text = "plan " + (sandbox.planDigest.count > 20 ? String(sandbox.planDigest.prefix(19)) + "…" : sandbox.planDigest)
+        text += " [" + sandbox.features.joined(separator: ", ") + "]"
+        if let status = sandbox.exitStatus { text += " exit \(status)" }
+        if let duration = sandbox.durationMillis { text += " after " + seconds(duration) }
+        return text
+    }
+
+    static func seconds(_ millis: Int) -> String {
+        "\(millis / 1000).\(millis % 1000 / 100) s"
+    }
+
+    /// 512 B, 4.0 KiB, 1.2 MiB, 3.4 GiB.
+    static func byteCount(_ bytes: Int) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        var value = Double(bytes) / 1024
+        for unit in ["KiB", "MiB", "GiB"] {
+            if value < 1024 || unit == "GiB" {
+                let tenths = Int((value * 10).rounded())
+                return "\(tenths / 10).\(tenths % 10) \(unit)"
+            }
+            value /= 1024
+        }
+        return "\(bytes) B"
     }
 
     /// Control characters shown as `\n`, `\u001b`, …; cut at `limit` characters.

@@ -8,8 +8,9 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Summarise the decision log for a period.",
         discussion: """
-            Decisions by kind and by day, the rules that denied most, sessions, redactions by \
-            kind, and the hook's latency. As text, as JSON for tools, or as a self-contained HTML \
+            Decisions by kind and by day, the rules that denied most (only the rules that \
+            decided), connections through the proxies with the hosts denied and allowed most, \
+            sessions, redactions by kind, and the hook's latency. As text, as JSON for tools, or as a self-contained HTML \
             page with charts (no external assets or scripts) to share.
             """
     )
@@ -95,6 +96,18 @@ enum ReportText {
         }
         section("Top denied rules", report.topDeniedRules, empty: "none")
         section("Top rules asking", report.topAskedRules, empty: "none")
+        out += "\nNetwork: \(report.networkRecords) connection\(report.networkRecords == 1 ? "" : "s"), \(report.networkAllowed) allowed, \(report.networkDenied) denied\n"
+        func hostSection(_ title: String, _ hosts: [AuditReport.HostCount]) {
+            out += "\n\(title)\n"
+            if hosts.isEmpty { out += "  none\n" }
+            let width = min(60, hosts.map(\.host.count).max() ?? 0)
+            for host in hosts {
+                out += "  " + pad(LogTable.oneLine(host.host, limit: 60), width) + padLeft(String(host.count), 8)
+                    + "  ↑" + LogTable.byteCount(host.bytesUp) + " ↓" + LogTable.byteCount(host.bytesDown) + "\n"
+            }
+        }
+        hostSection("Top denied hosts", report.topDeniedHosts)
+        hostSection("Top allowed hosts", report.topAllowedHosts)
         section("Redactions by kind (\(report.totalRedactions))", report.redactions, empty: "none")
         section("Tools", Array(report.tools.prefix(top)), empty: "none")
         out += "\nSessions (\(report.sessions.count); top \(min(top, report.sessions.count)) by decisions)\n"
@@ -116,6 +129,14 @@ enum ReportJSON {
         }
         func time(_ t: AuditTime?) -> JSONValue { t.map { .string($0.rfc3339) } ?? .null }
         func number(_ n: Int?) -> JSONValue { n.map { .number($0) } ?? .null }
+        func hostList(_ hosts: [AuditReport.HostCount]) -> JSONValue {
+            .array(hosts.map {
+                .object([
+                    JSONMember(key: "host", value: .string($0.host)), JSONMember(key: "count", value: .number($0.count)),
+                    JSONMember(key: "bytesUp", value: .number($0.bytesUp)), JSONMember(key: "bytesDown", value: .number($0.bytesDown)),
+                ])
+            })
+        }
         let decisions = AuditDecision.allCases.map { JSONMember(key: $0.rawValue, value: .number(report.decisions[$0] ?? 0)) }
         let sessions: [JSONValue] = report.sessions.prefix(top).map { s in
             .object([
@@ -142,6 +163,13 @@ enum ReportJSON {
             JSONMember(key: "tools", value: counts(report.tools, key: "tool")),
             JSONMember(key: "topDeniedRules", value: counts(report.topDeniedRules, key: "rule")),
             JSONMember(key: "topAskedRules", value: counts(report.topAskedRules, key: "rule")),
+            JSONMember(key: "network", value: .object([
+                JSONMember(key: "records", value: .number(report.networkRecords)),
+                JSONMember(key: "allowed", value: .number(report.networkAllowed)),
+                JSONMember(key: "denied", value: .number(report.networkDenied)),
+                JSONMember(key: "topDeniedHosts", value: hostList(report.topDeniedHosts)),
+                JSONMember(key: "topAllowedHosts", value: hostList(report.topAllowedHosts)),
+            ])),
             JSONMember(key: "redactions", value: counts(report.redactions, key: "kind")),
             JSONMember(key: "sessionCount", value: .number(report.sessions.count)),
             JSONMember(key: "sessions", value: .array(sessions)),

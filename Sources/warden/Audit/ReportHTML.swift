@@ -55,6 +55,7 @@ enum ReportHTML {
             \(tile(report.decisions[.ask] ?? 0, "asked", color: colors[.ask]!))
             \(tile(report.totalRedactions, "values redacted", color: colors[.redact]!))
             \(tile(report.sessions.count, "sessions"))
+            \(tile(report.networkRecords, "connections · \(report.networkDenied) denied"))
             <div class="tile"><div class="n">\(escape(ReportWords.micros(report.latencyP50)))</div><div class="l">hook latency p50 · p99 \(escape(ReportWords.micros(report.latencyP99)))</div></div>
             </section>
 
@@ -66,6 +67,7 @@ enum ReportHTML {
         html += "<section class=\"card\"><h2>Redactions by kind</h2>\(bars(report.redactions, color: colors[.redact]!, empty: "Nothing was redacted in this period."))</section>\n"
         html += "<section class=\"card\"><h2>Tools</h2>\(bars(Array(report.tools.prefix(top)), color: "#3d7bd9", empty: "No tool calls in this period."))</section>\n"
         html += "</div>\n"
+        html += "<section class=\"card\"><h2>Network</h2>\(networkTables(report))</section>\n"
         html += "<section class=\"card\"><h2>Sessions</h2>\(sessionTable(report, top: top))</section>\n"
         if !report.topAskedRules.isEmpty {
             html += "<section class=\"card\"><h2>Rules that asked most</h2>\(bars(report.topAskedRules, color: colors[.ask]!, empty: ""))</section>\n"
@@ -161,6 +163,27 @@ enum ReportHTML {
             svg += "<text x=\"\(f(labelW + barW + 6))\" y=\"\(f(y + 17))\">\(count.count)</text>\n"
         }
         return svg + "</svg>"
+    }
+
+    /// The hosts denied and allowed most, with connections and bytes each way.
+    static func networkTables(_ report: AuditReport) -> String {
+        guard report.networkRecords > 0 else { return "<p class=\"empty\">No connections through Warden's proxies in this period.</p>" }
+        var html = "<p>\(report.networkRecords) connections: \(report.networkAllowed) allowed, \(report.networkDenied) denied.</p>\n"
+        html += "<div class=\"grid\">\n"
+        for (title, hosts, color) in [("Top denied hosts", report.topDeniedHosts, colors[.deny]!), ("Top allowed hosts", report.topAllowedHosts, colors[.allow]!)] {
+            html += "<div><h2 style=\"color: \(color)\">\(title)</h2>"
+            if hosts.isEmpty {
+                html += "<p class=\"empty\">None.</p></div>\n"
+                continue
+            }
+            html += "<table><thead><tr><th>Host</th><th class=\"num\">Connections</th><th class=\"num\">Bytes up</th><th class=\"num\">Bytes down</th></tr></thead><tbody>\n"
+            for host in hosts {
+                html += "<tr><td><code>\(escape(host.host))</code></td><td class=\"num\">\(host.count)</td>"
+                html += "<td class=\"num\">\(escape(LogTable.byteCount(host.bytesUp)))</td><td class=\"num\">\(escape(LogTable.byteCount(host.bytesDown)))</td></tr>\n"
+            }
+            html += "</tbody></table></div>\n"
+        }
+        return html + "</div>"
     }
 
     static func sessionTable(_ report: AuditReport, top: Int) -> String {
