@@ -138,11 +138,9 @@ final class AuditConnectionLog: ConnectionLog {
 
     func record(_ record: ConnectionRecord) {
         let entry = AuditRecord(
-            time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
-            host: origin.host, user: origin.user, uid: origin.uid, session: session, event: "Network",
-            tool: record.proto.rawValue, decision: record.decision == .allow ? .allow : .deny,
-            rules: record.rule.map { [$0] } ?? [], reason: record.reason, subject: Self.subject(record),
-            policy: policyHash, latencyMicros: record.durationMillis * 1000)
+            network: Self.details(record), allowed: record.decision == .allow, rule: record.rule, reason: record.reason,
+            session: session, policy: policyHash, time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
+            origin: origin)
         if let failure = log.append(entry) {
             lastComplaint.lock()
             defer { lastComplaint.unlock() }
@@ -154,14 +152,15 @@ final class AuditConnectionLog: ConnectionLog {
         }
     }
 
-    /// Until the log has network fields of its own, the details travel in the subject.
-    static func subject(_ record: ConnectionRecord) -> String {
-        var parts = ["\(record.host ?? record.asked):\(record.port.map(String.init) ?? "?")"]
-        if record.host != nil && record.asked != record.host { parts.append("asked=\(record.asked)") }
-        if let address = record.address { parts.append("address=\(address)") }
-        if let sni = record.sni { parts.append("sni=\(sni)") }
-        parts.append("client=\(record.client)")
-        parts.append("up=\(record.bytesUp) down=\(record.bytesDown) ms=\(record.durationMillis)")
-        return parts.joined(separator: " ")
+    static func details(_ record: ConnectionRecord) -> NetworkDetails {
+        let proto: NetworkDetails.Proto
+        switch record.proto {
+        case .http: proto = .http
+        case .connect: proto = .connect
+        case .socks5: proto = .socks5
+        }
+        return NetworkDetails(
+            proto: proto, asked: record.asked, host: record.host, port: record.port ?? 0, address: record.address,
+            sni: record.sni, bytesUp: record.bytesUp, bytesDown: record.bytesDown, durationMillis: record.durationMillis)
     }
 }
