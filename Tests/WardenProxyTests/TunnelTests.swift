@@ -164,6 +164,48 @@ struct TunnelTests {
         #expect(record.address == "127.0.0.1" && record.decision == .deny)
     }
 
+    @Test("a wildcard name resolving to the cloud metadata address is refused, naming it; nothing is connected")
+    func metadata() async throws {
+        let resolver = StaticResolver(table: ["m.wild.test": [IPAddress.parse("169.254.169.254")!]])
+        let proxy = try await RunningProxy.start(allow: ["*.wild.test"], resolver: resolver)
+        let port = proxy.httpPort
+        let response = try await blocking {
+            let client = try Socket.connect(port: port)
+            defer { client.close() }
+            client.write("GET http://m.wild.test/ HTTP/1.1\r\nHost: m.wild.test\r\n\r\n")
+            return client.readResponse()
+        }
+        #expect(response?.status == 403)
+        #expect(response?.body.contains("169.254.169.254") == true)
+        await proxy.stop()
+        let record = try #require(await proxy.records().first)
+        #expect(record.host == "m.wild.test" && record.decision == .deny && record.address == "169.254.169.254")
+    }
+
+    @Test("a non-ASCII name is judged by its IDNA A-label (SOCKS5 carries the raw name); raw UTF-8 in an HTTP request line gets 400")
+    func idna() async throws {
+        let server = TestServer.echo()
+        defer { server.close() }
+        let resolver = StaticResolver(table: ["xn--bcher-kva.test": [loopback4]])
+        let proxy = try await RunningProxy.start(allow: ["bücher.test"], resolver: resolver) { $0.allowNonTLSConnect = true }
+        let (socksPort, httpPort, target) = (proxy.socksPort, proxy.httpPort, server.port)
+        let socks = try await blocking {
+            try SOCKSProxyTests.exchange(port: socksPort, request: SOCKSProxyTests.connectRequest(domain: "BÜCHER.test", port: target), then: "hi")
+        }
+        #expect(socks.reply == 0)
+        #expect(String(decoding: socks.rest, as: UTF8.self) == "hibye")
+        let http = try await blocking {
+            let client = try Socket.connect(port: httpPort)
+            defer { client.close() }
+            client.write("CONNECT BÜCHER.test:\(target) HTTP/1.1\r\n\r\n")
+            return client.readResponse()?.status
+        }
+        #expect(http == 400)
+        await proxy.stop()
+        let records = await proxy.records(atLeast: 2)
+        #expect(records.contains { $0.host == "xn--bcher-kva.test" && $0.asked == "BÜCHER.test" && $0.decision == .allow })
+    }
+
     @Test("the system resolver: localhost listed by its exact name is reached at its loopback address")
     func systemResolver() async throws {
         let server = TestServer.httpEcho()
