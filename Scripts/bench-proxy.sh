@@ -170,7 +170,7 @@ cat > "$work/policy.json" <<EOF
 }
 EOF
 env -u HTTPS_PROXY -u HTTP_PROXY -u https_proxy -u http_proxy "$warden" proxy --policy "$work/policy.json" \
-    --http "127.0.0.1:$warden_http" --socks "127.0.0.1:$warden_socks" 2>"$work/warden.err" & warden_pid=$!; pids+=($warden_pid)
+    --http "127.0.0.1:$warden_http" --socks "127.0.0.1:$warden_socks" ${WARDEN_PROXY_ARGS:-} 2>"$work/warden.err" & warden_pid=$!; pids+=($warden_pid)
 
 # tinyproxy: a one-host filter (default deny), every port may be tunnelled.
 echo '^127\.0\.0\.1$' > "$work/filter"

@@ -69,6 +69,15 @@ public struct ConnectionRecord: Sendable, Hashable {
 /// it never changes a decision.
 public protocol ConnectionLog: Sendable {
     func record(_ record: ConnectionRecord)
+    /// Several records that queued up together, in order (one write for all of them, under
+    /// load). By default one `record` call each.
+    func record(contentsOf records: [ConnectionRecord])
+}
+
+extension ConnectionLog {
+    public func record(contentsOf records: [ConnectionRecord]) {
+        for record in records { self.record(record) }
+    }
 }
 
 /// Keeps records in memory (tests, and `warden proxy --no-log`'s counters).
@@ -138,7 +147,7 @@ final class ConnectionLogQueue: Sendable {
                 }
                 return (state.pending, state.dropped, state.closed)
             }
-            for record in batch { sink.record(record) }
+            if !batch.isEmpty { sink.record(contentsOf: batch) }
             if dropped > 0 {
                 FileHandle.standardError.write(Data("warden proxy: the connection log fell behind, \(dropped) record(s) dropped\n".utf8))
             }

@@ -352,3 +352,46 @@ struct HTTPProxyTests {
         await proxy.stop()
     }
 }
+
+/// A log that takes its time: the proxy must not wait for it.
+final class SlowLog: ConnectionLog {
+    let seen = MemoryConnectionLog()
+    func record(_ record: ConnectionRecord) {
+        Thread.sleep(forTimeInterval: 0.5)
+        seen.record(record)
+    }
+}
+
+@Suite("Connection log")
+struct ConnectionLogTests {
+    @Test("a slow log never stalls the proxy; its records still arrive, in order")
+    func slowLog() async throws {
+        let server = TestServer.httpEcho()
+        defer { server.close() }
+        let log = SlowLog()
+        let proxy = try await EgressProxy.start(
+            configuration: ProxyConfiguration(policy: egressPolicy(allow: ["allowed.test"])),
+            http: [.tcp(host: "127.0.0.1", port: 0)], socks: [], log: log,
+            resolver: StaticResolver(table: ["allowed.test": [loopback4]]), group: testGroup)
+        guard case .tcp(_, let port) = proxy.httpAddresses[0] else { return }
+        let target = server.port
+        let (statuses, elapsed) = try await blocking {
+            let started = Date()
+            var statuses: [Int] = []
+            let client = try Socket.connect(port: port)
+            defer { client.close() }
+            for index in 0..<5 {
+                client.write("GET http://allowed.test:\(target)/\(index) HTTP/1.1\r\nHost: allowed.test\r\n\r\n")
+                statuses.append(client.readResponse()?.status ?? 0)
+            }
+            return (statuses, Date().timeIntervalSince(started))
+        }
+        #expect(statuses == [200, 200, 200, 200, 200])
+        #expect(elapsed < 1.0, "5 requests took \(elapsed) s with a log that takes 0.5 s a record")
+        await proxy.shutdown(drainDeadline: .milliseconds(100))
+        // shutdown waits for the queued records to be written.
+        let written = log.seen.all
+        #expect(written.count == 5 && written.allSatisfy { $0.host == "allowed.test" && $0.decision == .allow })
+        #expect(written.map(\.start) == written.map(\.start).sorted())
+    }
+}

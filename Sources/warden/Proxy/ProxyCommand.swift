@@ -136,12 +136,15 @@ final class AuditConnectionLog: ConnectionLog {
         session = "warden-proxy-\(getpid())"
     }
 
-    func record(_ record: ConnectionRecord) {
-        let entry = AuditRecord(
+    func record(_ record: ConnectionRecord) { self.record(contentsOf: [record]) }
+
+    /// One lock and one write for the records that queued up together.
+    func record(contentsOf records: [ConnectionRecord]) {
+        let entries = records.map { record in AuditRecord(
             network: Self.details(record), allowed: record.decision == .allow, rule: record.rule, reason: record.reason,
             session: session, policy: policyHash, time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
-            origin: origin)
-        if let failure = log.append(entry) {
+            origin: origin) }
+        if let failure = log.append(contentsOf: entries) {
             lastComplaint.lock()
             defer { lastComplaint.unlock() }
             let now = Date().timeIntervalSince1970
