@@ -66,6 +66,17 @@ private func address(_ text: String) -> IPAddress {
         ("2001:db8::1", .reserved), ("::ffff:127.0.0.1", .loopback), ("::ffff:8.8.8.8", .publicAddress),
         ("64:ff9b::a9fe:a9fe", .linkLocal), ("64:ff9b::8.8.8.8", .publicAddress), ("64:ff9b:1::1", .reserved),
         ("::127.0.0.1", .reserved), ("100::1", .reserved), ("2002:7f00:1::", .reserved), ("2002:808:808::", .publicAddress),
+        // The edges of each range.
+        ("9.255.255.255", .publicAddress), ("11.0.0.0", .publicAddress), ("172.15.255.255", .publicAddress),
+        ("172.32.0.0", .publicAddress), ("192.167.255.255", .publicAddress), ("192.169.0.0", .publicAddress),
+        ("100.63.255.255", .publicAddress), ("100.64.0.0", .privateRange), ("126.255.255.255", .publicAddress),
+        ("128.0.0.0", .publicAddress), ("169.253.255.255", .publicAddress), ("169.255.0.0", .publicAddress),
+        ("223.255.255.255", .publicAddress), ("224.0.0.0", .multicast), ("239.255.255.255", .multicast),
+        ("255.255.255.254", .reserved), ("198.17.255.255", .publicAddress), ("198.19.255.255", .reserved),
+        ("198.20.0.0", .publicAddress), ("1.0.0.0", .publicAddress), ("0.255.255.255", .reserved),
+        ("1fff:ffff::1", .reserved), ("2000::1", .publicAddress), ("3fff:ffff::1", .publicAddress), ("4000::1", .reserved),
+        ("fbff::1", .reserved), ("fe7f::1", .reserved), ("fec0::1", .reserved), ("feff::1", .reserved), ("ff00::", .multicast),
+        ("::2", .reserved), ("::ffff:0.0.0.0", .unspecified), ("2001:db7:ffff::1", .publicAddress), ("2001:db9::1", .publicAddress),
     ])
     func categories(text: String, category: AddressCategory) {
         #expect(address(text).category == category, "\(text)")
