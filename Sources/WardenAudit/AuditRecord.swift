@@ -77,7 +77,8 @@ public struct AuditRecord: Sendable, Hashable {
     public var uid: Int
     /// Claude Code's session id.
     public var session: String
-    /// The hook event: PreToolUse, PostToolUse, UserPromptSubmit, …
+    /// The hook event (PreToolUse, PostToolUse, UserPromptSubmit, …), `Network` for a proxy
+    /// connection, `SandboxStart` and `SandboxEnd` for a sandboxed session.
     public var event: String
     public var tool: String?
     public var decision: AuditDecision
