@@ -103,6 +103,48 @@ struct HTTPProxyTests {
         #expect(records.map(\.decision) == [.allow, .deny, .allow])
     }
 
+    @Test("a request body is forwarded, and the next request on the connection still starts a fresh head")
+    func bodyThenNextRequest() async throws {
+        let server = TestServer.httpEcho()
+        defer { server.close() }
+        let proxy = try await RunningProxy.start(allow: ["allowed.test"])
+        let port = proxy.httpPort, target = server.port
+        let (first, second) = try await blocking {
+            let client = try Socket.connect(port: port)
+            defer { client.close() }
+            // Both requests in one write: the scanner must count the body, then scan the second head.
+            client.write("POST http://allowed.test:\(target)/form HTTP/1.1\r\nHost: allowed.test\r\nContent-Length: 11\r\n\r\nhello=world"
+                + "GET http://allowed.test:\(target)/next HTTP/1.1\r\nHost: allowed.test\r\n\r\n")
+            return (client.readResponse(), client.readResponse())
+        }
+        #expect(first?.status == 200)
+        #expect(first?.body.hasSuffix("hello=world") == true)
+        #expect(second?.status == 200)
+        #expect(second?.body.hasPrefix("GET /next") == true)
+        await proxy.stop()
+        let records = await proxy.records(atLeast: 2)
+        #expect(records.first?.bytesUp == 11)
+    }
+
+    @Test("a request pipelined behind a chunked body in the same read is refused with 400, not forwarded unscanned")
+    func pipelinedBehindChunked() async throws {
+        let server = TestServer.httpEcho()
+        defer { server.close() }
+        let proxy = try await RunningProxy.start(allow: ["allowed.test"])
+        let port = proxy.httpPort, target = server.port
+        let (first, second) = try await blocking {
+            let client = try Socket.connect(port: port)
+            defer { client.close() }
+            client.write("POST http://allowed.test:\(target)/a HTTP/1.1\r\nHost: allowed.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                + "GET http://allowed.test:\(target)/b HTTP/1.1\r\nHost: allowed.test\r\n\r\n")
+            return (client.readResponse(), client.readResponse())
+        }
+        #expect(first?.status == 200)
+        #expect(second?.status == 400)
+        #expect(second?.body.contains("chunked") == true)
+        await proxy.stop()
+    }
+
     @Test("origin-form requests get 400: this is a proxy")
     func originForm() async throws {
         let proxy = try await RunningProxy.start(allow: ["allowed.test"])
