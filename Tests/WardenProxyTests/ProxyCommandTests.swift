@@ -72,6 +72,9 @@ struct ProxyCommandTests {
         let lines = try log.flatMap { try String(contentsOfFile: directory + "/log/" + $0, encoding: .utf8).split(separator: "\n") }
         #expect(lines.count == 3)
         #expect(lines.allSatisfy { $0.contains("\"event\":\"Network\"") && $0.contains("\"network\":{\"proto\":\"http\"") })
+        // The record after the reload names the new policy's hash.
+        let hashes = lines.compactMap { line in line.range(of: "\"policy\":\"sha256:").map { String(line[$0.upperBound...].prefix(64)) } }
+        #expect(hashes.count == 3 && hashes[0] != hashes[1] && hashes[1] == hashes[2])
     }
 
     @Test("bad arguments: one line, exit 64; an invalid policy: one line naming the file, exit 1")

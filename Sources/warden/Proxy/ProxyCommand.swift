@@ -55,7 +55,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let socksAddresses = try socks.map { text in
             do { return try ListenAddress(parsing: text) } catch { throw CLIError("--socks: \(error)") }
         }
-        let log: (any ConnectionLog)? = try noLog ? nil : AuditConnectionLog(policy: loaded, policyPath: path)
+        let log: AuditConnectionLog? = try noLog ? nil : AuditConnectionLog(policy: loaded, policyPath: path)
 
         // Signals are taken before listening, so none is lost in between.
         let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
@@ -84,6 +84,7 @@ struct ProxyCommand: AsyncParsableCommand {
                 do {
                     let (reloaded, _) = try Self.load(path: path, environment: environment)
                     proxy.reload(reloaded)
+                    log?.policyReloaded(path: path)
                     FileHandle.standardError.write(Data("warden proxy: reloaded \(path)\n".utf8))
                 } catch {
                     FileHandle.standardError.write(Data("warden proxy: kept the previous policy: \(error)\n".utf8))
@@ -120,7 +121,13 @@ struct ProxyCommand: AsyncParsableCommand {
 /// once a minute) and never changes a decision.
 final class AuditConnectionLog: ConnectionLog {
     private let log: AuditLog
-    private let policyHash: String?
+    private let policyHashLock = NSLock()
+    nonisolated(unsafe) private var currentPolicyHash: String?
+    private var policyHash: String? {
+        policyHashLock.lock()
+        defer { policyHashLock.unlock() }
+        return currentPolicyHash
+    }
     private let origin = AuditOrigin.current()
     private let session: String
     private let lastComplaint = NSLock()
@@ -132,14 +139,23 @@ final class AuditConnectionLog: ConnectionLog {
             throw CLIError("no decision log directory: neither warden.audit.directory, $XDG_STATE_HOME nor $HOME is set (or use --no-log)")
         }
         log = settings.log(defaultDirectory: directory)
-        policyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
+        currentPolicyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
         session = "warden-proxy-\(getpid())"
+    }
+
+    /// Records from now on name the reloaded policy's hash.
+    func policyReloaded(path: String) {
+        let hash = PolicyFile.loadWithBytes(path: path).bytes.map(AuditChain.policyHash)
+        policyHashLock.lock()
+        currentPolicyHash = hash
+        policyHashLock.unlock()
     }
 
     func record(_ record: ConnectionRecord) { self.record(contentsOf: [record]) }
 
     /// One lock and one write for the records that queued up together.
     func record(contentsOf records: [ConnectionRecord]) {
+        let policyHash = self.policyHash
         let entries = records.map { record in AuditRecord(
             network: Self.details(record), allowed: record.decision == .allow, rule: record.rule, reason: record.reason,
             session: session, policy: policyHash, time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
