@@ -12,7 +12,10 @@ struct Warden: AsyncParsableCommand {
             $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.
             """,
         version: "0.1.0",
-        subcommands: [InstallCommand.self, UninstallCommand.self, ConnectCommand.self, PolicyCommand.self, RedactCommand.self, ScanCommand.self, PrecommitCommand.self, LogCommand.self, ReportCommand.self, DoctorCommand.self]
+        subcommands: [
+            ProxyCommand.self, InstallCommand.self, UninstallCommand.self, DoctorCommand.self, PolicyCommand.self,
+            RedactCommand.self, ScanCommand.self, PrecommitCommand.self, LogCommand.self, ReportCommand.self, ConnectCommand.self,
+        ]
     )
 
     /// Every error as one line on standard error, `warden: what is wrong`, never the usage text

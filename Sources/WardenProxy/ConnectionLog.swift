@@ -1,0 +1,161 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// One proxied connection (or one request of a keep-alive HTTP connection), as the decision log
+/// keeps it. Pure data.
+public struct ConnectionRecord: Sendable, Hashable {
+    public enum Proto: String, Sendable, Hashable {
+        /// An absolute-form request (`GET http://…`).
+        case http
+        /// An HTTP `CONNECT` tunnel.
+        case connect
+        case socks5
+    }
+
+    public enum Decision: String, Sendable, Hashable { case allow, deny }
+
+    public var proto: Proto
+    /// The peer address of the client (`unix:PATH` for a unix socket client).
+    public var client: String
+    /// The host as the client wrote it (escaped when it held control bytes).
+    public var asked: String
+    /// The canonical host, when the name could be canonicalised.
+    public var host: String?
+    public var port: Int?
+    /// The address connected to (or refused); the upstream proxy's when chained.
+    public var address: String?
+    /// The TLS ClientHello's server name, when one was read.
+    public var sni: String?
+    public var decision: Decision
+    /// The policy entry that decided, when one did.
+    public var rule: String?
+    /// The policy key that decided (`sandbox.network.allowedDomains`, `default`, …), or the
+    /// proxy's own reason kind (`proxy.limits`, `proxy.request`) for refusals that are not policy.
+    public var key: String
+    /// One line: why.
+    public var reason: String
+    public var bytesUp: Int
+    public var bytesDown: Int
+    /// Seconds since 1970 when the connection (or request) started.
+    public var start: Date
+    public var durationMillis: Int
+
+    public init(
+        proto: Proto, client: String, asked: String, host: String? = nil, port: Int? = nil, address: String? = nil,
+        sni: String? = nil, decision: Decision, rule: String? = nil, key: String, reason: String,
+        bytesUp: Int = 0, bytesDown: Int = 0, start: Date, durationMillis: Int = 0
+    ) {
+        self.proto = proto
+        self.client = client
+        self.asked = asked
+        self.host = host
+        self.port = port
+        self.address = address
+        self.sni = sni
+        self.decision = decision
+        self.rule = rule
+        self.key = key
+        self.reason = reason
+        self.bytesUp = bytesUp
+        self.bytesDown = bytesDown
+        self.start = start
+        self.durationMillis = durationMillis
+    }
+}
+
+/// Where connection records go. `record` is called on a background thread of the proxy's own
+/// (never on an event loop), one record at a time; what it does with a failure is its business,
+/// it never changes a decision.
+public protocol ConnectionLog: Sendable {
+    func record(_ record: ConnectionRecord)
+    /// Several records that queued up together, in order (one write for all of them, under
+    /// load). By default one `record` call each.
+    func record(contentsOf records: [ConnectionRecord])
+}
+
+extension ConnectionLog {
+    public func record(contentsOf records: [ConnectionRecord]) {
+        for record in records { self.record(record) }
+    }
+}
+
+/// Keeps records in memory (tests, and `warden proxy --no-log`'s counters).
+public final class MemoryConnectionLog: ConnectionLog {
+    private let records = NIOLockedValueBox<[ConnectionRecord]>([])
+    public init() {}
+    public func record(_ record: ConnectionRecord) { records.withLockedValue { $0.append(record) } }
+    public var all: [ConnectionRecord] { records.withLockedValue { $0 } }
+}
+
+/// Hands records from the event loops to one writer thread, so a slow or failing log never
+/// stalls a relay. Bounded: past `capacity` waiting records new ones are dropped and counted
+/// (said once per burst on standard error by the writer).
+final class ConnectionLogQueue: Sendable {
+    private struct State {
+        var pending: [ConnectionRecord] = []
+        var dropped = 0
+        var closed = false
+    }
+
+    private let sink: any ConnectionLog
+    private let capacity: Int
+    private let state = NIOLockedValueBox(State())
+    private let condition = ConditionLock(value: 0)
+    private let finished = ConditionLock(value: 0)
+
+    init(sink: any ConnectionLog, capacity: Int = 65536) {
+        self.sink = sink
+        self.capacity = capacity
+        let thread = Thread { [self] in self.run() }
+        thread.name = "warden-proxy-log"
+        thread.start()
+    }
+
+    func enqueue(_ record: ConnectionRecord) {
+        let accepted = state.withLockedValue { state -> Bool in
+            guard !state.closed, state.pending.count < capacity else {
+                state.dropped += 1
+                return false
+            }
+            state.pending.append(record)
+            return true
+        }
+        if accepted {
+            condition.lock()
+            condition.unlock(withValue: 1)
+        }
+    }
+
+    /// Writes what is queued, then stops the writer.
+    func close() {
+        state.withLockedValue { $0.closed = true }
+        condition.lock()
+        condition.unlock(withValue: 1)
+        finished.lock(whenValue: 1)
+        finished.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock(whenValue: 1)
+            condition.unlock(withValue: 0)
+            let (batch, dropped, closed) = state.withLockedValue { state in
+                defer {
+                    state.pending.removeAll(keepingCapacity: true)
+                    state.dropped = 0
+                }
+                return (state.pending, state.dropped, state.closed)
+            }
+            if !batch.isEmpty { sink.record(contentsOf: batch) }
+            if dropped > 0 {
+                FileHandle.standardError.write(Data("warden proxy: the connection log fell behind, \(dropped) record(s) dropped\n".utf8))
+            }
+            if closed {
+                finished.lock()
+                finished.unlock(withValue: 1)
+                return
+            }
+        }
+    }
+}

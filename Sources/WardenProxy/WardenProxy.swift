@@ -1,1 +1,0 @@
-// The WardenProxy module: see Package.swift for what it holds.

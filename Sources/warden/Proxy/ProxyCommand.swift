@@ -1,0 +1,185 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NIOCore
+import WardenAudit
+import WardenNetwork
+import WardenPolicy
+import WardenProxy
+import WardenSystem
+
+/// `warden proxy`: the egress proxies in the foreground, as `warden run` uses them inside the
+/// sandbox, for CI runners, containers and anyone who wants the same egress policy.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run the HTTP and SOCKS5 egress proxies, allowing only the policy's hosts.",
+        discussion: """
+            Hosts allowed: sandbox.network.allowedDomains, the WebFetch(domain:…) allow rules and \
+            the host:port of $ANTHROPIC_BASE_URL (default api.anthropic.com:443); \
+            sandbox.network.deniedDomains wins. Limits and the upstream proxy come from \
+            warden.sandbox.network (else $HTTPS_PROXY/$HTTP_PROXY and $NO_PROXY). Each connection \
+            is one "Network" record in the decision log. SIGHUP reloads the policy (an invalid one \
+            is refused and the old one stays); SIGINT/SIGTERM stop accepting, let open tunnels \
+            finish for --drain-seconds, then close them.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The policy file.", discussion: "Default: $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.", valueName: "file"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where the HTTP proxy listens: HOST:PORT (port 0: any free port) or a unix socket path.", valueName: "addr"))
+    var http: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Where the SOCKS5 proxy listens: HOST:PORT or a unix socket path.", valueName: "addr"))
+    var socks: [String] = []
+
+    @Option(name: .customLong("drain-seconds"), help: ArgumentHelp("On SIGINT/SIGTERM, how long open tunnels may still run.", valueName: "seconds"))
+    var drainSeconds: Int = 10
+
+    @Flag(name: .customLong("no-log"), help: "Do not write connection records to the decision log.")
+    var noLog = false
+
+    func validate() throws {
+        if http.isEmpty && socks.isEmpty { throw ValidationError("give --http ADDR, --socks ADDR or both") }
+        if drainSeconds < 0 { throw ValidationError("--drain-seconds must not be negative") }
+    }
+
+    func run() async throws {
+        let path = PolicyFile.locate(given: policy)
+        let environment = ProcessInfo.processInfo.environment
+        let (configuration, loaded) = try Self.load(path: path, environment: environment)
+        let httpAddresses = try http.map { text in
+            do { return try ListenAddress(parsing: text) } catch { throw CLIError("--http: \(error)") }
+        }
+        let socksAddresses = try socks.map { text in
+            do { return try ListenAddress(parsing: text) } catch { throw CLIError("--socks: \(error)") }
+        }
+        let log: AuditConnectionLog? = try noLog ? nil : AuditConnectionLog(policy: loaded, policyPath: path)
+
+        // Signals are taken before listening, so none is lost in between.
+        let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+        for number in signals { signal(number, SIG_IGN) }
+        let queue = DispatchQueue(label: "warden-proxy-signals")
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        let sources = signals.map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+
+        let proxy: EgressProxy
+        do {
+            proxy = try await EgressProxy.start(configuration: configuration, http: httpAddresses, socks: socksAddresses, log: log)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let listening = (proxy.httpAddresses.map { "http \($0)" } + proxy.socksAddresses.map { "socks5 \($0)" }).joined(separator: ", ")
+        FileHandle.standardError.write(Data("warden proxy: listening on \(listening) (policy \(path))\n".utf8))
+
+        for await number in stream {
+            if number == SIGHUP {
+                do {
+                    let (reloaded, _) = try Self.load(path: path, environment: environment)
+                    proxy.reload(reloaded)
+                    log?.policyReloaded(path: path)
+                    FileHandle.standardError.write(Data("warden proxy: reloaded \(path)\n".utf8))
+                } catch {
+                    FileHandle.standardError.write(Data("warden proxy: kept the previous policy: \(error)\n".utf8))
+                }
+                continue
+            }
+            FileHandle.standardError.write(Data("warden proxy: stopping; \(proxy.openConnections) connection(s) may finish within \(drainSeconds) s\n".utf8))
+            break
+        }
+        continuation.finish()
+        await proxy.shutdown(drainDeadline: .seconds(Int64(drainSeconds)))
+    }
+
+    /// The proxy configuration from the policy file and the environment; one-line errors.
+    static func load(path: String, environment: [String: String]) throws -> (ProxyConfiguration, Policy) {
+        let policy: Policy
+        switch PolicyFile.load(path: path) {
+        case .success(let loaded): policy = loaded
+        case .failure(let error): throw CLIError("invalid policy \(error)")
+        }
+        do {
+            let egress = try policy.egressPolicy(anthropicBaseURL: environment["ANTHROPIC_BASE_URL"])
+            return (try ProxyConfiguration(settings: policy.network, policy: egress, environment: environment), policy)
+        } catch let error as HostSyntaxError {
+            throw CLIError("\(path): \(error)")
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// Connection records into Warden's decision log, as records with `event: "Network"`. Called on
+/// the proxy's log thread; a record that cannot be written is said on standard error (at most
+/// once a minute) and never changes a decision.
+final class AuditConnectionLog: ConnectionLog {
+    private let log: AuditLog
+    private let policyHashLock = NSLock()
+    nonisolated(unsafe) private var currentPolicyHash: String?
+    private var policyHash: String? {
+        policyHashLock.lock()
+        defer { policyHashLock.unlock() }
+        return currentPolicyHash
+    }
+    private let origin = AuditOrigin.current()
+    private let session: String
+    private let lastComplaint = NSLock()
+    nonisolated(unsafe) private var lastComplaintTime: TimeInterval = 0
+
+    init(policy: Policy, policyPath: String) throws {
+        let settings = policy.audit
+        guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
+            throw CLIError("no decision log directory: neither warden.audit.directory, $XDG_STATE_HOME nor $HOME is set (or use --no-log)")
+        }
+        log = settings.log(defaultDirectory: directory)
+        currentPolicyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
+        session = "warden-proxy-\(getpid())"
+    }
+
+    /// Records from now on name the reloaded policy's hash.
+    func policyReloaded(path: String) {
+        let hash = PolicyFile.loadWithBytes(path: path).bytes.map(AuditChain.policyHash)
+        policyHashLock.lock()
+        currentPolicyHash = hash
+        policyHashLock.unlock()
+    }
+
+    func record(_ record: ConnectionRecord) { self.record(contentsOf: [record]) }
+
+    /// One lock and one write for the records that queued up together.
+    func record(contentsOf records: [ConnectionRecord]) {
+        let policyHash = self.policyHash
+        let entries = records.map { record in AuditRecord(
+            network: Self.details(record), allowed: record.decision == .allow, rule: record.rule, reason: record.reason,
+            session: session, policy: policyHash, time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
+            origin: origin) }
+        if let failure = log.append(contentsOf: entries) {
+            lastComplaint.lock()
+            defer { lastComplaint.unlock() }
+            let now = Date().timeIntervalSince1970
+            if now - lastComplaintTime > 60 {
+                lastComplaintTime = now
+                FileHandle.standardError.write(Data("warden proxy: the decision log was not written: \(failure)\n".utf8))
+            }
+        }
+    }
+
+    static func details(_ record: ConnectionRecord) -> NetworkDetails {
+        let proto: NetworkDetails.Proto
+        switch record.proto {
+        case .http: proto = .http
+        case .connect: proto = .connect
+        case .socks5: proto = .socks5
+        }
+        return NetworkDetails(
+            proto: proto, asked: record.asked, host: record.host, port: record.port ?? 0, address: record.address,
+            sni: record.sni, bytesUp: record.bytesUp, bytesDown: record.bytesDown, durationMillis: record.durationMillis)
+    }
+}
