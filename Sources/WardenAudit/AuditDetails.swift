@@ -12,6 +12,9 @@ public struct NetworkDetails: Sendable, Hashable {
         case connect
         /// A SOCKS5 `CONNECT`.
         case socks5
+        /// A connection to the origin of ANTHROPIC_BASE_URL on the host's loopback, which
+        /// `warden run` relays into the sandbox at the same address.
+        case origin
     }
 
     /// The most characters `asked` and `sni` keep: a DNS name has at most 253, so anything longer

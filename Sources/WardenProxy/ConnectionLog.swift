@@ -11,6 +11,8 @@ public struct ConnectionRecord: Sendable, Hashable {
         /// An HTTP `CONNECT` tunnel.
         case connect
         case socks5
+        /// Relayed by `OriginRelay` to the origin of ANTHROPIC_BASE_URL on the host's loopback.
+        case origin
     }
 
     public enum Decision: String, Sendable, Hashable { case allow, deny }

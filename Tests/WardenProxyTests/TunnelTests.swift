@@ -331,7 +331,9 @@ struct TunnelTests {
         }
         #expect(answer == "stillbye")
         await stopping.value
-        #expect(throws: (any Error).self) { _ = try Socket.connect(port: port) }
+        // That the port is closed afterwards is not asserted: in a parallel run another test's
+        // proxy may be given the same free port at once.
+        #expect(proxy.proxy.openConnections == 0)
     }
 }
 

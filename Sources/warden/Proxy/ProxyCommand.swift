@@ -177,6 +177,7 @@ final class AuditConnectionLog: ConnectionLog {
         case .http: proto = .http
         case .connect: proto = .connect
         case .socks5: proto = .socks5
+        case .origin: proto = .origin
         }
         return NetworkDetails(
             proto: proto, asked: record.asked, host: record.host, port: record.port ?? 0, address: record.address,
