@@ -26,11 +26,15 @@ hook_flags=(
     -Xswiftc -static-executable
     -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 )
-echo "build-release: warden-hook (static executable)" >&2
-# The static glibc's dlopen warning concerns code the hook never reaches (the runtime's optional
-# prespecialisation library); it is filtered so that real warnings stand out.
-swift build -c release --scratch-path "$scratch-hook" --product warden-hook "${hook_flags[@]}" 2>&1 \
-    | { grep -v "Using 'dlopen' in statically linked" || true; } >&2
+# warden-sandbox-init, the first process inside the sandbox, is built the same way: it links no
+# Foundation, and a static executable needs nothing from the sandbox's view of /usr/lib.
+for product in warden-hook warden-sandbox-init; do
+    echo "build-release: $product (static executable)" >&2
+    # The static glibc's dlopen warning concerns code the binaries never reach (the runtime's
+    # optional prespecialisation library); it is filtered so that real warnings stand out.
+    swift build -c release --scratch-path "$scratch-hook" --product "$product" "${hook_flags[@]}" 2>&1 \
+        | { grep -v "Using 'dlopen' in statically linked" || true; } >&2
+done
 hook_bin="$(swift build -c release --scratch-path "$scratch-hook" --show-bin-path "${hook_flags[@]}")"
 
 for product in warden warden-bench; do
@@ -41,6 +45,6 @@ tools_bin="$(swift build -c release --static-swift-stdlib --scratch-path "$scrat
 
 out="$scratch/warden-bin"
 mkdir -p "$out"
-cp "$hook_bin/warden-hook" "$tools_bin/warden" "$tools_bin/warden-bench" "$out/"
+cp "$hook_bin/warden-hook" "$hook_bin/warden-sandbox-init" "$tools_bin/warden" "$tools_bin/warden-bench" "$out/"
 echo "build-release: binaries in $out" >&2
 (cd "$out" && pwd)
