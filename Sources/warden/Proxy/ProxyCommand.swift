@@ -133,14 +133,15 @@ final class AuditConnectionLog: ConnectionLog {
     private let lastComplaint = NSLock()
     nonisolated(unsafe) private var lastComplaintTime: TimeInterval = 0
 
-    init(policy: Policy, policyPath: String) throws {
+    /// `session` names the records' session: the `warden proxy` or `warden run` process.
+    init(policy: Policy, policyPath: String, session: String = "warden-proxy-\(getpid())") throws {
         let settings = policy.audit
         guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
             throw CLIError("no decision log directory: neither warden.audit.directory, $XDG_STATE_HOME nor $HOME is set (or use --no-log)")
         }
         log = settings.log(defaultDirectory: directory)
         currentPolicyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
-        session = "warden-proxy-\(getpid())"
+        self.session = session
     }
 
     /// Records from now on name the reloaded policy's hash.
