@@ -33,6 +33,8 @@ public struct Policy: Sendable {
     public let audit: AuditSettings
     /// Where `warden log export` ships the decision log (`warden.export`).
     public let export: ExportSettings
+    /// The sandbox of `warden run` (`sandbox`, `warden.sandbox`; not their `network` keys).
+    public let sandbox: SandboxSettings
 
     /// The key of Warden's own settings in a managed-settings file.
     public static let namespace = "warden"
@@ -40,8 +42,10 @@ public struct Policy: Sendable {
     public init(
         rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
         unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults,
-        audit: AuditSettings = AuditSettings(), export: ExportSettings = ExportSettings()
+        audit: AuditSettings = AuditSettings(), export: ExportSettings = ExportSettings(),
+        sandbox: SandboxSettings = SandboxSettings()
     ) {
+        self.sandbox = sandbox
         self.audit = audit
         self.export = export
         self.rules = rules
@@ -179,9 +183,13 @@ private struct PolicyReader {
         for problem in auditProblems { error(problem.message, at: problem.position) }
         let (export, exportProblems) = ExportSettings.readWithPositions(policy: json)
         for problem in exportProblems { error(problem.message, at: problem.position) }
+        var sandboxReader = SandboxSettingsReader()
+        let sandbox = sandboxReader.read(policy: json)
+        problems += sandboxReader.problems
         return Policy(
             rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
-            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit, export: export)
+            unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit, export: export,
+            sandbox: sandbox)
     }
 
     mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
@@ -260,12 +268,12 @@ private struct PolicyReader {
                 var reader = DetectionSettingsReader()
                 settings.detection = reader.read(member.value)
                 problems += reader.problems
-            case "audit", "export":
+            case "audit", "export", "sandbox":
                 // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`) and
                 // `ExportSettings`, once it is known.
                 continue
             default:
-                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export)", at: member.keyPosition)
+                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export, sandbox)", at: member.keyPosition)
             }
         }
         return settings

@@ -12,7 +12,7 @@ struct Warden: AsyncParsableCommand {
             $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.
             """,
         version: "0.1.0",
-        subcommands: [PolicyCommand.self, RedactCommand.self, ScanCommand.self, PrecommitCommand.self, LogCommand.self, ReportCommand.self, DoctorCommand.self]
+        subcommands: [PolicyCommand.self, RedactCommand.self, ScanCommand.self, PrecommitCommand.self, LogCommand.self, ReportCommand.self, DoctorCommand.self, RunCommand.self]
     )
 
     /// Every error as one line on standard error, `warden: what is wrong`, never the usage text
