@@ -47,8 +47,13 @@ public enum BubblewrapProcess {
         let argumentsFD = open(argumentsPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard argumentsFD >= 0 else { throw LaunchError("cannot create \(argumentsPath): \(String(cString: strerror(errno)))") }
         defer { close(argumentsFD) }
+        // bwrap reads options from --args, not the command: that follows `--` on its own command
+        // line (it is the developer's, not a secret, and short).
+        let separator = plan.bwrapArguments.firstIndex(of: "--") ?? plan.bwrapArguments.endIndex
+        let options = plan.bwrapArguments[..<separator]
+        let commandPart = Array(plan.bwrapArguments[separator...])
         var bytes: [UInt8] = []
-        for argument in plan.bwrapArguments {
+        for argument in options {
             bytes += Array(argument.utf8)
             bytes.append(0)
         }
@@ -85,7 +90,7 @@ public enum BubblewrapProcess {
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv = [bwrap, "--args", "3", "--info-fd", "4"]
+        let argv = [bwrap, "--info-fd", "4", "--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
