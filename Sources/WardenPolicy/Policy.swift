@@ -273,7 +273,7 @@ private struct PolicyReader {
                 // `ExportSettings`, once it is known.
                 continue
             default:
-                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export, sandbox)", at: member.keyPosition)
+                error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export)", at: member.keyPosition)
             }
         }
         return settings
