@@ -33,13 +33,13 @@ public struct SandboxSettings: Sendable, Hashable {
     public var required: Bool = false
     /// `warden.sandbox.environment.keep`: variable names kept even when they look like secrets.
     public var environmentKeep: [String] = []
-    public var limits = SandboxLimits()
+    public var limits = SandboxLimitSettings()
 
     public init() {}
 }
 
 /// `warden.sandbox.limits`: the most the whole session may use.
-public struct SandboxLimits: Sendable, Hashable {
+public struct SandboxLimitSettings: Sendable, Hashable {
     /// Processes and threads of the developer's uid (a fork bomb stops here; a parallel build of
     /// a large project with `make -j` and node workers stays far below it).
     public var processes: Int = 4096
@@ -362,7 +362,7 @@ struct SandboxSettingsReader {
         }
     }
 
-    mutating func readLimits(_ json: JSONValue, into limits: inout SandboxLimits) {
+    mutating func readLimits(_ json: JSONValue, into limits: inout SandboxLimitSettings) {
         guard let members = json.members else {
             error("warden.sandbox.limits must be an object, found \(json.typeName)", at: json.position)
             return

@@ -22,6 +22,9 @@ public struct SandboxPlan: Sendable {
     public var network: NetworkBridge
     /// Landlock ABI in use (0: none), and what that means.
     public var landlockABI: Int
+    /// What `warden-sandbox-init` does inside (forwarders, rlimits, Landlock, seccomp), written
+    /// to `spec.json` in the run directory.
+    public var innerSpec: SandboxInnerSpec
     /// bwrap's whole argument list after `bwrap`, handed over through `--args FD`.
     public var bwrapArguments: [String]
     /// Decisions a reader of `--dry-run` should know about.

@@ -49,6 +49,7 @@ extension SandboxPlan {
                 "allowedHosts": strings(network.allowedHosts), "proxyAvailable": .bool(network.proxyAvailable),
             ])),
             JSONMember(key: "landlockABI", value: .number(landlockABI)),
+            JSONMember(key: "innerSpec", value: innerSpec.jsonValue),
             JSONMember(key: "bwrapArguments", value: strings(bwrapArguments)),
             JSONMember(key: "notes", value: strings(notes)),
         ])
@@ -91,7 +92,19 @@ extension SandboxPlan {
         line("  bridged from \(network.httpSocketOnHost) and \(network.socksSocketOnHost)")
         line("  allowed hosts: \(network.allowedHosts.isEmpty ? "none" : network.allowedHosts.joined(separator: " "))")
         line()
-        line("landlock: \(landlockABI == 0 ? "not available" : "ABI \(landlockABI)")")
+        if let landlock = innerSpec.landlock {
+            line("landlock (ABI \(landlockABI)): handles \(landlock.handledAccess.nameList.joined(separator: ","))")
+            for rule in landlock.rules { line("  \(rule.path): \(rule.access.nameList.joined(separator: ",")) (\(rule.reason))") }
+        } else {
+            line("landlock: not available on this kernel")
+        }
+        line()
+        line("seccomp (loaded by init right before the command):")
+        for rule in innerSpec.seccomp.rules {
+            let conditions = rule.conditions.map { "arg\($0.argument)&\(hex($0.mask))==\(hex($0.value))" }.joined(separator: " ")
+            line("  \(rule.syscall)\(conditions.isEmpty ? "" : " [\(conditions)]"): \(rule.action.name) (\(rule.reason))")
+        }
+        line("  foreign architectures: \(innerSpec.seccomp.foreignArchitectures.name)")
         if !notes.isEmpty {
             line()
             line("notes:")
@@ -103,6 +116,8 @@ extension SandboxPlan {
         return out
     }
 }
+
+func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
 func shellQuoted(_ word: String) -> String {
     let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }

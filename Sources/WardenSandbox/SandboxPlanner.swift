@@ -229,6 +229,18 @@ private struct PlanBuilder {
             notes.append("no egress proxy is wired into this build: the sandbox has no network but loopback (fail closed)")
         }
 
+        let innerSpec = SandboxInnerSpec(
+            forwarders: network.proxyAvailable
+                ? [.init(port: network.httpPort, socketPath: network.httpSocketInside), .init(port: network.socksPort, socketPath: network.socksSocketInside)]
+                : [],
+            limits: SandboxLimits(processes: limits.processes, memoryBytes: limits.memoryMegabytes * 1024 * 1024, openFiles: limits.openFiles),
+            landlock: request.kernel.landlockABI > 0
+                ? LandlockProfile.forSandbox(abi: request.kernel.landlockABI, readable: ["/"], writable: writableRoots + ["/tmp"])
+                : nil,
+            seccomp: SeccompProfile.agent(allowUnixSocketPaths: [], allowAllUnixSockets: false),
+            // bwrap's --new-session already made one.
+            newSession: false, workingDirectory: real(request.workingDirectory), command: command)
+
         let processOptions = SandboxPlanner.processOptions(uid: request.uid, gid: request.gid)
         var arguments = processOptions
         for mount in mounts { arguments += mount.bwrapArguments }
@@ -252,7 +264,7 @@ private struct PlanBuilder {
             command: command, project: project, processOptions: processOptions, mounts: mounts,
             protectedWithoutMount: protectedWithoutMount, hostPlaceholders: placeholders, writableRoots: writableRoots,
             maskedPaths: masked.map(\.path), environment: environment, limits: limits, network: network,
-            landlockABI: request.kernel.landlockABI, bwrapArguments: arguments, notes: notes)
+            landlockABI: request.kernel.landlockABI, innerSpec: innerSpec, bwrapArguments: arguments, notes: notes)
     }
 
     func quoted(_ text: String) -> String { "\"" + text + "\"" }

@@ -352,6 +352,25 @@ struct SandboxPlanTests {
         #expect(plan.text.contains("why: deny rule Read(~/.ssh)"))
     }
 
+    @Test("the inner spec: limits, Landlock over the writable roots and /tmp, seccomp, the command")
+    func innerSpec() throws {
+        let plan = try makePlan(#"{"warden": {"sandbox": {"limits": {"memoryMegabytes": 512}}}}"#)
+        #expect(plan.innerSpec.limits.memoryBytes == 512 * 1024 * 1024)
+        #expect(plan.innerSpec.command == ["/usr/bin/claude"])
+        #expect(plan.innerSpec.newSession == false)
+        let landlock = try #require(plan.innerSpec.landlock)
+        let writable = landlock.rules.filter { $0.reason == "writable root" }.map(\.path)
+        #expect(writable == plan.writableRoots + ["/tmp"])
+        #expect(plan.innerSpec.seccomp.rules.contains { $0.syscall == "ptrace" })
+        #expect(plan.innerSpec.forwarders.isEmpty)  // no proxy wired in: nothing to forward to
+        // The JSON init reads round-trips.
+        #expect(try SandboxInnerSpec(json: plan.innerSpec.json()) == plan.innerSpec)
+        let old = try makePlan(kernel: KernelFeatures(landlockABI: 0))
+        #expect(old.innerSpec.landlock == nil)
+        #expect(old.notes.contains { $0.contains("Landlock is not available") })
+        #expect(old.text.contains("landlock: not available"))
+    }
+
     @Test("many rules over a wide tree give an argument list bwrap reads through --args")
     func wideTree() throws {
         var disk = standardDisk()
