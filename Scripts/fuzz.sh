@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses in Fuzz/Harnesses and runs each for a bounded time.
 #
-#   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 s; targets: shell json hook policy)
+#   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 60 s; targets: shell json hook policy network)
 #   Scripts/fuzz.sh --build                              (build only; prints the binaries' directory)
 #
 # Each Warden module is compiled by swiftc into its own module, instrumented for libFuzzer and
@@ -19,8 +19,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-all_targets=(shell json hook policy)
-declare -A harness_names=([shell]=FuzzShell [json]=FuzzJSON [hook]=FuzzHook [policy]=FuzzPolicy)
+all_targets=(shell json hook policy network)
+declare -A harness_names=([shell]=FuzzShell [json]=FuzzJSON [hook]=FuzzHook [policy]=FuzzPolicy [network]=FuzzNetwork)
 build_only=0
 seconds=60
 if [ "${1:-}" = "--build" ]; then
@@ -57,15 +57,17 @@ declare -A module_dependencies=(
     [WardenDetect]="WardenDigest"
     [WardenAudit]="WardenJSON WardenDigest"
     [WardenRedact]="WardenDetect WardenJSON WardenDigest"
-    [WardenPolicy]="WardenJSON WardenShell WardenDetect WardenAudit WardenDigest"
-    [WardenHooks]="WardenJSON WardenPolicy WardenShell WardenDetect WardenRedact WardenAudit WardenDigest"
+    [WardenNetwork]="WardenJSON"
+    [WardenPolicy]="WardenJSON WardenShell WardenDetect WardenAudit WardenDigest WardenNetwork"
+    [WardenHooks]="WardenJSON WardenPolicy WardenShell WardenDetect WardenRedact WardenAudit WardenDigest WardenNetwork"
 )
-module_order=(WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenPolicy WardenHooks)
+module_order=(WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenNetwork WardenPolicy WardenHooks)
 declare -A target_modules=(
     [shell]="WardenShell"
     [json]="WardenJSON"
-    [policy]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenPolicy"
-    [hook]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenPolicy WardenHooks"
+    [network]="WardenJSON WardenNetwork"
+    [policy]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenNetwork WardenPolicy"
+    [hook]="WardenJSON WardenShell WardenDigest WardenDetect WardenAudit WardenRedact WardenNetwork WardenPolicy WardenHooks"
 )
 
 # Rebuilt when a source file, a dependency or this script is newer than the object.

@@ -1,5 +1,6 @@
 public import WardenAudit
 public import WardenJSON
+public import WardenNetwork
 
 /// A problem in a policy file, where it is.
 public struct PolicyProblem: Sendable, Hashable, CustomStringConvertible {
@@ -35,6 +36,8 @@ public struct Policy: Sendable {
     public let export: ExportSettings
     /// The sandbox of `warden run` (`sandbox`, `warden.sandbox`; not their `network` keys).
     public let sandbox: SandboxSettings
+    /// Egress: `sandbox.network` and `warden.sandbox.network`.
+    public let network: NetworkSettings
 
     /// The key of Warden's own settings in a managed-settings file.
     public static let namespace = "warden"
@@ -43,8 +46,9 @@ public struct Policy: Sendable {
         rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
         unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults,
         audit: AuditSettings = AuditSettings(), export: ExportSettings = ExportSettings(),
-        sandbox: SandboxSettings = SandboxSettings()
+        network: NetworkSettings = NetworkSettings(), sandbox: SandboxSettings = SandboxSettings()
     ) {
+        self.network = network
         self.sandbox = sandbox
         self.audit = audit
         self.export = export
@@ -183,13 +187,17 @@ private struct PolicyReader {
         for problem in auditProblems { error(problem.message, at: problem.position) }
         let (export, exportProblems) = ExportSettings.readWithPositions(policy: json)
         for problem in exportProblems { error(problem.message, at: problem.position) }
+        let (network, networkProblems) = NetworkSettings.readWithPositions(policy: json)
+        for problem in networkProblems {
+            if problem.isWarning { warning(problem.message, at: problem.position) } else { error(problem.message, at: problem.position) }
+        }
         var sandboxReader = SandboxSettingsReader()
         let sandbox = sandboxReader.read(policy: json)
         problems += sandboxReader.problems
         return Policy(
             rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
             unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit, export: export,
-            sandbox: sandbox)
+            network: network, sandbox: sandbox)
     }
 
     mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
@@ -269,14 +277,27 @@ private struct PolicyReader {
                 settings.detection = reader.read(member.value)
                 problems += reader.problems
             case "audit", "export", "sandbox":
-                // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`) and
-                // `ExportSettings`, once it is known.
+                // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`),
+                // `ExportSettings`, `NetworkSettings` (`sandbox.network` with it) and
+                // `SandboxSettings`, once it is known.
                 continue
             default:
                 error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export)", at: member.keyPosition)
             }
         }
         return settings
+    }
+}
+
+extension Policy {
+    /// The egress policy of `network`, with the domains of the `WebFetch(domain:…)` allow rules
+    /// (each with its subdomains, as the hook reads them) and the origin of `ANTHROPIC_BASE_URL`.
+    public func egressPolicy(anthropicBaseURL: String?) throws(HostSyntaxError) -> EgressPolicy {
+        let webFetchDomains = rules(in: .allow).compactMap { rule -> String? in
+            if case .webFetchDomain(let domain) = rule.matcher { return domain }
+            return nil
+        }
+        return try network.egressPolicy(webFetchDomains: webFetchDomains, anthropicBaseURL: anthropicBaseURL)
     }
 }
 

@@ -237,7 +237,9 @@ private struct PlanBuilder {
             landlock: request.kernel.landlockABI > 0
                 ? LandlockProfile.forSandbox(abi: request.kernel.landlockABI, readable: ["/"], writable: writableRoots + ["/tmp"])
                 : nil,
-            seccomp: SeccompProfile.agent(allowUnixSocketPaths: [], allowAllUnixSockets: false),
+            seccomp: SeccompProfile.agent(
+                allowUnixSocketPaths: request.policy.network.allowUnixSockets,
+                allowAllUnixSockets: request.policy.network.allowAllUnixSockets),
             // bwrap's --new-session already made one.
             newSession: false, workingDirectory: real(request.workingDirectory), command: command)
 
@@ -393,8 +395,10 @@ private struct PlanBuilder {
             httpSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "http.sock"),
             socksSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "socks.sock"),
             // The sandbox has a network namespace of its own: any port is free there.
-            httpPort: request.httpProxyPort ?? 3128, socksPort: request.socksProxyPort ?? 1080,
-            allowedHosts: request.allowedHosts, proxyAvailable: false)
+            httpPort: request.httpProxyPort ?? request.policy.network.httpProxyPort ?? 3128,
+            socksPort: request.socksProxyPort ?? request.policy.network.socksProxyPort ?? 1080,
+            allowedHosts: request.allowedHosts.isEmpty ? request.policy.network.allowedDomains.map(\.text) : request.allowedHosts,
+            proxyAvailable: false)
     }
 
     func environmentPlan(network: NetworkBridge) -> EnvironmentPlan {

@@ -323,6 +323,15 @@ struct SandboxPlanTests {
         #expect(plan.notes.contains { $0.contains("fail closed") })
     }
 
+    @Test("network settings: the policy's ports and allowed domains")
+    func networkSettings() throws {
+        let plan = try makePlan(#"{"sandbox": {"network": {"httpProxyPort": 8080, "socksProxyPort": 8081, "allowedDomains": ["github.com", "*.npmjs.org"]}}}"#)
+        #expect(plan.network.httpPort == 8080)
+        #expect(plan.network.socksPort == 8081)
+        #expect(plan.network.allowedHosts == ["github.com", "*.npmjs.org"])
+        #expect(plan.environment.set.contains { $0.name == "HTTPS_PROXY" && $0.value == "http://127.0.0.1:8080" })
+    }
+
     @Test("Claude Code's own sandbox is turned off inside Warden's")
     func claudeSandboxOff() throws {
         let plan = try makePlan(#"{"sandbox": {"enabled": true}}"#)

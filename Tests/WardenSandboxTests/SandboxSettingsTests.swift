@@ -22,7 +22,7 @@ struct SandboxSettingsTests {
         let text = """
             {"sandbox": {"enabled": true, "failIfUnavailable": false, "autoAllowBashIfSandboxed": true,
               "excludedCommands": ["docker"], "allowUnsandboxedCommands": false, "enableWeakerNestedSandbox": true,
-              "ignoreViolations": {"npm *": ["/tmp"]}, "network": {"anything": 1},
+              "ignoreViolations": {"npm *": ["/tmp"]}, "network": {"allowedDomains": ["github.com"]},
               "filesystem": {"allowWrite": ["~/.kube"], "denyWrite": ["//etc"], "denyRead": ["~/.aws"], "allowRead": ["~/.aws/config"]}},
              "warden": {"sandbox": {"required": true, "environment": {"keep": ["GH_TOKEN"]},
                "limits": {"processes": 100, "memoryMegabytes": 256, "openFiles": 64}, "network": {}}}}

@@ -1,1 +1,0 @@
-// The WardenNetwork module: see Package.swift for what it holds.
