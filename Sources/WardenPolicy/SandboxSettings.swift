@@ -134,6 +134,9 @@ public struct PathGlob: Sendable, Hashable {
     let glob: GlobPattern
     /// The pattern's segments; `nil` for a `**` segment.
     public let segments: [String?]
+    /// The last segment that is not `**`, compiled: a path the walk reports must end in a name
+    /// that matches it, so names are filtered by it before the whole path is matched.
+    let finalName: GlobPattern?
 
     public init(absolute text: String) throws(SandboxPatternError) {
         do throws(GlobPattern.SyntaxError) {
@@ -141,13 +144,21 @@ public struct PathGlob: Sendable, Hashable {
         } catch {
             throw SandboxPatternError(message: error.message)
         }
-        segments = text.split(separator: "/", omittingEmptySubsequences: true).reduce(into: []) { result, part in
+        let segments: [String?] = text.split(separator: "/", omittingEmptySubsequences: true).reduce(into: []) { result, part in
             if part == "**" {
                 if result.last.map({ $0 == nil }) != true { result.append(nil) }
             } else {
                 result.append(String(part))
             }
         }
+        self.segments = segments
+        finalName = segments.last(where: { $0 != nil }).flatMap { try? GlobPattern(absolute: "/" + $0!) }
+    }
+
+    /// Whether a name can end a path this pattern matches (the walk's cheap first test).
+    public func mayEndWith(name: String) -> Bool {
+        guard let finalName else { return true }
+        return finalName.matches("/" + name)
     }
 
     /// Whether `path` itself matches.

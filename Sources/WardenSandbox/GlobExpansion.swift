@@ -83,7 +83,7 @@ public enum GlobExpansion {
             guard let entries = fileSystem.entries(of: directory) else { return }
             for entry in entries where entry.name != ".git" {
                 let path = SandboxPaths.join(directory, entry.name)
-                if glob.matches(path) {
+                if glob.mayEndWith(name: entry.name) && glob.matches(path) {
                     found.append(path)
                     continue
                 }

@@ -4,7 +4,7 @@ public import WardenPolicy
 /// through the `SandboxFileSystem` it is given.
 public enum SandboxPlanner {
     public static func plan(_ request: SandboxRequest, fileSystem: any SandboxFileSystem) -> SandboxPlan {
-        var builder = PlanBuilder(request: request, fileSystem: fileSystem)
+        var builder = PlanBuilder(request: request, fileSystem: ListingMemo(fileSystem))
         return builder.build()
     }
 
@@ -467,5 +467,24 @@ private struct PlanBuilder {
 extension StringProtocol {
     func trimmingCharacters() -> String {
         String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).reversed())
+    }
+}
+
+/// One plan lists a directory once, however many patterns walk through it.
+private final class ListingMemo: SandboxFileSystem, @unchecked Sendable {
+    // Used by one plan computation on one thread only (never shared), hence unchecked.
+    let base: any SandboxFileSystem
+    var listings: [String: [DirectoryEntry]?] = [:]
+
+    init(_ base: any SandboxFileSystem) { self.base = base }
+
+    func kind(of path: String) -> PathKind? { base.kind(of: path) }
+    func resolvedPath(_ path: String) -> String? { base.resolvedPath(path) }
+    func contents(of path: String) -> String? { base.contents(of: path) }
+    func entries(of directory: String) -> [DirectoryEntry]? {
+        if let cached = listings[directory] { return cached }
+        let listed = base.entries(of: directory)
+        listings[directory] = .some(listed)
+        return listed
     }
 }
