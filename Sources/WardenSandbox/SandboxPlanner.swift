@@ -251,7 +251,8 @@ private struct PlanBuilder {
         arguments += ["--chdir", real(request.workingDirectory)]
         arguments.append("--")
         if let initPath = request.initPath {
-            arguments += [initPath, "--spec", SandboxPaths.join(SandboxPlan.runtimeMountPoint, "spec.json"), "--"]
+            // init takes the command from the spec, after forwarders, limits, Landlock, seccomp.
+            arguments += [initPath, "--spec", SandboxPaths.join(SandboxPlan.runtimeMountPoint, "spec.json")]
         } else {
             // Without init, util-linux's prlimit sets the rlimits right before the command.
             arguments += [
@@ -259,8 +260,8 @@ private struct PlanBuilder {
                 "--nofile=\(limits.openFiles)", "--",
             ]
             notes.append("warden-sandbox-init is not installed: the command runs directly under bwrap, its rlimits set by prlimit(1), without seccomp or Landlock")
+            arguments += command
         }
-        arguments += command
 
         return SandboxPlan(
             command: command, project: project, processOptions: processOptions, mounts: mounts,

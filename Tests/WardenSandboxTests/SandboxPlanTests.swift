@@ -348,6 +348,20 @@ struct SandboxPlanTests {
         #expect(plan.bwrapArguments.first == "--unshare-user")
     }
 
+    @Test("with warden-sandbox-init, bwrap starts init with the spec, which carries the command and the limits")
+    func withInit() throws {
+        let policy = try Policy.parse(text: "{}", path: nil)
+        let request = SandboxRequest(
+            policy: policy, policyPath: nil, home: "/home/dev", workingDirectory: "/home/dev/src/app", environment: [],
+            kernel: KernelFeatures(landlockABI: 7), uid: 1000, gid: 1000, command: ["/bin/sh"], wardenDirectory: "/opt/warden/bin",
+            initPath: "/opt/warden/bin/warden-sandbox-init", logDirectory: nil, runtimeDirectory: "/run/user/1000/w")
+        let plan = SandboxPlanner.plan(request, fileSystem: standardDisk())
+        #expect(Array(plan.bwrapArguments.suffix(4)) == ["--", "/opt/warden/bin/warden-sandbox-init", "--spec", "/tmp/.warden/spec.json"])
+        #expect(!plan.bwrapArguments.contains("prlimit"))
+        #expect(plan.innerSpec.command == ["/bin/sh"])
+        #expect(!plan.notes.contains { $0.contains("prlimit") })
+    }
+
     @Test("the plan as JSON parses back and holds mounts with reasons")
     func json() throws {
         let plan = try makePlan(#"{"permissions": {"deny": ["Read(~/.ssh)"]}}"#)

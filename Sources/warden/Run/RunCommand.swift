@@ -157,7 +157,7 @@ struct RunCommand: ParsableCommand {
         do {
             placeholders = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
             watcher = try LaunchPlaceholders.startWatcher(executable: wardenPath, arguments: ["run", "--watch-cleanup", placeholders.stateFile])
-            try RunSupport.writeRuntimeFiles(runtimeDirectory)
+            try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json())
             try placeholders.create(plan.hostPlaceholders)
         } catch {
             rmdir(runtimeDirectory)
@@ -227,10 +227,19 @@ enum RunSupport {
         return candidates.first { FileManager.default.fileExists(atPath: $0) }.map { ($0 as NSString).standardizingPath }
     }
 
+    /// `warden-sandbox-init` beside `warden`, when it is the real one: it answers `--help` with
+    /// status 0 (a build without it carries a stand-in that refuses to run).
     static func initPath(wardenDirectory: String) -> String? {
-        // warden-sandbox-init runs the command once it applies what its spec says; until the
-        // inner spec is written by this launcher it is not used.
-        nil
+        let path = "\(wardenDirectory)/warden-sandbox-init"
+        guard access(path, X_OK) == 0 else { return nil }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: path)
+        probe.arguments = ["--help"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return nil }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0 ? path : nil
     }
 
     static func defaultLogDirectory(_ environment: [String: String]) -> String? {
@@ -247,8 +256,10 @@ enum RunSupport {
         }
     }
 
-    static func writeRuntimeFiles(_ directory: String) throws(LaunchError) {
-        for (name, contents) in [("empty", ""), ("empty.json", "{}\n")] {
+    static func writeRuntimeFiles(_ directory: String, spec: String?) throws(LaunchError) {
+        var files = [("empty", ""), ("empty.json", "{}\n")]
+        if let spec { files.append(("spec.json", spec)) }
+        for (name, contents) in files {
             let path = "\(directory)/\(name)"
             guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o444]) else {
                 throw LaunchError("cannot write \(path)")
