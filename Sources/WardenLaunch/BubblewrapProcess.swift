@@ -88,7 +88,12 @@ public enum BubblewrapProcess {
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // bwrap in a process group of its own: the terminal's signals (Ctrl-C, resize) reach only
+        // `warden`, which passes them to the command; bwrap itself would die of a SIGINT and
+        // take the session with it. The sandbox has no controlling terminal (--new-session), so
+        // no job-control stop applies to it in a background group.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
         let argv = [bwrap, "--info-fd", "4", "--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }

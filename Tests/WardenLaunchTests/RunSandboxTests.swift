@@ -122,6 +122,8 @@ struct RunScene {
             process.arguments = Array(warden.dropFirst())
         }
         process.environment = environment
+        // Plain files of the scene only (FileManager.createFile replaces a path by renaming).
+        precondition(stdout.hasPrefix(base + "/") && stderr.hasPrefix(base + "/"), "output files belong in the scene")
         _ = FileManager.default.createFile(atPath: stdout, contents: nil)
         _ = FileManager.default.createFile(atPath: stderr, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: stdout)
