@@ -165,6 +165,8 @@ private struct PlanBuilder {
             mounts.append(SandboxMount(.writableBind, source: root.path, root.path, reason: root.reason))
         }
         let writableRoots = mounts.filter { $0.kind == .writableBind }.map(\.destination)
+        let pinIndex = mounts.count
+        var protectedMounted: [String] = []
         for mask in masked.sorted(by: { SandboxPaths.depth($0.path) < SandboxPaths.depth($1.path) }) {
             if exists(mask.path) == .directory {
                 mounts.append(SandboxMount(.maskDirectory, mask.path, reason: mask.reason))
@@ -194,6 +196,7 @@ private struct PlanBuilder {
             }
             if let kind = exists(item.path) {
                 mounts.append(SandboxMount(.readOnlyBind, source: item.path, item.path, reason: item.reason))
+                protectedMounted.append(item.path)
                 _ = kind
             } else if let kind = item.mandatory {
                 // A protected path that does not exist yet: bound over a placeholder the launcher
@@ -203,6 +206,7 @@ private struct PlanBuilder {
                     continue
                 }
                 placeholders.append(HostPlaceholder(path: item.path, kind: kind, reason: item.reason))
+                protectedMounted.append(item.path)
                 if kind == .directory {
                     mounts.append(SandboxMount(.maskDirectory, item.path, reason: item.reason + " (absent: an empty read-only directory)"))
                 } else {
@@ -211,6 +215,28 @@ private struct PlanBuilder {
                 }
             }
         }
+
+        // A directory above a protected mount could be renamed away with the mount inside it and
+        // a new one made in its place (`mv .git .git-old; mkdir -p .git/hooks`), which the host
+        // would then use. Each such directory up to its writable root is bound over itself: a
+        // mount point cannot be renamed or removed (EBUSY). These binds come before the masks
+        // and protections below them, which a later bind would hide.
+        var pins: [String] = []
+        var pinned: Set<String> = []
+        for path in protectedMounted {
+            let roots = (writableRoots + reopened.map(\.path)).filter { SandboxPaths.isInside(path, $0) && path != $0 }
+            guard let root = roots.max(by: { SandboxPaths.depth($0) < SandboxPaths.depth($1) }) else { continue }
+            var ancestor = SandboxPaths.parent(path)
+            while ancestor != root && SandboxPaths.isInside(ancestor, root) {
+                let masked = masked.contains { SandboxPaths.isInside(ancestor, $0.path) }
+                if !masked, pinned.insert(ancestor).inserted { pins.append(ancestor) }
+                ancestor = SandboxPaths.parent(ancestor)
+            }
+        }
+        let pinMounts = pins.sorted { SandboxPaths.depth($0) < SandboxPaths.depth($1) }.map {
+            SandboxMount(.writableBind, source: $0, $0, reason: "pinned: holds protected paths, so it cannot be renamed or replaced")
+        }
+        mounts.insert(contentsOf: pinMounts, at: pinIndex)
 
         let network = networkBridge()
         let environment = environmentPlan(network: network)

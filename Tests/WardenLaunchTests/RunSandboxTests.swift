@@ -187,6 +187,10 @@ echo github_token=${GITHUB_TOKEN:-absent}
 echo anthropic=${ANTHROPIC_API_KEY:-absent}
 echo nproc=$(grep 'Max processes' /proc/self/limits | awk '{print $3}')
 git -C "$P" add src/main.swift && git -C "$P" commit -qm inside && echo commit=ok || echo commit=failed
+mv "$P/.git" "$P/.git-old" 2>/dev/null && echo git_rename=done || echo git_rename=refused
+mv "$P/.claude" "$P/.claude-old" 2>/dev/null && echo claude_rename=done || echo claude_rename=refused
+ln "$P/.git/config" "$P/config-link" 2>/dev/null && echo hardlink=made || echo hardlink=refused
+ln -s "$HOME/.ssh/id_ed25519" "$P/key-link" && echo symlink_bytes=$(cat "$P/key-link" 2>/dev/null | wc -c)
 exit 7
 """#
 
@@ -222,6 +226,10 @@ struct RunSandboxTests {
         #expect(values["anthropic"] == "sk-ant-test")
         #expect(values["nproc"] == "2048")
         #expect(values["commit"] == "ok")
+        #expect(values["git_rename"] == "refused")
+        #expect(values["claude_rename"] == "refused")
+        #expect(values["hardlink"] == "refused")
+        #expect(values["symlink_bytes"] == "0")
         // On the host: the project file was written, the protected ones were not.
         #expect(FileManager.default.fileExists(atPath: scene.project + "/new.txt"))
         #expect(!FileManager.default.fileExists(atPath: scene.project + "/.git/hooks/post-checkout"))

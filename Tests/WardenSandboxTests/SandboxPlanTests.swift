@@ -188,6 +188,18 @@ struct SandboxPlanTests {
         #expect(plan.protectedWithoutMount.contains { $0.path == "/etc/claude-code" })
     }
 
+    @Test("a directory holding protected paths is pinned (bound over itself) before them, so it cannot be renamed away")
+    func pins() throws {
+        let plan = try makePlan()
+        let pin = try #require(plan.index(of: "/home/dev/src/app/.git"))
+        #expect(plan.mounts[pin].kind == .writableBind)
+        #expect(plan.mounts[pin].reason.hasPrefix("pinned"))
+        #expect(pin < (plan.index(of: "/home/dev/src/app/.git/hooks") ?? -1))
+        #expect(pin > (plan.index(of: "/home/dev/src/app") ?? .max))
+        // The writable roots themselves are mount points already.
+        #expect(plan.mounts.filter { $0.destination == "/home/dev/.claude" }.count == 1)
+    }
+
     @Test("always protected, absent: placeholders on the host, masked read-only inside")
     func alwaysProtectedAbsent() throws {
         let plan = try makePlan()
