@@ -345,6 +345,15 @@ private struct PlanBuilder {
         if let common = project.commonGitDirectory {
             result.append((SandboxPaths.join(common, "hooks"), "git hooks run on the host", .directory))
             result.append((SandboxPaths.join(common, "config"), "git config (core.hooksPath, aliases, filters run on the host)", .file))
+            // `core.hooksPath` (husky's `.husky`, a `githooks/` directory) names hooks that run on
+            // the host just as `.git/hooks` does.
+            for gitConfig in [SandboxPaths.join(common, "config"), SandboxPaths.join(home, ".gitconfig")] {
+                if let hooksPath = Self.hooksPath(in: fileSystem.contents(of: gitConfig) ?? "") {
+                    let absolute = hooksPath.hasPrefix("~/") ? SandboxPaths.join(home, String(hooksPath.dropFirst(2)))
+                        : hooksPath.hasPrefix("/") ? hooksPath : SandboxPaths.join(root, hooksPath)
+                    result.append((SandboxPaths.normalize(absolute), "core.hooksPath in \(gitConfig): hooks that run on the host", .directory))
+                }
+            }
             if let gitDirectory = project.gitDirectory, gitDirectory != common {
                 result.append((SandboxPaths.join(gitDirectory, "config.worktree"), "the worktree's git config", .file))
             }
@@ -382,6 +391,27 @@ private struct PlanBuilder {
         }
         // Paths reached through a symbolic link are protected where they lead.
         return result.map { (real($0.0), $0.1, $0.2) }
+    }
+
+    /// The value of `core.hooksPath` in a git config text (the last one wins, as in git), nil
+    /// when it is not set. A plain reading of git's format: `[core]` section, `hooksPath = X`.
+    static func hooksPath(in config: String) -> String? {
+        var inCore = false
+        var found: String?
+        for rawLine in config.split(separator: "\n") {
+            let line = rawLine.trimmingCharacters()
+            if line.hasPrefix("[") {
+                inCore = line.lowercased().hasPrefix("[core]") || line.lowercased() == "[core]"
+                continue
+            }
+            guard inCore, let equals = line.firstIndex(of: "=") else { continue }
+            let key = line[..<equals].trimmingCharacters().lowercased()
+            guard key == "hookspath" else { continue }
+            var value = line[line.index(after: equals)...].trimmingCharacters()
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if !value.isEmpty { found = value }
+        }
+        return found
     }
 
     // MARK: Globs

@@ -200,6 +200,16 @@ struct SandboxPlanTests {
         #expect(plan.mounts.filter { $0.destination == "/home/dev/.claude" }.count == 1)
     }
 
+    @Test("core.hooksPath (husky) is protected like .git/hooks")
+    func hooksPath() throws {
+        var disk = standardDisk()
+        disk.add("/home/dev/src/app/.git/config", "[core]\n\tbare = false\n\thooksPath = .husky\n[remote \"origin\"]\n\turl = x\n")
+        disk.add("/home/dev/src/app/.husky/pre-commit", "npm test")
+        let plan = try makePlan(disk: disk)
+        #expect(plan.mount(at: "/home/dev/src/app/.husky")?.kind == .readOnlyBind)
+        #expect(plan.mount(at: "/home/dev/src/app/.husky")?.reason.contains("core.hooksPath") == true)
+    }
+
     @Test("always protected, absent: placeholders on the host, masked read-only inside")
     func alwaysProtectedAbsent() throws {
         let plan = try makePlan()
