@@ -99,6 +99,12 @@ public struct HostPlaceholder: Sendable, Hashable {
     public var path: String
     public var kind: PathKind
     public var reason: String
+
+    public init(path: String, kind: PathKind, reason: String) {
+        self.path = path
+        self.kind = kind
+        self.reason = reason
+    }
 }
 
 public struct EnvironmentPlan: Sendable, Hashable {
