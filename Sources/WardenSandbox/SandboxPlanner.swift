@@ -127,7 +127,7 @@ private struct PlanBuilder {
         var reopened: [(path: String, reason: String)] = []
         for pattern in settings.allowRead {
             for path in expand(pattern, context: context, strict: false)
-            where exists(path) != nil && masked.contains(where: { SandboxPaths.isInside(path, $0.path) && path != $0.path || path == $0.path }) {
+            where exists(path) != nil && masked.contains(where: { SandboxPaths.isInside(path, $0.path) }) {
                 reopened.append((path, "sandbox.filesystem.allowRead \(quoted(pattern.text))"))
             }
         }
@@ -194,10 +194,9 @@ private struct PlanBuilder {
                 protectedWithoutMount.append(ProtectedPath(path: item.path, reason: item.reason, by: "read-only through /"))
                 continue
             }
-            if let kind = exists(item.path) {
+            if exists(item.path) != nil {
                 mounts.append(SandboxMount(.readOnlyBind, source: item.path, item.path, reason: item.reason))
                 protectedMounted.append(item.path)
-                _ = kind
             } else if let kind = item.mandatory {
                 // A protected path that does not exist yet: bound over a placeholder the launcher
                 // creates on the host and removes afterwards, so that nothing can create it inside.
