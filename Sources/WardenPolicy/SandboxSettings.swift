@@ -1,4 +1,4 @@
-public import WardenJSON
+import WardenJSON
 
 /// The sandbox settings of a managed-settings file: Claude Code's `sandbox` keys (all but
 /// `network`, which `NetworkSettings` reads) and Warden's `warden.sandbox` keys (all but

@@ -1,4 +1,4 @@
-public import WardenPolicy
+import WardenPolicy
 
 /// (policy, home, project, environment, kernel features, disk) → `SandboxPlan`. No I/O but
 /// through the `SandboxFileSystem` it is given.

@@ -17,7 +17,7 @@ struct RunPlaceholderTests {
         let base = try directory()
         defer { try? FileManager.default.removeItem(atPath: base) }
         let state = try LaunchPlaceholders.begin(stateDirectory: base + "/state", runtimeDirectory: base + "/run")
-        FileManager.default.createFile(atPath: base + "/run/empty", contents: Data())
+        _ = FileManager.default.createFile(atPath: base + "/run/empty", contents: Data())
         try state.create([
             HostPlaceholder(path: base + "/project/.mcp.json", kind: .file, reason: "test"),
             HostPlaceholder(path: base + "/project/.vscode", kind: .directory, reason: "test"),
@@ -27,7 +27,7 @@ struct RunPlaceholderTests {
         #expect(FileManager.default.fileExists(atPath: base + "/project/.mcp.json"))
         // Written on the host meanwhile: kept.
         try "[submodule]\n".write(toFile: base + "/project/.gitmodules", atomically: false, encoding: .utf8)
-        FileManager.default.createFile(atPath: base + "/project/.idea/workspace.xml", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: base + "/project/.idea/workspace.xml", contents: Data("x".utf8))
         LaunchPlaceholders.sweep(stateFile: state.stateFile)
         let left = try FileManager.default.contentsOfDirectory(atPath: base + "/project").sorted()
         #expect(left == [".gitmodules", ".idea"])
@@ -55,13 +55,13 @@ struct RunPlaceholderTests {
         let base = try directory()
         defer { try? FileManager.default.removeItem(atPath: base) }
         try FileManager.default.createDirectory(atPath: base + "/state", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: base + "/project/.mcp.json", contents: Data())
+        _ = FileManager.default.createFile(atPath: base + "/project/.mcp.json", contents: Data())
         var info = stat()
         stat(base + "/project/.mcp.json", &info)
         // pid 2^22 + 1 is above pid_max's default: no such process.
         let dead = "file\t\(info.st_dev)\t\(info.st_ino)\t\(base)/project/.mcp.json\n"
         try dead.write(toFile: base + "/state/4194305.run", atomically: false, encoding: .utf8)
-        FileManager.default.createFile(atPath: base + "/project/.zshrc", contents: Data())
+        _ = FileManager.default.createFile(atPath: base + "/project/.zshrc", contents: Data())
         stat(base + "/project/.zshrc", &info)
         let alive = "file\t\(info.st_dev)\t\(info.st_ino)\t\(base)/project/.zshrc\n"
         try alive.write(toFile: base + "/state/1.run", atomically: false, encoding: .utf8)  // init is alive

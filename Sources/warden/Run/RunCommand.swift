@@ -252,7 +252,7 @@ enum RunSupport {
         mkdir("\(home)/.claude", 0o700)
         let state = "\(home)/.claude.json"
         if !FileManager.default.fileExists(atPath: state) {
-            FileManager.default.createFile(atPath: state, contents: Data("{}\n".utf8), attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: state, contents: Data("{}\n".utf8), attributes: [.posixPermissions: 0o600])
         }
     }
 
