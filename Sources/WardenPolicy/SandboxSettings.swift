@@ -194,6 +194,14 @@ public struct FilePathRule: Sendable, Hashable {
 }
 
 extension Policy {
+    /// The domains of the `WebFetch(domain:…)` allow rules, which the egress policy allows too.
+    public var webFetchAllowedDomains: [String] {
+        rules(in: .allow).compactMap { rule -> String? in
+            if case .webFetchDomain(let domain) = rule.matcher { return domain }
+            return nil
+        }
+    }
+
     /// The policy's path rules, in order: what the sandbox turns into masks and read-only mounts.
     public var filePathRules: [FilePathRule] {
         rules.compactMap { rule in

@@ -453,8 +453,19 @@ private struct PlanBuilder {
             // The sandbox has a network namespace of its own: any port is free there.
             httpPort: request.httpProxyPort ?? request.policy.network.httpProxyPort ?? 3128,
             socksPort: request.socksProxyPort ?? request.policy.network.socksProxyPort ?? 1080,
-            allowedHosts: request.allowedHosts.isEmpty ? request.policy.network.allowedDomains.map(\.text) : request.allowedHosts,
+            allowedHosts: request.allowedHosts.isEmpty ? defaultAllowedHosts() : request.allowedHosts,
             proxyAvailable: false)
+    }
+
+    /// What the egress policy lets through, each with where it comes from (as
+    /// `Policy.egressPolicy` assembles it).
+    func defaultAllowedHosts() -> [String] {
+        var hosts = request.policy.network.allowedDomains.map { "\($0.text) (sandbox.network.allowedDomains)" }
+        hosts += request.policy.webFetchAllowedDomains.map { "\($0) (WebFetch(domain:\($0)))" }
+        if let base = request.environment.last(where: { $0.name == "ANTHROPIC_BASE_URL" })?.value, !base.isEmpty {
+            hosts.append("\(base) (ANTHROPIC_BASE_URL)")
+        }
+        return hosts
     }
 
     func environmentPlan(network: NetworkBridge) -> EnvironmentPlan {

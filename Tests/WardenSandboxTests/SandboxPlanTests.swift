@@ -347,10 +347,15 @@ struct SandboxPlanTests {
 
     @Test("network settings: the policy's ports and allowed domains")
     func networkSettings() throws {
-        let plan = try makePlan(#"{"sandbox": {"network": {"httpProxyPort": 8080, "socksProxyPort": 8081, "allowedDomains": ["github.com", "*.npmjs.org"]}}}"#)
+        let plan = try makePlan(
+            #"{"permissions": {"allow": ["WebFetch(domain:docs.swift.org)"]}, "sandbox": {"network": {"httpProxyPort": 8080, "socksProxyPort": 8081, "allowedDomains": ["github.com", "*.npmjs.org"]}}}"#,
+            environment: [("ANTHROPIC_BASE_URL", "http://127.0.0.1:8999")])
         #expect(plan.network.httpPort == 8080)
         #expect(plan.network.socksPort == 8081)
-        #expect(plan.network.allowedHosts == ["github.com", "*.npmjs.org"])
+        #expect(plan.network.allowedHosts == [
+            "github.com (sandbox.network.allowedDomains)", "*.npmjs.org (sandbox.network.allowedDomains)",
+            "docs.swift.org (WebFetch(domain:docs.swift.org))", "http://127.0.0.1:8999 (ANTHROPIC_BASE_URL)",
+        ])
         #expect(plan.environment.set.contains { $0.name == "HTTPS_PROXY" && $0.value == "http://127.0.0.1:8080" })
     }
 
