@@ -322,6 +322,16 @@ struct RunSandboxTests {
         #expect(result.stderr == "warden: cannot start the sandbox: bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap (the policy's sandbox.failIfUnavailable is true)\n")
     }
 
+    @Test("sandbox.failIfUnavailable: false runs the command unsandboxed, and says so")
+    func unsandboxedWhenAllowed() throws {
+        let scene = try RunScene(user: .root, policy: #"{"sandbox": {"failIfUnavailable": false}}"#)
+        defer { scene.remove() }
+        let result = try scene.run(["--", "/bin/sh", "-c", "echo ran; exit 3"], extra: ["PATH": "/nonexistent"])
+        #expect(result.status == 3)
+        #expect(result.stdout == "ran\n")
+        #expect(result.stderr == "warden: cannot start the sandbox: bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap; running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n")
+    }
+
     @Test("the exit status of the command passes through, also for a signal")
     func exitStatus() throws {
         let scene = try RunScene(user: .root, policy: "{}")
