@@ -22,9 +22,11 @@ claude() {
 
 # The first `claude` on PATH that is a program and not this shim.
 warden_real_claude() {
-    local dir candidate
-    local IFS=:
-    for dir in $PATH; do
+    # PATH split by hand: zsh does not split an unquoted $PATH on IFS as bash does.
+    local rest="${PATH}:" dir candidate
+    while [ -n "$rest" ]; do
+        dir="${rest%%:*}"
+        rest="${rest#*:}"
         candidate="${dir:-.}/claude"
         [ -f "$candidate" ] && [ -x "$candidate" ] || continue
         if grep -q WARDEN_CLAUDE_SHIM "$candidate" 2>/dev/null; then continue; fi
