@@ -182,6 +182,8 @@ rm -rf "$P/.git/hooks" 2>/dev/null; [ -d "$P/.git/hooks" ] && echo hooks_dir=kep
 echo interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ,)
 echo processes=$(ls /proc | grep -c '^[0-9]')
 echo capeff=$(grep CapEff /proc/self/status | cut -f2)
+echo seccomp=$(grep '^Seccomp:' /proc/self/status | cut -f2)
+echo nonewprivs=$(grep NoNewPrivs /proc/self/status | cut -f2)
 echo uid=$(id -u)
 echo github_token=${GITHUB_TOKEN:-absent}
 echo anthropic=${ANTHROPIC_API_KEY:-absent}
@@ -221,6 +223,9 @@ struct RunSandboxTests {
         #expect(values["interfaces"] == "lo,")
         #expect(Int(values["processes"] ?? "99") ?? 99 < 6, "\(values["processes"] ?? "")")
         #expect(values["capeff"] == "0000000000000000")
+        // Through warden-sandbox-init: a seccomp filter and no new privileges.
+        #expect(values["seccomp"] == "2")
+        #expect(values["nonewprivs"] == "1")
         #expect(values["uid"] == String(scene.uid))
         #expect(values["github_token"] == "absent")
         #expect(values["anthropic"] == "sk-ant-test")
