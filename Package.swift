@@ -77,7 +77,7 @@ let package = Package(
         // (bwrap arguments, mounts and why, seccomp and Landlock rules, environment, limits). Pure.
         .target(name: "WardenSandbox", dependencies: ["WardenPolicy", "WardenNetwork", "WardenJSON"], swiftSettings: hotPathSettings),
         // Carries a plan out: bwrap outside; inside, the forwarders, rlimits, Landlock and seccomp.
-        .target(name: "WardenLaunch", dependencies: ["WardenSandbox", "CSeccomp", "WardenJSON"], swiftSettings: hotPathSettings),
+        .target(name: "WardenLaunch", dependencies: ["WardenSandbox", "CSeccomp", "WardenJSON", "WardenSystem"], swiftSettings: hotPathSettings),
 
         .executableTarget(
             name: "warden-hook",
@@ -111,7 +111,7 @@ let package = Package(
 
         // The first process inside the sandbox: starts the proxy forwarders, applies the limits,
         // Landlock and seccomp, then execs the agent. No Foundation.
-        .executableTarget(name: "warden-sandbox-init", dependencies: ["WardenLaunch", "WardenSandbox"], swiftSettings: hotPathSettings),
+        .executableTarget(name: "warden-sandbox-init", dependencies: ["WardenLaunch", "WardenSandbox", "WardenSystem"], swiftSettings: hotPathSettings),
 
         // Appends N records: started 16 times at once by WardenAuditTests' concurrency test.
         .executableTarget(name: "audit-append", dependencies: ["WardenAudit"], swiftSettings: hotPathSettings),

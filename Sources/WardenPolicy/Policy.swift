@@ -34,6 +34,8 @@ public struct Policy: Sendable {
     public let audit: AuditSettings
     /// Where `warden log export` ships the decision log (`warden.export`).
     public let export: ExportSettings
+    /// The sandbox of `warden run` (`sandbox`, `warden.sandbox`; not their `network` keys).
+    public let sandbox: SandboxSettings
     /// Egress: `sandbox.network` and `warden.sandbox.network`.
     public let network: NetworkSettings
 
@@ -44,9 +46,10 @@ public struct Policy: Sendable {
         rules: [PermissionRule], settingsDirectory: String? = nil, bypassPermissionsDisabled: Bool = false,
         unverifiableCommands: UnverifiableCommandAction = .ask, detection: DetectionSettings = .defaults,
         audit: AuditSettings = AuditSettings(), export: ExportSettings = ExportSettings(),
-        network: NetworkSettings = NetworkSettings()
+        network: NetworkSettings = NetworkSettings(), sandbox: SandboxSettings = SandboxSettings()
     ) {
         self.network = network
+        self.sandbox = sandbox
         self.audit = audit
         self.export = export
         self.rules = rules
@@ -188,10 +191,13 @@ private struct PolicyReader {
         for problem in networkProblems {
             if problem.isWarning { warning(problem.message, at: problem.position) } else { error(problem.message, at: problem.position) }
         }
+        var sandboxReader = SandboxSettingsReader()
+        let sandbox = sandboxReader.read(policy: json)
+        problems += sandboxReader.problems
         return Policy(
             rules: rules, settingsDirectory: settingsDirectory, bypassPermissionsDisabled: bypassDisabled,
             unverifiableCommands: warden.unverifiableCommands, detection: warden.detection, audit: audit, export: export,
-            network: network)
+            network: network, sandbox: sandbox)
     }
 
     mutating func readPermissions(_ json: JSONValue, rules: inout [PermissionRule], bypassDisabled: inout Bool) {
@@ -272,7 +278,8 @@ private struct PolicyReader {
                 problems += reader.problems
             case "audit", "export", "sandbox":
                 // Read from the whole document by `AuditSettings` (with `cleanupPeriodDays`),
-                // `ExportSettings` and `NetworkSettings` (`sandbox.network` with it), once it is known.
+                // `ExportSettings`, `NetworkSettings` (`sandbox.network` with it) and
+                // `SandboxSettings`, once it is known.
                 continue
             default:
                 error("unknown Warden setting \(JSONValue.quoted(member.key)) (known: unverifiableCommands, detection, audit, export)", at: member.keyPosition)

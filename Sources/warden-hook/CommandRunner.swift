@@ -54,6 +54,12 @@ enum CommandRunner {
     /// Runs `command` and never returns: redacted when it is a Bash tool command, handed to the
     /// shell otherwise.
     static func run(_ command: String, policyPath: String?) -> Never {
+        // A nested Landlock domain for the command and everything it starts: no ptrace-class
+        // access to Claude Code or the hooks (its /proc/PID/mem, ptrace, process_vm_writev), no
+        // signals to them with Landlock ABI 6. Applied here, so that this process (the redactor)
+        // is inside too: it has nothing to protect from the command, whose output it is. On a
+        // kernel without Landlock the command runs without it (see README, "Inside the sandbox").
+        _ = Landlock.restrictSelfForCommand()
         let shell = shell()
         guard command.contains(toolCommandMarker) else {
             execute(shell, ["-c", command])

@@ -1,7 +1,32 @@
-// The first process inside the sandbox (see Package.swift). Until it is built, it refuses to run.
+// warden-sandbox-init --spec PATH: the first process inside the sandbox (bwrap's command). Starts
+// the proxy forwarders, applies the limits, Landlock and seccomp of the spec, then execs the
+// agent. Any failure: one line on stderr, exit 126, and the agent is not run. No Foundation.
 #if canImport(Glibc)
 import Glibc
 #endif
-let message = "warden-sandbox-init: not built yet\n"
-_ = message.withCString { write(2, $0, strlen($0)) }
-exit(2)
+import WardenLaunch
+import WardenSystem
+
+func refuse(_ message: String) -> Never {
+    _ = Files.writeAll(2, "warden-sandbox-init: \(message)\n")
+    exit(InsideSandbox.refusalStatus)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments == ["--help"] || arguments == ["-h"] {
+    _ = Files.writeAll(1, """
+        usage: warden-sandbox-init --spec PATH
+
+        The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
+        spec (JSON, written by `warden run`), listens on the forwarders' ports, applies the
+        limits, drops privileges, applies Landlock and seccomp, and execs the spec's command.
+        Any failure prints one line "warden-sandbox-init: ..." and exits with status 126.
+
+        """)
+    exit(0)
+}
+guard arguments.count == 2, arguments[0] == "--spec" else { refuse("usage: warden-sandbox-init --spec PATH") }
+switch InsideSandbox.readSpec(path: arguments[1]) {
+case .failure(let error): refuse(error.message)
+case .success(let spec): refuse(InsideSandbox.run(spec))
+}

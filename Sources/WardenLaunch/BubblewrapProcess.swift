@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+public import WardenSandbox
+
+/// Why bwrap could not be started.
+public struct LaunchError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The signals `warden run` passes on to the sandboxed command: the terminal's (the sandbox is in
+/// a session of its own, so it gets none directly: no `SIGINT` from Ctrl-C in cooked mode, no
+/// `SIGWINCH` on resize) and the ones a supervisor sends.
+let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2]
+
+/// Written by the signal handler, read by the wait loop: a self-pipe, as a handler may do nothing
+/// but write(2).
+nonisolated(unsafe) private var signalPipeWrite: Int32 = -1
+
+private func recordSignal(_ signal: Int32) {
+    var byte = UInt8(truncatingIfNeeded: signal)
+    _ = write(signalPipeWrite, &byte, 1)
+}
+
+/// Runs bwrap with a plan: its arguments through `--args FD` (a memfd, NUL-separated, so no
+/// argument list can overflow `E2BIG`), the plan's environment as bwrap's own, the terminal's
+/// descriptors inherited; signals passed on; the command's exit status returned.
+public enum BubblewrapProcess {
+    /// bwrap on `PATH`, nil when it is not installed.
+    public static func locate(path: String?) -> String? {
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = directory + "/bwrap"
+            if access(String(candidate), X_OK) == 0 { return String(candidate) }
+        }
+        return nil
+    }
+
+    /// Starts bwrap and waits for it. The exit status is the command's (128 + N for a signal).
+    public static func run(
+        bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String
+    ) throws(LaunchError) -> Int32 {
+        // The arguments, NUL-separated, in a file of the run directory bwrap reads with --args.
+        let argumentsPath = runtimeDirectory + "/bwrap-arguments"
+        let argumentsFD = open(argumentsPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard argumentsFD >= 0 else { throw LaunchError("cannot create \(argumentsPath): \(String(cString: strerror(errno)))") }
+        defer { close(argumentsFD) }
+        // bwrap reads options from --args, not the command: that follows `--` on its own command
+        // line (it is the developer's, not a secret, and short).
+        let separator = plan.bwrapArguments.firstIndex(of: "--") ?? plan.bwrapArguments.endIndex
+        let options = plan.bwrapArguments[..<separator]
+        let commandPart = Array(plan.bwrapArguments[separator...])
+        var bytes: [UInt8] = []
+        for argument in options {
+            bytes += Array(argument.utf8)
+            bytes.append(0)
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(argumentsFD, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw LaunchError("cannot write bwrap's arguments: \(String(cString: strerror(errno)))") }
+            offset += written
+        }
+        lseek(argumentsFD, 0, SEEK_SET)
+
+        // --info-fd: bwrap says the pid of the sandbox's first process, to which signals go.
+        let infoPipe = try closeOnExecPipe()
+        let signalPipe = try closeOnExecPipe()
+        _ = fcntl(signalPipe[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(signalPipe[1], F_SETFL, O_NONBLOCK)
+        defer { close(signalPipe[0]); close(signalPipe[1]) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 onto themselves clears FD_CLOEXEC in the child only.
+        posix_spawn_file_actions_adddup2(&actions, argumentsFD, 3)
+        posix_spawn_file_actions_adddup2(&actions, infoPipe[1], 4)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in forwardedSignals + [SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        // bwrap in a process group of its own: the terminal's signals (Ctrl-C, resize) reach only
+        // `warden`, which passes them to the command; bwrap itself would die of a SIGINT and
+        // take the session with it. The sandbox has no controlling terminal (--new-session), so
+        // no job-control stop applies to it in a background group.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+
+        let argv = [bwrap, "--info-fd", "4", "--args", "3"] + commandPart
+        let envp = environment.map { "\($0.name)=\($0.value)" }
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
+        defer {
+            for pointer in cArguments { free(pointer) }
+            for pointer in cEnvironment { free(pointer) }
+        }
+
+        // Signals are caught before the spawn so that none is lost between the two.
+        signalPipeWrite = signalPipe[1]
+        var previous: [Int32: sigaction] = [:]
+        for signal in forwardedSignals + [SIGCHLD] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { recordSignal($0) }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            var old = sigaction()
+            sigaction(signal, &action, &old)
+            previous[signal] = old
+        }
+        defer {
+            for (signal, old) in previous {
+                var restore = old
+                sigaction(signal, &restore, nil)
+            }
+        }
+
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, bwrap, &actions, &attributes, &cArguments, &cEnvironment)
+        close(infoPipe[1])
+        guard spawned == 0 else {
+            close(infoPipe[0])
+            throw LaunchError("cannot start \(bwrap): \(String(cString: strerror(spawned)))")
+        }
+        let sandboxPid = readChildPid(infoPipe[0])
+        close(infoPipe[0])
+
+        while true {
+            var status: Int32 = 0
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid {
+                if status & 0x7f == 0 { return (status >> 8) & 0xff }
+                return 128 + (status & 0x7f)
+            }
+            var poller = pollfd(fd: signalPipe[0], events: Int16(POLLIN), revents: 0)
+            _ = poll(&poller, 1, 1000)
+            var byte: UInt8 = 0
+            while read(signalPipe[0], &byte, 1) == 1 {
+                let signal = Int32(byte)
+                guard signal != SIGCHLD else { continue }
+                forward(signal, sandboxPid: sandboxPid, bwrap: pid)
+            }
+        }
+    }
+
+    /// bwrap's `--info-fd` JSON: `{"child-pid": N, …}`.
+    static func readChildPid(_ fd: Int32) -> pid_t? {
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while !text.contains("}") {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 512) }
+            guard count > 0 else { break }
+            text += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        guard let range = text.firstRange(of: "\"child-pid\":") else { return nil }
+        let digits = text[range.upperBound...].drop(while: { $0 == " " }).prefix(while: { $0.isNumber })
+        return pid_t(digits)
+    }
+
+    /// A signal goes to the command's process group: the children of the sandbox's first process
+    /// (bwrap's own init inside the pid namespace, which does not pass signals on).
+    static func forward(_ signal: Int32, sandboxPid: pid_t?, bwrap: pid_t) {
+        guard let sandboxPid else {
+            kill(bwrap, signal)
+            return
+        }
+        let children = LaunchFileSystem().contents(of: "/proc/\(sandboxPid)/task/\(sandboxPid)/children") ?? ""
+        let pids = children.split(separator: " ").compactMap { pid_t($0.filter(\.isNumber)) }
+        if pids.isEmpty {
+            kill(sandboxPid, signal)
+        }
+        for child in pids {
+            // The command leads its own process group (bwrap's --new-session): reach its jobs too.
+            if kill(-child, signal) != 0 { kill(child, signal) }
+        }
+    }
+}
+
+/// A pipe whose ends are not inherited (pipe2 is not imported from Glibc).
+func closeOnExecPipe() throws(LaunchError) -> [Int32] {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw LaunchError("pipe: \(String(cString: strerror(errno)))") }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return fds
+}

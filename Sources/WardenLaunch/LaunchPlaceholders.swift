@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+public import WardenSandbox
+
+/// The host side of protecting paths that do not exist yet. bwrap can only mount over a path that
+/// exists, and creating it inside a writable bind creates it on the host; so `warden run` creates
+/// each one itself before bwrap starts (an empty file or directory), writes what it made to a
+/// state file (path, device, inode), and removes them afterwards — when the session ends, or,
+/// when `warden` is killed with SIGKILL, from a watcher process that outlives it (it waits for
+/// end of file on a pipe only `warden` holds), and at the latest by the sweep at the next start
+/// of a state file whose `warden` is gone. A placeholder is removed only while it is still the
+/// same inode and still empty: a file someone wrote on the host in the meantime stays.
+public struct LaunchPlaceholders: Sendable {
+    public let stateFile: String
+
+    public init(stateFile: String) { self.stateFile = stateFile }
+
+    /// The state directory: `$XDG_STATE_HOME/warden/run`, else `~/.local/state/warden/run`.
+    public static func stateDirectory(environment: (String) -> String?) -> String? {
+        if let state = environment("XDG_STATE_HOME"), state.hasPrefix("/") { return state + "/warden/run" }
+        if let home = environment("HOME"), home.hasPrefix("/") { return home + "/.local/state/warden/run" }
+        return nil
+    }
+
+    static func makeDirectories(_ path: String) {
+        var current = ""
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            mkdir(current, 0o700)
+        }
+    }
+
+    /// Creates the run's state file, recording the run directory (removed at the end as well).
+    public static func begin(stateDirectory: String, runtimeDirectory: String) throws(LaunchError) -> LaunchPlaceholders {
+        makeDirectories(stateDirectory)
+        let path = "\(stateDirectory)/\(getpid()).run"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LaunchError("cannot write the run state \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let line = "runtime\t0\t0\t\(runtimeDirectory)\n"
+        _ = line.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
+        fsync(fd)
+        return LaunchPlaceholders(stateFile: path)
+    }
+
+    /// Creates the plan's placeholders, each recorded before the next is made.
+    public func create(_ placeholders: [HostPlaceholder]) throws(LaunchError) {
+        for placeholder in placeholders {
+            if placeholder.kind == .directory {
+                guard mkdir(placeholder.path, 0o755) == 0 else {
+                    throw LaunchError("cannot create the mount point \(placeholder.path) of a protected path: \(String(cString: strerror(errno)))")
+                }
+            } else {
+                let fd = open(placeholder.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+                guard fd >= 0 else {
+                    throw LaunchError("cannot create the mount point \(placeholder.path) of a protected path: \(String(cString: strerror(errno)))")
+                }
+                close(fd)
+            }
+            var info = stat()
+            guard lstat(placeholder.path, &info) == 0 else { continue }
+            append("\(placeholder.kind == .directory ? "dir" : "file")\t\(info.st_dev)\t\(info.st_ino)\t\(placeholder.path)\n")
+        }
+    }
+
+    func append(_ line: String) {
+        let fd = open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = line.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
+        fsync(fd)
+    }
+
+    /// Removes what the state file lists, then the state file. Safe to run twice.
+    public static func sweep(stateFile: String) {
+        guard let text = LaunchFileSystem().contents(of: stateFile) else { return }
+        // Deepest first, so a placeholder inside another comes out first.
+        let entries = text.split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 3).map(String.init) }.filter { $0.count == 4 }
+        for entry in entries.reversed() {
+            let (kind, device, inode, path) = (entry[0], entry[1], entry[2], entry[3])
+            if kind == "runtime" {
+                removeTree(path)
+                continue
+            }
+            var info = stat()
+            guard lstat(path, &info) == 0, String(info.st_dev) == device, String(info.st_ino) == inode else { continue }
+            if kind == "dir" {
+                _ = rmdir(path)  // fails, and keeps it, when something was put inside
+            } else if info.st_size == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+                _ = unlink(path)
+            }
+        }
+        unlink(stateFile)
+    }
+
+    /// Sweeps the state files of runs whose `warden` is no longer alive.
+    public static func sweepAbandoned(stateDirectory: String) {
+        for entry in LaunchFileSystem().entries(of: stateDirectory) ?? [] where entry.name.hasSuffix(".run") {
+            guard let pid = pid_t(entry.name.dropLast(4)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                sweep(stateFile: "\(stateDirectory)/\(entry.name)")
+            }
+        }
+    }
+
+    /// The run directory holds only what `warden run` put there (empty files, sockets, the spec).
+    static func removeTree(_ path: String) {
+        for entry in LaunchFileSystem().entries(of: path) ?? [] {
+            let child = path + "/" + entry.name
+            if entry.kind == .directory { removeTree(child) } else { unlink(child) }
+        }
+        rmdir(path)
+    }
+
+    /// The watcher: blocks until `stdin` (a pipe only `warden run` writes to) reaches end of file,
+    /// which happens however `warden` ends, SIGKILL included; then sweeps.
+    public static func watch(stateFile: String) -> Never {
+        var byte: UInt8 = 0
+        while true {
+            let count = read(0, &byte, 1)
+            if count == 0 || (count < 0 && errno != EINTR) { break }
+        }
+        sweep(stateFile: stateFile)
+        exit(0)
+    }
+
+    /// Starts the watcher (`executable` with `arguments`), in a session of its own so that the
+    /// terminal's signals do not reach it. Returns the write end of its pipe, to keep open.
+    public static func startWatcher(executable: String, arguments: [String]) throws(LaunchError) -> Int32 {
+        let fds = try closeOnExecPipe()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // POSIX_SPAWN_SETSID (glibc 2.26+), which Glibc's module does not import.
+        posix_spawnattr_setflags(&attributes, Int16(0x80))
+        var cArguments: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
+        close(fds[0])
+        guard result == 0 else {
+            close(fds[1])
+            throw LaunchError("cannot start the clean-up watcher: \(String(cString: strerror(result)))")
+        }
+        return fds[1]
+    }
+}

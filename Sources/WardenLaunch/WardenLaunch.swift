@@ -1,1 +1,0 @@
-// The WardenLaunch module: see Package.swift for what it holds.

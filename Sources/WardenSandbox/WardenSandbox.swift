@@ -1,1 +1,0 @@
-// The WardenSandbox module: see Package.swift for what it holds.

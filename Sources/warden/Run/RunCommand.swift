@@ -1,0 +1,277 @@
+import ArgumentParser
+import Foundation
+import WardenLaunch
+import WardenPolicy
+import WardenSandbox
+import WardenSystem
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run Claude Code (or a command) inside Warden's sandbox.",
+        discussion: """
+            Starts the real claude found on PATH (never Warden's own claude function or shim), or \
+            CMD after --, inside bubblewrap with the managed policy: the system read-only, the \
+            project, ~/.claude and ~/.claude.json writable, Read deny rules and \
+            sandbox.filesystem.denyRead masked, Edit deny rules, sandbox.filesystem.denyWrite and \
+            the always-protected paths read-only, no network but loopback, secrets dropped from \
+            the environment, limits on processes, memory and open files.
+            --dry-run prints the plan (text, or JSON with --json) and starts nothing.
+            Exit status: the command's; 1 when the sandbox cannot start (one line names what is \
+            missing and the fix); 64 for a usage error.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The policy file.", discussion: "Default: $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.", valueName: "file"))
+    var policy: String?
+
+    @Option(name: .long, help: ArgumentHelp("A profile shipped with Warden: profiles/NAME.json next to the binaries, in ../share/warden/profiles, or in the source tree they were built in.", valueName: "name"))
+    var profile: String?
+
+    @Flag(name: .long, help: "Print the sandbox plan; start nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "With --dry-run: the plan as JSON.")
+    var json = false
+
+    /// Internal: the clean-up watcher `warden run` starts (see LaunchPlaceholders).
+    @Option(name: .customLong("watch-cleanup"), help: .hidden)
+    var watchCleanup: String?
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run instead of claude.", valueName: "cmd"))
+    var command: [String] = []
+
+    func validate() throws {
+        if policy != nil && profile != nil { throw ValidationError("--policy and --profile exclude each other") }
+        if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
+    }
+
+    func run() throws {
+        if let watchCleanup { LaunchPlaceholders.watch(stateFile: watchCleanup) }
+        let status = try runBody()
+        throw ExitCode(status)
+    }
+
+    func fail(_ message: String) -> some Error {
+        FileHandle.standardError.write(Data("warden: \(message)\n".utf8))
+        return ExitCode(1)
+    }
+
+    func runBody() throws -> Int32 {
+        let environment = ProcessInfo.processInfo.environment
+        let wardenPath = Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? CommandLine.arguments[0]
+        let wardenDirectory = (wardenPath as NSString).deletingLastPathComponent
+
+        // The policy.
+        let policyPath: String
+        if let profile {
+            guard let found = RunSupport.profilePath(profile, wardenDirectory: wardenDirectory) else {
+                throw fail("no profile \"\(profile)\": looked for profiles/\(profile).json next to \(wardenDirectory), in its ../share/warden and in the source tree")
+            }
+            policyPath = found
+        } else {
+            policyPath = PolicyFile.locate(given: policy)
+        }
+        guard FileManager.default.fileExists(atPath: policyPath) else {
+            throw fail("no policy at \(policyPath); pass --policy FILE or --profile NAME, or set $WARDEN_POLICY")
+        }
+        let loaded: Policy
+        switch PolicyFile.load(path: policyPath) {
+        case .success(let policy): loaded = policy
+        case .failure(let error): throw fail("\(error)")
+        }
+
+        // The command.
+        var commandIsClaude = false
+        var commandLine = command
+        if commandLine.isEmpty {
+            guard let claude = RunSupport.realClaude(path: environment["PATH"], wardenPath: wardenPath) else {
+                throw fail("no claude on PATH (Warden's own claude function and shim are skipped); install Claude Code, or name a command after --")
+            }
+            commandLine = [claude]
+            commandIsClaude = true
+        } else if !commandLine[0].contains("/") {
+            guard let resolved = RunSupport.which(commandLine[0], path: environment["PATH"]) else {
+                throw fail("\(commandLine[0]): command not found on PATH")
+            }
+            commandLine[0] = resolved
+            commandIsClaude = (resolved as NSString).lastPathComponent == "claude"
+        }
+
+        let uid = getuid(), gid = getgid()
+        guard let home = environment["HOME"], home.hasPrefix("/") else { throw fail("$HOME is not set to an absolute path") }
+        let cwd = FileManager.default.currentDirectoryPath
+
+        // What is needed, before anything is created.
+        let bwrap = BubblewrapProcess.locate(path: environment["PATH"])
+        var missing: String?
+        if bwrap == nil {
+            missing = "bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap"
+        } else if let refusal = KernelProbe.userNamespaceRefusal(uid: uid) {
+            missing = refusal
+        } else if !KernelProbe.seccompAvailable() {
+            missing = "this kernel cannot load seccomp filters (CONFIG_SECCOMP_FILTER); fix: a kernel built with it"
+        }
+        if let missing, !dryRun {
+            guard !loaded.sandbox.failIfUnavailable else {
+                throw fail("cannot start the sandbox: \(missing) (the policy's sandbox.failIfUnavailable is true)")
+            }
+            FileHandle.standardError.write(Data("warden: cannot start the sandbox: \(missing); running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n".utf8))
+            return RunSupport.execUnsandboxed(commandLine)
+        }
+
+        // Claude Code's own state must exist to be bound writable (it would create both itself).
+        RunSupport.ensureClaudeState(home: home)
+
+        let runtimeBase = environment["XDG_RUNTIME_DIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
+        let runtimeDirectory = "\(runtimeBase)/warden-run.\(uid).\(getpid())"
+        let initPath = RunSupport.initPath(wardenDirectory: wardenDirectory)
+        let request = SandboxRequest(
+            policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
+            environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
+            kernel: KernelProbe.features(), uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
+            initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
+            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude)
+        let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
+
+        if dryRun {
+            if json {
+                print(plan.json.serialized)
+            } else {
+                print(plan.text, terminator: "")
+                if let missing { print("\nthe sandbox cannot start here: \(missing)") }
+            }
+            return 0
+        }
+
+        // Leftovers of a warden that was killed, then this run's own state and watcher.
+        guard let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] }) else {
+            throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
+        }
+        LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
+        guard mkdir(runtimeDirectory, 0o700) == 0 else {
+            throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
+        }
+        let placeholders: LaunchPlaceholders
+        let watcher: Int32
+        do {
+            placeholders = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
+            watcher = try LaunchPlaceholders.startWatcher(executable: wardenPath, arguments: ["run", "--watch-cleanup", placeholders.stateFile])
+            try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json())
+            try placeholders.create(plan.hostPlaceholders)
+        } catch {
+            rmdir(runtimeDirectory)
+            throw fail("\(error)")
+        }
+        defer {
+            LaunchPlaceholders.sweep(stateFile: placeholders.stateFile)
+            close(watcher)
+        }
+        do {
+            return try BubblewrapProcess.run(bwrap: bwrap!, plan: plan, environment: plan.environment.variables(from: request.environment),
+                runtimeDirectory: runtimeDirectory)
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+}
+
+enum RunSupport {
+    static func which(_ name: String, path: String?) -> String? {
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+                access(candidate, X_OK) == 0
+            {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// The first `claude` on PATH that is not Warden's: not a link to the `warden` binary, not the
+    /// shim of hooks/claude.sh (it carries the marker `WARDEN_CLAUDE_SHIM`).
+    static func realClaude(path: String?, wardenPath: String) -> String? {
+        for directory in (path ?? "").split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/claude"
+            guard access(candidate, X_OK) == 0 else { continue }
+            let resolved = URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path
+            if resolved == wardenPath { continue }
+            if let handle = FileHandle(forReadingAtPath: resolved) {
+                let head = handle.readData(ofLength: 4096)
+                try? handle.close()
+                if String(decoding: head, as: UTF8.self).contains("WARDEN_CLAUDE_SHIM") { continue }
+            }
+            return candidate
+        }
+        return nil
+    }
+
+    /// profiles/NAME.json next to the binaries, in ../share/warden/profiles, or in the source tree
+    /// above a `.build` directory the binaries were built in.
+    static func profilePath(_ name: String, wardenDirectory: String) -> String? {
+        guard !name.contains("/"), !name.isEmpty else { return nil }
+        var candidates = [
+            "\(wardenDirectory)/profiles/\(name).json",
+            "\(wardenDirectory)/../share/warden/profiles/\(name).json",
+        ]
+        var directory = wardenDirectory
+        while directory != "/" && !directory.isEmpty {
+            if (directory as NSString).lastPathComponent == ".build" {
+                candidates.append("\((directory as NSString).deletingLastPathComponent)/profiles/\(name).json")
+                break
+            }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }.map { ($0 as NSString).standardizingPath }
+    }
+
+    /// `warden-sandbox-init` beside `warden`, when it is the real one: it answers `--help` with
+    /// status 0 (a build without it carries a stand-in that refuses to run).
+    static func initPath(wardenDirectory: String) -> String? {
+        let path = "\(wardenDirectory)/warden-sandbox-init"
+        guard access(path, X_OK) == 0 else { return nil }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: path)
+        probe.arguments = ["--help"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return nil }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0 ? path : nil
+    }
+
+    static func defaultLogDirectory(_ environment: [String: String]) -> String? {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/warden" }
+        if let home = environment["HOME"], home.hasPrefix("/") { return home + "/.local/state/warden" }
+        return nil
+    }
+
+    static func ensureClaudeState(home: String) {
+        mkdir("\(home)/.claude", 0o700)
+        let state = "\(home)/.claude.json"
+        if !FileManager.default.fileExists(atPath: state) {
+            _ = FileManager.default.createFile(atPath: state, contents: Data("{}\n".utf8), attributes: [.posixPermissions: 0o600])
+        }
+    }
+
+    static func writeRuntimeFiles(_ directory: String, spec: String?) throws(LaunchError) {
+        var files = [("empty", ""), ("empty.json", "{}\n")]
+        if let spec { files.append(("spec.json", spec)) }
+        for (name, contents) in files {
+            let path = "\(directory)/\(name)"
+            guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o444]) else {
+                throw LaunchError("cannot write \(path)")
+            }
+        }
+    }
+
+    /// Only when the policy says sandbox.failIfUnavailable: false.
+    static func execUnsandboxed(_ command: [String]) -> Int32 {
+        var arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        execv(command[0], &arguments)
+        FileHandle.standardError.write(Data("warden: cannot run \(command[0]): \(String(cString: strerror(errno)))\n".utf8))
+        return 127
+    }
+}

@@ -1,0 +1,348 @@
+import Foundation
+import Testing
+
+// `warden run` with the real bwrap, as root and as an unprivileged user the tests create.
+//
+// The scratch directories are not under $TMPDIR: the sandbox puts a private tmpfs on /tmp, so
+// under /tmp a masked file would be out of sight anyway and the test could not tell a mask from
+// the tmpfs. They go in the home of the test user instead (/home/warden-sbx-test), one directory
+// per test, removed at its end.
+
+/// The built `warden`: beside the test runner during `swift test`, or $WARDEN_BIN.
+private func runTestWarden() -> String {
+    if let path = ProcessInfo.processInfo.environment["WARDEN_BIN"], !path.isEmpty { return path }
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("warden").path
+}
+
+/// Who runs `warden run`: root (this process), or the unprivileged test user.
+enum RunTestUser: String, CustomTestStringConvertible, Sendable {
+    case root, unprivileged
+    var testDescription: String { rawValue }
+
+    static let name = "warden-sbx-test"
+
+    /// uid and gid, creating the user when needed (root only).
+    static func unprivilegedIDs() throws -> (uid: UInt32, gid: UInt32) {
+        if getpwnam(name) == nil {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/useradd")
+            process.arguments = ["-m", "-s", "/bin/sh", name]
+            try process.run()
+            process.waitUntilExit()
+        }
+        guard let entry = getpwnam(name) else { throw RunTestFailure("cannot create the user \(name)") }
+        return (entry.pointee.pw_uid, entry.pointee.pw_gid)
+    }
+}
+
+struct RunTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// `name=value` lines of a test script.
+    var values: [String: String] {
+        var result: [String: String] = [:]
+        for line in stdout.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            result[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return result
+    }
+}
+
+/// A developer's home with a project in it, owned by `user`.
+struct RunScene {
+    let user: RunTestUser
+    let base: String
+    let home: String
+    let project: String
+    let policy: String
+    let uid: UInt32
+    let gid: UInt32
+
+    init(user: RunTestUser, policy: String) throws {
+        self.user = user
+        if user == .unprivileged {
+            (uid, gid) = try RunTestUser.unprivilegedIDs()
+        } else {
+            (uid, gid) = (getuid(), getgid())
+        }
+        _ = try RunTestUser.unprivilegedIDs()  // its home holds the scenes of both
+        base = "/home/\(RunTestUser.name)/scene-\(user.rawValue)-\(UUID().uuidString.prefix(8))"
+        home = base + "/home"
+        project = home + "/project"
+        self.policy = base + "/policy.json"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: project + "/src", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
+        try "PRIVATE KEY\n".write(toFile: home + "/.ssh/id_ed25519", atomically: false, encoding: .utf8)
+        try "visible\n".write(toFile: home + "/visible.txt", atomically: false, encoding: .utf8)
+        try "# bashrc\n".write(toFile: home + "/.bashrc", atomically: false, encoding: .utf8)
+        try "API_KEY=sk-live-123\n".write(toFile: project + "/.env", atomically: false, encoding: .utf8)
+        try "let x = 1\n".write(toFile: project + "/src/main.swift", atomically: false, encoding: .utf8)
+        try policy.write(toFile: self.policy, atomically: false, encoding: .utf8)
+        try Self.shell("git init -q \(project) && git -C \(project) config user.email t@example.com && git -C \(project) config user.name t")
+        try Self.shell("chmod 755 /home/\(RunTestUser.name) \(base) && chown -R \(uid):\(gid) \(home) && chmod 644 \(self.policy)")
+    }
+
+    static func shell(_ command: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw RunTestFailure("failed: \(command)") }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: base) }
+
+    /// The process that runs `warden run ARGUMENTS` as the scene's user, in the project, with a
+    /// small environment (plus `extra`).
+    func process(_ arguments: [String], extra: [String: String] = [:], stdout: String, stderr: String) throws -> Process {
+        var environment = [
+            "HOME": home, "PATH": "/usr/local/bin:/usr/bin:/bin", "USER": user == .root ? "root" : RunTestUser.name,
+            "XDG_STATE_HOME": home + "/.local/state",
+        ]
+        for (key, value) in extra { environment[key] = value }
+        let process = Process()
+        process.currentDirectoryURL = URL(fileURLWithPath: project)
+        let warden = [runTestWarden(), "run", "--policy", policy] + arguments
+        if user == .unprivileged {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "--"] + warden
+        } else {
+            process.executableURL = URL(fileURLWithPath: warden[0])
+            process.arguments = Array(warden.dropFirst())
+        }
+        process.environment = environment
+        // Plain files of the scene only (FileManager.createFile replaces a path by renaming).
+        precondition(stdout.hasPrefix(base + "/") && stderr.hasPrefix(base + "/"), "output files belong in the scene")
+        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: stdout)
+        process.standardError = FileHandle(forWritingAtPath: stderr)
+        process.standardInput = FileHandle.nullDevice
+        return process
+    }
+
+    func run(_ arguments: [String], extra: [String: String] = [:]) throws -> RunResult {
+        let out = base + "/stdout", err = base + "/stderr"
+        let process = try process(arguments, extra: extra, stdout: out, stderr: err)
+        try process.run()
+        process.waitUntilExit()
+        return RunResult(
+            status: process.terminationStatus, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    }
+
+    /// What `warden run` may leave behind on the host: nothing but what was there.
+    func leftovers() -> [String] {
+        let fm = FileManager.default
+        var found: [String] = []
+        for name in [".mcp.json", ".gitmodules", ".vscode", ".idea", ".claude", ".bashrc", ".zshrc", ".profile"] where fm.fileExists(atPath: project + "/" + name) {
+            found.append(project + "/" + name)
+        }
+        for name in ["commands", "agents", "settings.json", "settings.local.json"] where fm.fileExists(atPath: home + "/.claude/" + name) {
+            found.append(home + "/.claude/" + name)
+        }
+        let state = home + "/.local/state/warden/run"
+        for entry in (try? fm.contentsOfDirectory(atPath: state)) ?? [] { found.append(state + "/" + entry) }
+        return found
+    }
+}
+
+let runTestPolicy = #"""
+{
+  "permissions": { "deny": ["Read(~/.ssh)", "Read(**/.env)"] },
+  "warden": { "sandbox": { "limits": { "processes": 2048 } } }
+}
+"""#
+
+/// The escape script: one `name=value` line per check.
+let runEscapeScript = #"""
+P="$PWD"
+echo x > "$P/new.txt" && echo project_write=ok || echo project_write=refused
+echo key_bytes=$(cat "$HOME/.ssh/id_ed25519" 2>/dev/null | wc -c)
+echo env_bytes=$(cat "$P/.env" 2>/dev/null | wc -c)
+echo visible=$(cat "$HOME/visible.txt" 2>/dev/null)
+touch "$P/.git/hooks/post-checkout" 2>/dev/null && echo hooks=written || echo hooks=refused
+echo "[core]" >> "$P/.git/config" 2>/dev/null && echo gitconfig=written || echo gitconfig=refused
+echo "evil" >> "$HOME/.bashrc" 2>/dev/null && echo bashrc=written || echo bashrc=refused
+echo '{"mcpServers":{}}' > "$P/.mcp.json" 2>/dev/null && echo mcp=written || echo mcp=refused
+mkdir -p "$P/.vscode/x" 2>/dev/null && echo vscode=written || echo vscode=refused
+echo '{}' > "$P/.claude/settings.json" 2>/dev/null && echo claude_settings=written || echo claude_settings=refused
+rm -rf "$P/.git/hooks" 2>/dev/null; [ -d "$P/.git/hooks" ] && echo hooks_dir=kept || echo hooks_dir=removed
+echo interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ,)
+echo processes=$(ls /proc | grep -c '^[0-9]')
+echo capeff=$(grep CapEff /proc/self/status | cut -f2)
+echo seccomp=$(grep '^Seccomp:' /proc/self/status | cut -f2)
+echo nonewprivs=$(grep NoNewPrivs /proc/self/status | cut -f2)
+echo uid=$(id -u)
+echo github_token=${GITHUB_TOKEN:-absent}
+echo anthropic=${ANTHROPIC_API_KEY:-absent}
+echo nproc=$(grep 'Max processes' /proc/self/limits | awk '{print $3}')
+git -C "$P" add src/main.swift && git -C "$P" commit -qm inside && echo commit=ok || echo commit=failed
+mv "$P/.git" "$P/.git-old" 2>/dev/null && echo git_rename=done || echo git_rename=refused
+mv "$P/.claude" "$P/.claude-old" 2>/dev/null && echo claude_rename=done || echo claude_rename=refused
+ln "$P/.git/config" "$P/config-link" 2>/dev/null && echo hardlink=made || echo hardlink=refused
+ln -s "$HOME/.ssh/id_ed25519" "$P/key-link" && echo symlink_bytes=$(cat "$P/key-link" 2>/dev/null | wc -c)
+exit 7
+"""#
+
+@Suite("warden run with the real bwrap", .serialized)
+struct RunSandboxTests {
+    static var users: [RunTestUser] { getuid() == 0 ? [.root, .unprivileged] : [.root] }
+
+    @Test("the escape suite: protected paths, network, processes, capabilities, environment, exit status", arguments: users)
+    func escapes(user: RunTestUser) throws {
+        let scene = try RunScene(user: user, policy: runTestPolicy)
+        defer { scene.remove() }
+        let result = try scene.run(
+            ["--", "/bin/sh", "-c", runEscapeScript],
+            extra: ["GITHUB_TOKEN": "ghp_0123456789abcdefghijABCDEFGHIJ012345", "ANTHROPIC_API_KEY": "sk-ant-test"])
+        #expect(result.status == 7, "\(result.stderr)")
+        let values = result.values
+        #expect(values["project_write"] == "ok")
+        #expect(values["key_bytes"] == "0")
+        #expect(values["env_bytes"] == "0")
+        #expect(values["visible"] == "visible")
+        #expect(values["hooks"] == "refused")
+        #expect(values["gitconfig"] == "refused")
+        #expect(values["bashrc"] == "refused")
+        #expect(values["mcp"] == "refused")
+        #expect(values["vscode"] == "refused")
+        #expect(values["claude_settings"] == "refused")
+        #expect(values["hooks_dir"] == "kept")
+        #expect(values["interfaces"] == "lo,")
+        #expect(Int(values["processes"] ?? "99") ?? 99 < 6, "\(values["processes"] ?? "")")
+        #expect(values["capeff"] == "0000000000000000")
+        // Through warden-sandbox-init: a seccomp filter and no new privileges.
+        #expect(values["seccomp"] == "2")
+        #expect(values["nonewprivs"] == "1")
+        #expect(values["uid"] == String(scene.uid))
+        #expect(values["github_token"] == "absent")
+        #expect(values["anthropic"] == "sk-ant-test")
+        #expect(values["nproc"] == "2048")
+        #expect(values["commit"] == "ok")
+        #expect(values["git_rename"] == "refused")
+        #expect(values["claude_rename"] == "refused")
+        #expect(values["hardlink"] == "refused")
+        #expect(values["symlink_bytes"] == "0")
+        // On the host: the project file was written, the protected ones were not.
+        #expect(FileManager.default.fileExists(atPath: scene.project + "/new.txt"))
+        #expect(!FileManager.default.fileExists(atPath: scene.project + "/.git/hooks/post-checkout"))
+        #expect((try? String(contentsOfFile: scene.home + "/.bashrc", encoding: .utf8)) == "# bashrc\n")
+        #expect(scene.leftovers() == [], "left on the host: \(scene.leftovers())")
+    }
+
+    @Test("direct TCP to a listener on the host's loopback is refused", arguments: users)
+    func noHostNetwork(user: RunTestUser) throws {
+        let scene = try RunScene(user: user, policy: "{}")
+        defer { scene.remove() }
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        listen(listener, 4)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = UInt16(bigEndian: address.sin_port)
+        let result = try scene.run(["--", "/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port) && echo connected || echo refused"])
+        #expect(result.stdout.contains("refused"), "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("connected"))
+    }
+
+    @Test("SIGKILL of warden: the sandbox dies with it and the placeholders are removed from the host", arguments: users)
+    func sigkill(user: RunTestUser) throws {
+        let scene = try RunScene(user: user, policy: "{}")
+        defer { scene.remove() }
+        let marker = "\(Int.random(in: 1000...9999)).25"
+        let process = try scene.process(["--", "/bin/sleep", marker], stdout: scene.base + "/out", stderr: scene.base + "/err")
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let placeholder = scene.project + "/.mcp.json"
+        var waited = 0
+        while !Self.running(marker) && waited < 100 {
+            usleep(100_000)
+            waited += 1
+        }
+        #expect(FileManager.default.fileExists(atPath: placeholder), "the placeholder exists while the session runs")
+        #expect(Self.running(marker))
+        // warden itself (as the unprivileged user, setpriv has exec'd into it: the same pid).
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        waited = 0
+        while (Self.running(marker) || !scene.leftovers().isEmpty) && waited < 50 {
+            usleep(100_000)
+            waited += 1
+        }
+        #expect(!Self.running(marker), "the sandboxed command is gone")
+        #expect(scene.leftovers() == [], "left on the host: \(scene.leftovers())")
+    }
+
+    /// Whether the sandboxed `sleep` itself runs (not `warden` or bwrap, whose command lines name it too).
+    static func running(_ marker: String) -> Bool {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+            if let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                String(decoding: data, as: UTF8.self).hasPrefix("/bin/sleep\u{0}\(marker)")
+            {
+                return true
+            }
+        }
+        return false
+    }
+
+    @Test("--dry-run prints the plan and starts nothing; --json is JSON")
+    func dryRun() throws {
+        let scene = try RunScene(user: .root, policy: runTestPolicy)
+        defer { scene.remove() }
+        let text = try scene.run(["--dry-run", "--", "/bin/true"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("mask-directory  \(scene.home)/.ssh"))
+        #expect(text.stdout.contains("why: deny rule Read(~/.ssh)"))
+        #expect(text.stdout.contains("bwrap arguments (passed through --args FD)"))
+        #expect(scene.leftovers() == [])
+        let json = try scene.run(["--dry-run", "--json", "--", "/bin/true"])
+        #expect(json.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["mounts"] as? [Any])?.isEmpty == false)
+    }
+
+    @Test("fails loudly, with the fix, when bwrap is missing")
+    func noBubblewrap() throws {
+        let scene = try RunScene(user: .root, policy: "{}")
+        defer { scene.remove() }
+        let result = try scene.run(["--", "/bin/true"], extra: ["PATH": "/nonexistent"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "warden: cannot start the sandbox: bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap (the policy's sandbox.failIfUnavailable is true)\n")
+    }
+
+    @Test("sandbox.failIfUnavailable: false runs the command unsandboxed, and says so")
+    func unsandboxedWhenAllowed() throws {
+        let scene = try RunScene(user: .root, policy: #"{"sandbox": {"failIfUnavailable": false}}"#)
+        defer { scene.remove() }
+        let result = try scene.run(["--", "/bin/sh", "-c", "echo ran; exit 3"], extra: ["PATH": "/nonexistent"])
+        #expect(result.status == 3)
+        #expect(result.stdout == "ran\n")
+        #expect(result.stderr == "warden: cannot start the sandbox: bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap; running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n")
+    }
+
+    @Test("the exit status of the command passes through, also for a signal")
+    func exitStatus() throws {
+        let scene = try RunScene(user: .root, policy: "{}")
+        defer { scene.remove() }
+        #expect(try scene.run(["--", "/bin/sh", "-c", "exit 0"]).status == 0)
+        #expect(try scene.run(["--", "/bin/sh", "-c", "exit 42"]).status == 42)
+        #expect(try scene.run(["--", "/bin/sh", "-c", "kill -TERM $$"]).status == 128 + SIGTERM)
+    }
+}
