@@ -149,7 +149,9 @@ public enum ForwarderRelay {
                     let tcpReady = polled[listeners.count + 2 * index].revents
                     let unixReady = polled[listeners.count + 2 * index + 1].revents
                     let readable = Int16(POLLIN | POLLHUP | POLLERR)
-                    var alive = true
+                    // An error on either socket ends the connection (a reset peer, or a full
+                    // hang-up whose pending bytes can no longer be delivered).
+                    var alive = (tcpReady | unixReady) & Int16(POLLERR) == 0
                     if tcpReady & readable != 0 && connection.toUnix.wantsRead { alive = alive && connection.toUnix.fill(from: connection.tcp) }
                     if unixReady & readable != 0 && connection.toTCP.wantsRead { alive = alive && connection.toTCP.fill(from: connection.unix) }
                     alive = alive && connection.toUnix.drain(to: connection.unix) && connection.toTCP.drain(to: connection.tcp)
