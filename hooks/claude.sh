@@ -14,6 +14,9 @@
 #
 # WARDEN_BIN names the warden binary when it is not on PATH.
 
+# Tells `warden doctor`, run from this shell, that `claude` here is Warden's.
+export WARDEN_CLAUDE_FUNCTION=1
+
 claude() {
     local real
     real=$(warden_real_claude) || { printf 'warden: no claude on PATH besides this wrapper\n' >&2; return 127; }

@@ -75,13 +75,19 @@ public struct SandboxRequest: Sendable {
     public var allowedHosts: [String]
     /// Whether the command is Claude Code (then its own sandbox is turned off with `--settings`).
     public var commandIsClaude: Bool
+    /// Whether the launcher serves the proxy sockets (`warden run` does; without them the sandbox
+    /// has no network but loopback).
+    public var proxyAvailable: Bool
+    /// The port of an ANTHROPIC_BASE_URL on the host's loopback: init listens on it inside and
+    /// hands each connection to the launcher's relay to that origin.
+    public var originPort: Int?
 
     public init(
         policy: Policy, policyPath: String?, home: String, workingDirectory: String,
         environment: [(name: String, value: String)], kernel: KernelFeatures, uid: UInt32, gid: UInt32,
         command: [String], wardenDirectory: String, initPath: String? = nil, logDirectory: String?,
         runtimeDirectory: String, httpProxyPort: Int? = nil, socksProxyPort: Int? = nil,
-        allowedHosts: [String] = [], commandIsClaude: Bool = false
+        allowedHosts: [String] = [], commandIsClaude: Bool = false, proxyAvailable: Bool = false, originPort: Int? = nil
     ) {
         self.policy = policy
         self.policyPath = policyPath
@@ -100,5 +106,7 @@ public struct SandboxRequest: Sendable {
         self.socksProxyPort = socksProxyPort
         self.allowedHosts = allowedHosts
         self.commandIsClaude = commandIsClaude
+        self.proxyAvailable = proxyAvailable
+        self.originPort = originPort
     }
 }

@@ -152,6 +152,11 @@ public struct NetworkBridge: Sendable, Hashable {
     public var httpPort: Int
     public var socksPort: Int
     public var allowedHosts: [String]
-    /// Whether anything serves the sockets in this build (the proxy engine is wired in later).
+    /// Whether the launcher serves the sockets (`warden run` does).
     public var proxyAvailable: Bool
+    /// A loopback ANTHROPIC_BASE_URL's port, reached inside at 127.0.0.1:PORT through the relay
+    /// listening on `originSocketOnHost`.
+    public var originPort: Int?
+    public var originSocketOnHost: String
+    public var originSocketInside: String
 }

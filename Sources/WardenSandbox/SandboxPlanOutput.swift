@@ -47,6 +47,7 @@ extension SandboxPlan {
                 "httpSocketInside": .string(network.httpSocketInside), "socksSocketInside": .string(network.socksSocketInside),
                 "httpPort": .number(network.httpPort), "socksPort": .number(network.socksPort),
                 "allowedHosts": strings(network.allowedHosts), "proxyAvailable": .bool(network.proxyAvailable),
+                "originPort": network.originPort.map(JSONValue.number) ?? .null,
             ])),
             JSONMember(key: "landlockABI", value: .number(landlockABI)),
             JSONMember(key: "innerSpec", value: innerSpec.jsonValue),
@@ -90,6 +91,9 @@ extension SandboxPlan {
         line()
         line("network: loopback only; proxies at 127.0.0.1:\(network.httpPort) (HTTP) and 127.0.0.1:\(network.socksPort) (SOCKS5)")
         line("  bridged from \(network.httpSocketOnHost) and \(network.socksSocketOnHost)")
+        if let port = network.originPort {
+            line("  127.0.0.1:\(port) relayed to the host's ANTHROPIC_BASE_URL origin through \(network.originSocketOnHost)")
+        }
         line("  allowed hosts: \(network.allowedHosts.isEmpty ? "none" : network.allowedHosts.joined(separator: " "))")
         line()
         if let landlock = innerSpec.landlock {

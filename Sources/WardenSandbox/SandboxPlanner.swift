@@ -251,12 +251,16 @@ private struct PlanBuilder {
             notes.append("Landlock is not available on this kernel: the mounts are the only file system wall")
         }
         if !network.proxyAvailable {
-            notes.append("no egress proxy is wired into this build: the sandbox has no network but loopback (fail closed)")
+            notes.append("no egress proxy serves this sandbox: it has no network but loopback (fail closed)")
+        }
+        if let port = network.originPort {
+            notes.append("ANTHROPIC_BASE_URL is on the host's loopback: 127.0.0.1:\(port) inside is relayed to it")
         }
 
         let innerSpec = SandboxInnerSpec(
             forwarders: network.proxyAvailable
                 ? [.init(port: network.httpPort, socketPath: network.httpSocketInside), .init(port: network.socksPort, socketPath: network.socksSocketInside)]
+                    + (network.originPort.map { [.init(port: $0, socketPath: network.originSocketInside)] } ?? [])
                 : [],
             limits: SandboxLimits(processes: limits.processes, memoryBytes: limits.memoryMegabytes * 1024 * 1024, openFiles: limits.openFiles),
             landlock: request.kernel.landlockABI > 0
@@ -454,7 +458,9 @@ private struct PlanBuilder {
             httpPort: request.httpProxyPort ?? request.policy.network.httpProxyPort ?? 3128,
             socksPort: request.socksProxyPort ?? request.policy.network.socksProxyPort ?? 1080,
             allowedHosts: request.allowedHosts.isEmpty ? defaultAllowedHosts() : request.allowedHosts,
-            proxyAvailable: false)
+            proxyAvailable: request.proxyAvailable, originPort: request.originPort,
+            originSocketOnHost: SandboxPaths.join(runtime, "origin.sock"),
+            originSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "origin.sock"))
     }
 
     /// What the egress policy lets through, each with where it comes from (as

@@ -262,6 +262,70 @@ struct RunSandboxTests {
         #expect(!result.stdout.contains("connected"))
     }
 
+    @Test("egress only through Warden's proxy: allowed hosts pass, others are refused and logged; a loopback ANTHROPIC_BASE_URL is relayed", arguments: users)
+    func egressThroughTheProxy(user: RunTestUser) throws {
+        let allowed = try Self.httpServer(), origin = try Self.httpServer()
+        defer { for server in [allowed, origin] { kill(server.process.processIdentifier, SIGKILL); server.process.waitUntilExit() } }
+        let scene = try RunScene(user: user, policy: #"{"sandbox": {"network": {"allowedDomains": ["127.0.0.1:\#(allowed.port)"]}}}"#)
+        defer { scene.remove() }
+        let script = """
+            echo http_proxy=$HTTP_PROXY
+            echo allowed=$(curl -s --noproxy '' -o /dev/null -w '%{http_code}' http://127.0.0.1:\(allowed.port)/)
+            echo origin=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:\(origin.port)/)
+            echo refused=$(curl -s -o /dev/null -w '%{http_code}' http://example.com/)
+            echo tunnel=$(curl -sS https://example.com/ 2>&1 | tr -d '\\n')
+            echo direct=$(curl -s --noproxy '*' -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:\(allowed.port)/)
+            """
+        let result = try scene.run(["--", "/bin/sh", "-c", script], extra: ["ANTHROPIC_BASE_URL": "http://127.0.0.1:\(origin.port)"])
+        let values = result.values
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(values["http_proxy"] == "http://127.0.0.1:3128")
+        #expect(values["allowed"] == "200")
+        #expect(values["origin"] == "200")
+        #expect(values["refused"] == "403")
+        #expect(values["tunnel"] == "curl: (56) CONNECT tunnel failed, response 403")
+        // The host's loopback is not the sandbox's: without the proxy nothing answers there.
+        #expect(values["direct"] == "000")
+
+        let logDirectory = scene.home + "/.local/state/warden"
+        let records = ((try? FileManager.default.contentsOfDirectory(atPath: logDirectory)) ?? [])
+            .filter { $0.hasSuffix(".jsonl") }
+            .compactMap { try? String(contentsOfFile: logDirectory + "/" + $0, encoding: .utf8) }
+            .joined()
+        #expect(records.contains(#""event":"SandboxStart""#) && records.contains(#""event":"SandboxEnd""#))
+        #expect(records.contains(#""decision":"allow""#) && records.contains(#""subject":"127.0.0.1:\#(allowed.port)""#))
+        #expect(records.contains(#""proto":"origin""#))
+        #expect(records.contains(#""decision":"deny""#) && records.contains(#""subject":"example.com:80""#) && records.contains(#""subject":"example.com:443""#))
+    }
+
+    /// `python3 -m http.server` on a free port of the host's loopback.
+    static func httpServer() throws -> (process: Process, port: Int) {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
+        close(probe)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", "/usr/share/doc"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var target = address
+            let connected = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+            close(fd)
+            if connected == 0 { return (process, port) }
+            usleep(50_000)
+        }
+        throw RunTestFailure("python3 -m http.server did not listen on \(port)")
+    }
+
     @Test("SIGKILL of warden: the sandbox dies with it and the placeholders are removed from the host", arguments: users)
     func sigkill(user: RunTestUser) throws {
         let scene = try RunScene(user: user, policy: "{}")

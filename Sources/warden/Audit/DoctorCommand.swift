@@ -6,9 +6,14 @@ import WardenExport
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check that decisions can be logged and the log is intact.",
+        abstract: "Check the whole runtime: the sandbox, claude, the hook registration, the shell function, the policy and the decision log.",
         discussion: """
-            Prints one line per check, ok or FAIL: the audit settings in the policy, the log \
+            Prints one line per check, ok or FAIL, every FAIL with the command that fixes it: the \
+            policy; bwrap and user namespaces (a real sandbox is built; Ubuntu's AppArmor \
+            restriction is named), seccomp, the Landlock ABI and warden-sandbox-init; the real \
+            claude and its version; the hooks and the shell prefix registered in the managed \
+            settings and pointing at this installation's warden-hook; the claude function active \
+            in this shell; the sandbox's proxy ports; then the audit settings in the policy, the log \
             directory (writable, not writable by others), the hash chain, the head file, \
             retention (no segment kept past the retention period), and the export to a \
             collector (warden.export.otlp): where to, the cursor, and how many records are \
@@ -37,6 +42,7 @@ struct DoctorCommand: ParsableCommand {
             settingsResult = (AuditSettings(), nil, [])
         }
         let (settings, policyPath, problems) = settingsResult
+        RuntimeChecks(policyPath: policyPath, environment: ProcessInfo.processInfo.environment, report: report).run()
         if problems.isEmpty {
             report(true, "settings: \(policyPath.map { "from \($0)" } ?? "no policy file, defaults")")
         } else {

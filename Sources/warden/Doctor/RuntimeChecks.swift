@@ -2,6 +2,7 @@ import Foundation
 import WardenJSON
 import WardenLaunch
 import WardenPolicy
+import WardenSystem
 
 /// `warden doctor`'s checks of the runtime around the log: the sandbox's kernel features, the
 /// real claude, the hook registration and the shell function. One line each; every FAIL says the

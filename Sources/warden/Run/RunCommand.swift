@@ -5,7 +5,7 @@ import WardenPolicy
 import WardenSandbox
 import WardenSystem
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run Claude Code (or a command) inside Warden's sandbox.",
@@ -46,9 +46,9 @@ struct RunCommand: ParsableCommand {
         if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
     }
 
-    func run() throws {
+    func run() async throws {
         if let watchCleanup { LaunchPlaceholders.watch(stateFile: watchCleanup) }
-        let status = try runBody()
+        let status = try await runBody()
         throw ExitCode(status)
     }
 
@@ -57,7 +57,7 @@ struct RunCommand: ParsableCommand {
         return ExitCode(1)
     }
 
-    func runBody() throws -> Int32 {
+    func runBody() async throws -> Int32 {
         let environment = ProcessInfo.processInfo.environment
         let wardenPath = Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? CommandLine.arguments[0]
         let wardenDirectory = (wardenPath as NSString).deletingLastPathComponent
@@ -126,12 +126,24 @@ struct RunCommand: ParsableCommand {
         let runtimeBase = environment["XDG_RUNTIME_DIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
         let runtimeDirectory = "\(runtimeBase)/warden-run.\(uid).\(getpid())"
         let initPath = RunSupport.initPath(wardenDirectory: wardenDirectory)
+        // Without init there is no seccomp, no Landlock and no network bridge: no sandbox to speak of.
+        if initPath == nil, !dryRun {
+            throw fail("cannot start the sandbox: \(wardenDirectory)/warden-sandbox-init is missing; fix: sudo warden install (or Scripts/build-release.sh)")
+        }
+        var originPort: Int?
+        if let base = environment["ANTHROPIC_BASE_URL"], let origin = RunNetwork.loopbackOrigin(base) {
+            let http = loaded.network.httpProxyPort ?? 3128, socks = loaded.network.socksProxyPort ?? 1080
+            if origin.port == http || origin.port == socks {
+                throw fail("ANTHROPIC_BASE_URL's port \(origin.port) is also the sandbox's \(origin.port == http ? "HTTP" : "SOCKS") proxy port; fix: set sandbox.network.\(origin.port == http ? "httpProxyPort" : "socksProxyPort") to another port")
+            }
+            originPort = origin.port
+        }
         let request = SandboxRequest(
             policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
             environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
             kernel: KernelProbe.features(), uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
-            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude)
+            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort)
         let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
 
         if dryRun {
@@ -167,12 +179,29 @@ struct RunCommand: ParsableCommand {
             LaunchPlaceholders.sweep(stateFile: placeholders.stateFile)
             close(watcher)
         }
+        // The proxies listen before the sandbox starts, so the agent's first connection finds them.
+        let network: RunNetwork
         do {
-            return try BubblewrapProcess.run(bwrap: bwrap!, plan: plan, environment: plan.environment.variables(from: request.environment),
-                runtimeDirectory: runtimeDirectory)
+            network = try await RunNetwork.start(
+                bridge: plan.network, originSocket: originPort == nil ? nil : plan.network.originSocketOnHost,
+                policyPath: policyPath, environment: environment)
         } catch {
             throw fail("\(error)")
         }
+        let session = RunSession(policy: loaded, policyPath: policyPath, plan: plan)
+        session.started()
+        let status: Int32
+        do {
+            status = try BubblewrapProcess.run(bwrap: bwrap!, plan: plan, environment: plan.environment.variables(from: request.environment),
+                runtimeDirectory: runtimeDirectory)
+        } catch {
+            await network.stop()
+            session.ended(status: nil)
+            throw fail("\(error)")
+        }
+        await network.stop()
+        session.ended(status: status)
+        return status
     }
 }
 

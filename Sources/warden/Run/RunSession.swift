@@ -1,0 +1,56 @@
+import Crypto
+import Foundation
+import WardenAudit
+import WardenPolicy
+import WardenSystem
+import WardenSandbox
+
+/// The decision log's records of one `warden run`: `SandboxStart` with the plan's digest and the
+/// kernel features in use, `SandboxEnd` with the exit status and the duration. A log that cannot
+/// be written is said once on standard error and stops nothing.
+struct RunSession {
+    let log: AuditLog?
+    let planDigest: String
+    let features: [String]
+    let session = "warden-run-\(getpid())"
+    let policyHash: String?
+    let subject: String
+    let startTime = Date()
+
+    init(policy: Policy, policyPath: String, plan: SandboxPlan) {
+        let settings = policy.audit
+        log = (settings.directory ?? AuditLog.defaultDirectory()).map { settings.log(defaultDirectory: $0) }
+        // The plan as --dry-run --json prints it: the same plan, the same digest.
+        planDigest = "sha256:" + SHA256.hash(data: Data(plan.json.serialized.utf8)).map { String(format: "%02x", $0) }.joined()
+        var features = ["bwrap", "seccomp", "user+pid+ipc+uts+net namespaces"]
+        if plan.landlockABI > 0 { features.append("landlock ABI \(plan.landlockABI)") }
+        features.append("limits: \(plan.limits.method.rawValue)")
+        if plan.network.proxyAvailable { features.append("egress proxy") }
+        self.features = features
+        policyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
+        // The program, not its arguments: a prompt given on the command line may carry anything.
+        subject = (plan.command.first as NSString?)?.lastPathComponent ?? "?"
+    }
+
+    func started() {
+        write(AuditRecord(sandboxStart: planDigest, features: features, session: session, policy: policyHash, subject: subject))
+    }
+
+    /// `status` nil: the sandbox could not be run at all.
+    func ended(status: Int32?) {
+        let millis = Int(Date().timeIntervalSince(startTime) * 1000)
+        write(AuditRecord(
+            sandboxEnd: planDigest, features: features, exitStatus: Int(status ?? 126), durationMillis: millis,
+            session: session, policy: policyHash, subject: subject))
+    }
+
+    private func write(_ record: AuditRecord) {
+        guard let log else {
+            FileHandle.standardError.write(Data("warden: the session is not logged: no log directory (warden.audit.directory, $XDG_STATE_HOME or $HOME)\n".utf8))
+            return
+        }
+        if let error = log.append(record) {
+            FileHandle.standardError.write(Data("warden: the session's \(record.event) record was not logged: \(error)\n".utf8))
+        }
+    }
+}
