@@ -61,7 +61,7 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) async ->
         let table = runCLI(["log", "--log-dir", log.directory, "--limit", "2"])
         #expect(table.out.hasPrefix("TIME (UTC)"))
         #expect(table.out.split(separator: "\n").count == 3)
-        let doctor = runCLI(["doctor", "--log-dir", log.directory, "--policy", "/dev/null/none"])
+        let doctor = runCLI(["doctor", "--log-only", "--log-dir", log.directory, "--policy", "/dev/null/none"])
         #expect(doctor.status == 1)  // the policy named cannot be read
         #expect(doctor.out.contains("FAIL  policy:"))
         #expect(doctor.out.contains("ok    chain: 30 records"))

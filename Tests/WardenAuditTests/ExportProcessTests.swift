@@ -348,16 +348,16 @@ struct ExportProcessTests {
         let receiver = try await OTLPReceiver.start(out: fixture.dir.path + "/received.jsonl")
         defer { receiver.stop() }
         fixture.writePolicy(endpoint: receiver.endpoint, ["headersFromEnvironment": #"{"Authorization": "WARDEN_TEST_UNSET_VARIABLE"}"#])
-        let before = await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
+        let before = await runCLI(["doctor", "--log-only", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
         #expect(before.out.contains("ok    export: to \(receiver.url); nothing acknowledged yet, 3 records to send; $WARDEN_TEST_UNSET_VARIABLE not set here (headersFromEnvironment)\n"), "\(before.out)")
         #expect(await fixture.export(environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"]).status == 0)
         fixture.append(4...5)
-        let after = await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory], environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"])
+        let after = await runCLI(["doctor", "--log-only", "--policy", fixture.policy, "--log-dir", fixture.log.directory], environment: ["WARDEN_TEST_UNSET_VARIABLE": "x"])
         #expect(after.status == 0, "\(after.out)")
         let cursor = try #require(fixture.cursor())
         #expect(after.out.contains("ok    export: to \(receiver.url); cursor at seq 3 (acknowledged \(cursor.time.rfc3339)), 2 records to send\n"), "\(after.out)")
         writeLines([#"{"warden": {}}"#], to: fixture.policy)
-        #expect(await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory]).out.contains("ok    export: not configured (warden.export.otlp)\n"))
+        #expect(await runCLI(["doctor", "--log-only", "--policy", fixture.policy, "--log-dir", fixture.log.directory]).out.contains("ok    export: not configured (warden.export.otlp)\n"))
     }
 
     @Test func followSendsWhatHooksAppendUntilStopped() async throws {

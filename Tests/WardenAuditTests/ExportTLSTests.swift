@@ -93,7 +93,7 @@ extension ExportProcessTests {
             #expect(try receiver.acceptedSeqs() == Array(1...5))
             let cursor = try #require(fixture.cursor())
             #expect(cursor.seq == 5 && cursor.endpoint == receiver.url)
-            let doctor = await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
+            let doctor = await runCLI(["doctor", "--log-only", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
             #expect(doctor.out.contains("ok    export: to \(receiver.url); cursor at seq 5 (acknowledged \(cursor.time.rfc3339)), 0 records to send; CA certificates from \(pki.ca)\n"), "\(doctor.out)")
         }
 
@@ -139,7 +139,7 @@ extension ExportProcessTests {
             #expect(absent.status == 2)
             #expect(absent.out == "")
             #expect(absent.err == "warden: warden.export.otlp.certificate: cannot read \(missing): no such file or directory\n")
-            let doctor = await runCLI(["doctor", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
+            let doctor = await runCLI(["doctor", "--log-only", "--policy", fixture.policy, "--log-dir", fixture.log.directory])
             #expect(doctor.status == 1)
             #expect(doctor.out.contains("FAIL  export: warden.export.otlp.certificate: cannot read \(missing): no such file or directory\n"), "\(doctor.out)")
 

@@ -24,6 +24,9 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var location: AuditLocationOptions
 
+    @Flag(name: .customLong("log-only"), help: "Check only the decision log and its export, not the sandbox, claude and the registration.")
+    var logOnly = false
+
     func run() throws {
         try reportingFailures(runBody)
     }
@@ -42,7 +45,9 @@ struct DoctorCommand: ParsableCommand {
             settingsResult = (AuditSettings(), nil, [])
         }
         let (settings, policyPath, problems) = settingsResult
-        RuntimeChecks(policyPath: policyPath, environment: ProcessInfo.processInfo.environment, report: report).run()
+        if !logOnly {
+            RuntimeChecks(policyPath: policyPath, environment: ProcessInfo.processInfo.environment, report: report).run()
+        }
         if problems.isEmpty {
             report(true, "settings: \(policyPath.map { "from \($0)" } ?? "no policy file, defaults")")
         } else {
