@@ -156,6 +156,12 @@ private struct PlanBuilder {
             SandboxMount(.tmpfs, "/tmp", reason: "a private /tmp"),
             SandboxMount(.readOnlyBind, source: runtime, SandboxPlan.runtimeMountPoint, reason: "the run's directory: proxy sockets, inner spec"),
         ]
+        // init starts from Warden's directory, and the hooks and `warden connect` run from it: one
+        // under the host's /tmp (a build in a scratch clone) would be hidden by the private /tmp.
+        let wardenDirectory = real(request.wardenDirectory)
+        if SandboxPaths.isInside(wardenDirectory, "/tmp") {
+            mounts.append(SandboxMount(.readOnlyBind, source: wardenDirectory, wardenDirectory, reason: "Warden's binaries, under the host's /tmp"))
+        }
         var placeholders: [HostPlaceholder] = []
         for root in writable.sorted(by: { SandboxPaths.depth($0.path) < SandboxPaths.depth($1.path) }) {
             guard exists(root.path) != nil else {

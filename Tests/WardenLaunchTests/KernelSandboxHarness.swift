@@ -139,6 +139,9 @@ enum Sandbox {
     static func bwrapArguments(specFile: String, scratch: Scratch, beforeInit: String?, extraBinds: [String]) -> [String] {
         var arguments = ["/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                          "--tmpfs", "/tmp", "--bind", scratch.path, scratch.path]
+        // A build under the host's /tmp (a scratch clone) is hidden by the private /tmp: bound back.
+        let binaries = (initBinary as NSString).deletingLastPathComponent
+        if binaries.hasPrefix("/tmp/") { arguments += ["--ro-bind", binaries, binaries] }
         for path in extraBinds { arguments += ["--bind", path, path] }
         arguments.append("--")
         if let beforeInit {

@@ -25,13 +25,14 @@ func standardDisk() -> MemoryFileSystem {
 func makePlan(
     _ policyText: String = "{}", disk: MemoryFileSystem = standardDisk(), cwd: String = "/home/dev/src/app",
     environment: [(name: String, value: String)] = [("PATH", "/usr/bin:/bin"), ("HOME", "/home/dev")],
-    kernel: KernelFeatures = KernelFeatures(landlockABI: 7), command: [String] = ["/usr/bin/claude"], claude: Bool = true
+    kernel: KernelFeatures = KernelFeatures(landlockABI: 7), command: [String] = ["/usr/bin/claude"], claude: Bool = true,
+    wardenDirectory: String = "/opt/warden/bin"
 ) throws -> SandboxPlan {
     let policy = try Policy.parse(text: policyText, path: "/etc/claude-code/managed-settings.json")
     let request = SandboxRequest(
         policy: policy, policyPath: "/etc/claude-code/managed-settings.json", home: "/home/dev", workingDirectory: cwd,
         environment: environment, kernel: kernel, uid: 1000, gid: 1000, command: command,
-        wardenDirectory: "/opt/warden/bin", logDirectory: "/home/dev/.local/state/warden",
+        wardenDirectory: wardenDirectory, logDirectory: "/home/dev/.local/state/warden",
         runtimeDirectory: "/run/user/1000/warden-run.1000.42", commandIsClaude: claude)
     return SandboxPlanner.plan(request, fileSystem: disk)
 }
@@ -56,6 +57,18 @@ struct SandboxPlanTests {
         #expect(plan.mount(at: "/home/dev/.claude")?.kind == .writableBind)
         #expect(plan.mount(at: "/home/dev/.claude.json")?.kind == .writableBind)
         #expect(plan.writableRoots.contains("/home/dev/src/app"))
+    }
+
+    @Test("Warden's binaries under the host's /tmp are bound back over the private /tmp, read-only")
+    func wardenUnderTmp() throws {
+        var disk = standardDisk()
+        disk.add("/tmp/clone/.build/debug/warden")
+        let plan = try makePlan(disk: disk, wardenDirectory: "/tmp/clone/.build/debug")
+        let bind = try #require(plan.mount(at: "/tmp/clone/.build/debug"))
+        #expect(bind.kind == .readOnlyBind && bind.source == "/tmp/clone/.build/debug")
+        #expect(try #require(plan.index(of: "/tmp/clone/.build/debug")) > (plan.mounts.firstIndex { $0.kind == .tmpfs } ?? .max))
+        // Elsewhere the system's read-only view already shows them: no extra mount.
+        #expect(try makePlan().mounts.filter { $0.reason == "Warden's binaries, under the host's /tmp" }.isEmpty)
     }
 
     @Test("the project is the git top level when started in a subdirectory")
