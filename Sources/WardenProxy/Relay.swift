@@ -47,10 +47,16 @@ final class RelayHandler: ChannelDuplexHandler {
     private func partnerEndOfInput() {
         guard let context, !outputClosed else { return }
         outputClosed = true
-        if inputClosed {
-            context.close(promise: nil)
-        } else {
-            context.close(mode: .output, promise: nil)
+        // Shutting the output fails the writes still queued (a slow reader's backlog): the end
+        // of input is passed on only after they are written, as a write completes only after
+        // every write before it.
+        let inputClosed = self.inputClosed
+        context.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in
+            if inputClosed {
+                context.close(promise: nil)
+            } else {
+                context.close(mode: .output, promise: nil)
+            }
         }
     }
 
@@ -92,7 +98,12 @@ final class RelayHandler: ChannelDuplexHandler {
         if let event = event as? ChannelEvent, event == .inputClosed {
             inputClosed = true
             partner?.partnerEndOfInput()
-            if outputClosed { context.close(promise: nil) }
+            if outputClosed {
+                // Both directions are done; what is still queued for this side goes out first.
+                context.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
