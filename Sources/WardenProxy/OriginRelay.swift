@@ -54,14 +54,15 @@ public final class OriginRelay: Sendable {
         tracker.record.port = target.port
         tracker.record.address = target.ipAddress
         tracker.record.key = "ANTHROPIC_BASE_URL"
-        Connector.bootstrap(on: client.eventLoop, timeout: .seconds(10)).connect(to: target).whenComplete { result in
+        // Called on the client's event loop (its channel initialiser), where the connect completes too.
+        Connector.bootstrap(on: client.eventLoop, timeout: .seconds(10)).connect(to: target).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let upstream):
                 tracker.record.decision = .allow
                 tracker.record.reason = "the origin of ANTHROPIC_BASE_URL, relayed into the sandbox"
                 do {
                     try Tunnel.relay(client: client, upstream: upstream, tracker: tracker)
-                    client.closeFuture.and(upstream.closeFuture).whenComplete { _ in tracker.finish() }
+                    client.closeFuture.and(upstream.closeFuture).assumeIsolated().whenComplete { _ in tracker.finish() }
                     client.setOption(.autoRead, value: true).whenFailure { _ in client.close(promise: nil) }
                 } catch {
                     tracker.refuse(key: "proxy.relay", reason: "cannot relay: \(error)")

@@ -5,7 +5,7 @@ import WardenPolicy
 import WardenSandbox
 import WardenSystem
 
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run Claude Code (or a command) inside Warden's sandbox.",
@@ -46,10 +46,33 @@ struct RunCommand: AsyncParsableCommand {
         if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
     }
 
-    func run() async throws {
+    // Release builds: the 6.3.1 compiler crashes generating IR for this function once optimised
+    // (ElementLayout::project); it runs once per session, so it is left unoptimised.
+    @_optimize(none)
+    func run() throws {
         if let watchCleanup { LaunchPlaceholders.watch(stateFile: watchCleanup) }
-        let status = try await runBody()
-        throw ExitCode(status)
+        let launch: RunLaunch
+        switch try prepare() {
+        case .finished(let status): throw ExitCode(status)
+        case .launch(let prepared): launch = prepared
+        }
+        defer { launch.cleanUp() }
+        // The proxies listen before the sandbox starts, so the agent's first connection finds them.
+        let (bridge, originSocket, policyPath, environment) = (launch.plan.network, launch.originSocket, launch.policyPath, launch.environment)
+        let network: RunNetwork
+        do {
+            network = try waitFor {
+                try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
+            }
+        } catch {
+            throw fail("\(error)")
+        }
+        let result = launch.execute()
+        try? waitFor { await network.stop() }
+        switch result {
+        case .success(let status): throw ExitCode(status)
+        case .failure(let error): throw fail("\(error)")
+        }
     }
 
     func fail(_ message: String) -> some Error {
@@ -57,7 +80,15 @@ struct RunCommand: AsyncParsableCommand {
         return ExitCode(1)
     }
 
-    func runBody() async throws -> Int32 {
+    enum Prepared {
+        case finished(Int32)
+        case launch(RunLaunch)
+    }
+
+    /// Everything before the sandbox starts: the policy, the command, what the kernel offers,
+    /// the plan (printed and done with --dry-run), the run's directory, placeholders and watcher.
+    @_optimize(none)
+    func prepare() throws -> Prepared {
         let environment = ProcessInfo.processInfo.environment
         let wardenPath = Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? CommandLine.arguments[0]
         let wardenDirectory = (wardenPath as NSString).deletingLastPathComponent
@@ -117,7 +148,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw fail("cannot start the sandbox: \(missing) (the policy's sandbox.failIfUnavailable is true)")
             }
             FileHandle.standardError.write(Data("warden: cannot start the sandbox: \(missing); running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n".utf8))
-            return RunSupport.execUnsandboxed(commandLine)
+            return .finished(RunSupport.execUnsandboxed(commandLine))
         }
 
         // Claude Code's own state must exist to be bound writable (it would create both itself).
@@ -153,7 +184,7 @@ struct RunCommand: AsyncParsableCommand {
                 print(plan.text, terminator: "")
                 if let missing { print("\nthe sandbox cannot start here: \(missing)") }
             }
-            return 0
+            return .finished(0)
         }
 
         // Leftovers of a warden that was killed, then this run's own state and watcher.
@@ -175,33 +206,80 @@ struct RunCommand: AsyncParsableCommand {
             rmdir(runtimeDirectory)
             throw fail("\(error)")
         }
-        defer {
-            LaunchPlaceholders.sweep(stateFile: placeholders.stateFile)
-            close(watcher)
-        }
-        // The proxies listen before the sandbox starts, so the agent's first connection finds them.
-        let network: RunNetwork
-        do {
-            network = try await RunNetwork.start(
-                bridge: plan.network, originSocket: originPort == nil ? nil : plan.network.originSocketOnHost,
-                policyPath: policyPath, environment: environment)
-        } catch {
-            throw fail("\(error)")
-        }
-        let session = RunSession(policy: loaded, policyPath: policyPath, plan: plan)
+        return .launch(RunLaunch(
+            plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
+            runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,
+            originSocket: originPort == nil ? nil : plan.network.originSocketOnHost,
+            placeholdersState: placeholders.stateFile, watcher: watcher))
+    }
+}
+
+/// Runs an asynchronous step to its end from a synchronous command: the body runs on the
+/// concurrency pool while this thread waits, so nothing it needs is blocked.
+func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = WaitOutcome<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try outcome.value!.get()
+}
+
+/// What `waitFor`'s task hands back: written once by the task before it signals, read once after
+/// the wait, so the semaphore orders the two.
+private final class WaitOutcome<T: Sendable>: @unchecked Sendable {
+    var value: Result<T, any Error>?
+}
+
+/// A sandbox ready to start: what `warden run` holds while its proxies start and stop.
+final class RunLaunch {
+    let plan: SandboxPlan
+    let bwrap: String
+    let environment: [String: String]
+    let sandboxEnvironment: [(name: String, value: String)]
+    let runtimeDirectory: String
+    let policy: Policy
+    let policyPath: String
+    let originSocket: String?
+    let placeholdersState: String
+    let watcher: Int32
+
+    init(
+        plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
+        runtimeDirectory: String, policy: Policy, policyPath: String, originSocket: String?, placeholdersState: String, watcher: Int32
+    ) {
+        self.plan = plan
+        self.bwrap = bwrap
+        self.environment = environment
+        self.sandboxEnvironment = sandboxEnvironment
+        self.runtimeDirectory = runtimeDirectory
+        self.policy = policy
+        self.policyPath = policyPath
+        self.originSocket = originSocket
+        self.placeholdersState = placeholdersState
+        self.watcher = watcher
+    }
+
+    /// bwrap to its end, between the session's start and end records.
+    func execute() -> Result<Int32, LaunchError> {
+        let session = RunSession(policy: policy, policyPath: policyPath, plan: plan)
         session.started()
-        let status: Int32
-        do {
-            status = try BubblewrapProcess.run(bwrap: bwrap!, plan: plan, environment: plan.environment.variables(from: request.environment),
-                runtimeDirectory: runtimeDirectory)
+        do throws(LaunchError) {
+            let status = try BubblewrapProcess.run(bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory)
+            session.ended(status: status)
+            return .success(status)
         } catch {
-            await network.stop()
             session.ended(status: nil)
-            throw fail("\(error)")
+            return .failure(error)
         }
-        await network.stop()
-        session.ended(status: status)
-        return status
+    }
+
+    /// The placeholders go, and the watcher, whose end tells it nothing more is to be cleaned.
+    func cleanUp() {
+        LaunchPlaceholders.sweep(stateFile: placeholdersState)
+        close(watcher)
     }
 }
 
