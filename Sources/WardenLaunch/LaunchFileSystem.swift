@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import WardenSandbox
+import WardenSystem
 
 /// The real disk for the sandbox plan, through libc: lstat, realpath, readdir (with `d_type`,
 /// so listing a directory costs no stat per entry).
@@ -69,10 +70,7 @@ public struct LaunchFileSystem: SandboxFileSystem {
 public enum KernelProbe {
     /// The Landlock ABI (`landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)`),
     /// 0 when Landlock is absent or disabled.
-    public static func landlockABI() -> Int {
-        let version = launchSyscall3(444, 0, 0, 1)
-        return version > 0 ? version : 0
-    }
+    public static func landlockABI() -> Int { Landlock.abi() }
 
     /// Whether this kernel has seccomp filters: `/proc/self/status` has a `Seccomp_filters:` line
     /// only on kernels built with CONFIG_SECCOMP_FILTER.
@@ -106,8 +104,3 @@ public enum KernelProbe {
     }
 }
 
-/// syscall(2) with three integer arguments. Swift does not import the variadic libc function;
-/// on x86-64 and AArch64 Linux a variadic call with integer arguments passes them as a plain call
-/// does, so declaring it with fixed arguments is sound there.
-@_silgen_name("syscall")
-func launchSyscall3(_ number: Int, _ a: Int, _ b: Int, _ c: Int) -> Int

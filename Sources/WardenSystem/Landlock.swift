@@ -12,21 +12,12 @@ import Musl
 
 /// Direct system calls. libc's `syscall(2)` and `prctl(2)` are C-variadic, which Swift does not
 /// import; on Linux's x86_64 and aarch64 calling conventions, integer arguments of a variadic
-/// function travel exactly as those of a non-variadic one, so `syscall` is called through a
-/// non-variadic pointer type (glibc's `syscall` is assembly that never reads a va_list).
+/// function travel exactly as those of a non-variadic one, so `syscall` is declared with fixed
+/// integer arguments (glibc's `syscall` is assembly that never reads a va_list).
 public enum SystemCall {
-    public typealias Function = @convention(c) (CLong, CLong, CLong, CLong, CLong, CLong) -> CLong
-    // RTLD_DEFAULT is the null handle on glibc.
-    static let function: Function? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syscall")
-        .map { unsafeBitCast($0, to: Function.self) }
-
     /// The call's result, or -1 with `errno` set (libc's convention).
     public static func call(_ number: CLong, _ a: CLong = 0, _ b: CLong = 0, _ c: CLong = 0, _ d: CLong = 0, _ e: CLong = 0) -> CLong {
-        guard let function else {
-            errno = ENOSYS
-            return -1
-        }
-        return function(number, a, b, c, d, e)
+        libcSyscall(number, a, b, c, d, e)
     }
 
     #if arch(x86_64)
@@ -46,6 +37,12 @@ public enum SystemCall {
         prctl(38 /* PR_SET_NO_NEW_PRIVS */, 1) == 0 ? nil : errno
     }
 }
+
+// glibc's `syscall`, referenced by name at link time. Looking it up with dlsym found nothing in
+// the static executables (`warden-hook`, `warden-sandbox-init`): there every call failed with
+// ENOSYS, and the release init refused to start.
+@_silgen_name("syscall")
+private func libcSyscall(_ number: CLong, _ a: CLong, _ b: CLong, _ c: CLong, _ d: CLong, _ e: CLong) -> CLong
 
 public enum Landlock {
     static let createRulesetNumber: CLong = 444
