@@ -111,17 +111,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch state {
         case .finished:
             return
-        case .forwarding(let origin, let originHandler, false) where queue.isEmpty:
-            switch part {
-            case .head:
-                queue.append(part)
-            case .body(let body):
-                tracker?.record.bytesUp += body.readableBytes
-                origin.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
-            case .end(let trailers):
-                origin.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
-                state = .forwarding(origin: origin, originHandler: originHandler, requestDone: true)
-            }
+        case .forwarding(_, _, false) where queue.isEmpty:
+            // With nothing queued, a next request's head waits at the front, which is the end.
+            feedForwarding(part)
         case .idle where queue.isEmpty:
             // Other parts belong to a request already answered (refused, kept alive).
             if case .head(let head) = part { handleHead(head, context: context) }

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import WardenRedact
 
 /// The digests behind fingerprints and pseudonyms, from swift-crypto. The CLI is not on the hook's
@@ -7,6 +8,11 @@ enum Digests {
     /// SHA-256, unkeyed: fingerprints in ignore files must be the same on every machine of a team.
     static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(data: bytes))
+    }
+
+    /// SHA-256 in lower-case hex: install records, the sandbox plan's digest.
+    static func sha256Hex(_ data: some DataProtocol) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     /// A pseudonym book for one run: HMAC-SHA-256 under a key that lives only in this process.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Crypto
 import WardenInstall
 import WardenJSON
 
@@ -92,7 +91,7 @@ enum InstallFiles {
     static func digest(text: String) -> String { digest(data: Data(text.utf8)) }
 
     /// swift-crypto's SHA-256: the binaries are large, and its assembly is fast in debug builds too.
-    static func digest(data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static func digest(data: Data) -> String { Digests.sha256Hex(data) }
 
     /// Writes through a temporary file and a rename, so a reader never sees half a file.
     static func write(_ data: Data, to path: String, mode: Int) throws {

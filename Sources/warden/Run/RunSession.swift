@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import WardenAudit
 import WardenPolicy
@@ -21,7 +20,7 @@ struct RunSession {
         let settings = policy.audit
         log = (settings.directory ?? AuditLog.defaultDirectory()).map { settings.log(defaultDirectory: $0) }
         // The plan as --dry-run --json prints it: the same plan, the same digest.
-        planDigest = "sha256:" + SHA256.hash(data: Data(plan.json.serialized.utf8)).map { String(format: "%02x", $0) }.joined()
+        planDigest = "sha256:" + Digests.sha256Hex(Data(plan.json.serialized.utf8))
         var features = ["bwrap", "seccomp", "user+pid+ipc+uts+net namespaces"]
         if plan.landlockABI > 0 { features.append("landlock ABI \(plan.landlockABI)") }
         features.append("limits: \(plan.limits.method.rawValue)")
