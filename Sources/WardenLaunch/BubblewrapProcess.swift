@@ -40,7 +40,8 @@ public enum BubblewrapProcess {
 
     /// Starts bwrap and waits for it. The exit status is the command's (128 + N for a signal).
     public static func run(
-        bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String
+        bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
+        cgroup: SessionCgroup? = nil
     ) throws(LaunchError) -> Int32 {
         // The arguments, NUL-separated, in a file of the run directory bwrap reads with --args.
         let argumentsPath = runtimeDirectory + "/bwrap-arguments"
@@ -71,6 +72,9 @@ public enum BubblewrapProcess {
         _ = fcntl(signalPipe[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(signalPipe[1], F_SETFL, O_NONBLOCK)
         defer { close(signalPipe[0]); close(signalPipe[1]) }
+        // --block-fd: the sandbox's first process waits, before it runs anything, until `warden`
+        // has moved it into the session's cgroup; everything it starts is then born inside.
+        let blockPipe = cgroup == nil ? nil : try closeOnExecPipe()
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -78,6 +82,7 @@ public enum BubblewrapProcess {
         // dup2 onto themselves clears FD_CLOEXEC in the child only.
         posix_spawn_file_actions_adddup2(&actions, argumentsFD, 3)
         posix_spawn_file_actions_adddup2(&actions, infoPipe[1], 4)
+        if let blockPipe { posix_spawn_file_actions_adddup2(&actions, blockPipe[0], 5) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -95,7 +100,7 @@ public enum BubblewrapProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let argv = [bwrap, "--info-fd", "4", "--args", "3"] + commandPart
+        let argv = [bwrap, "--info-fd", "4"] + (blockPipe == nil ? [] : ["--block-fd", "5"]) + ["--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
@@ -126,12 +131,29 @@ public enum BubblewrapProcess {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, bwrap, &actions, &attributes, &cArguments, &cEnvironment)
         close(infoPipe[1])
+        if let blockPipe { close(blockPipe[0]) }
         guard spawned == 0 else {
             close(infoPipe[0])
+            if let blockPipe { close(blockPipe[1]) }
             throw LaunchError("cannot start \(bwrap): \(String(cString: strerror(spawned)))")
         }
         let sandboxPid = readChildPid(infoPipe[0])
         close(infoPipe[0])
+        if let cgroup, let blockPipe {
+            defer { close(blockPipe[1]) }
+            do throws(LaunchError) {
+                guard let sandboxPid else { throw LaunchError("bwrap did not say its sandbox's pid, so it cannot be put in the session's cgroup") }
+                try SessionCgroupSetup.enter(cgroup, pid: sandboxPid)
+            } catch {
+                // Nothing has run inside yet: the sandbox goes before it starts, unlimited.
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, 0)
+                throw LaunchError("cannot move the sandbox into its cgroup: \(error.description)")
+            }
+            var go: UInt8 = 1
+            _ = write(blockPipe[1], &go, 1)
+        }
 
         while true {
             var status: Int32 = 0

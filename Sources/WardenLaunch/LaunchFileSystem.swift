@@ -79,9 +79,7 @@ public enum KernelProbe {
     }
 
     public static func features() -> KernelFeatures {
-        // Limits go through rlimits for now: applying a delegated cgroup is left for a later
-        // change, and the plan must not claim one it does not apply.
-        KernelFeatures(landlockABI: landlockABI(), seccomp: seccompAvailable(), delegatedCgroup: nil)
+        KernelFeatures(landlockABI: landlockABI(), seccomp: seccompAvailable(), cgroups: CgroupProbe.facts())
     }
 
     /// Why unprivileged user namespaces are refused here, nil when nothing says so.

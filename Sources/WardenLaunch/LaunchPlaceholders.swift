@@ -66,6 +66,11 @@ public struct LaunchPlaceholders: Sendable {
         }
     }
 
+    /// Records a directory of the session's cgroup, removed like the placeholders.
+    public func recordCgroup(_ directory: String) {
+        append("cgroup\t0\t0\t\(directory)\n")
+    }
+
     func append(_ line: String) {
         let fd = open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { return }
@@ -83,6 +88,10 @@ public struct LaunchPlaceholders: Sendable {
             let (kind, device, inode, path) = (entry[0], entry[1], entry[2], entry[3])
             if kind == "runtime" {
                 removeTree(path)
+                continue
+            }
+            if kind == "cgroup" {
+                SessionCgroupSetup.remove(directories: [path])
                 continue
             }
             var info = stat()

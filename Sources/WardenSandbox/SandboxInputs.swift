@@ -32,14 +32,13 @@ public struct KernelFeatures: Sendable, Hashable {
     public var landlockABI: Int
     /// Whether a seccomp filter can be loaded.
     public var seccomp: Bool
-    /// A cgroup v2 directory delegated to the developer (writable `cgroup.procs`, `pids.max` and
-    /// `memory.max`), nil when there is none.
-    public var delegatedCgroup: String?
+    /// The cgroup hierarchies and whether the launcher may make the session's cgroup in them.
+    public var cgroups: CgroupFacts
 
-    public init(landlockABI: Int = 0, seccomp: Bool = true, delegatedCgroup: String? = nil) {
+    public init(landlockABI: Int = 0, seccomp: Bool = true, cgroups: CgroupFacts = CgroupFacts()) {
         self.landlockABI = landlockABI
         self.seccomp = seccomp
-        self.delegatedCgroup = delegatedCgroup
+        self.cgroups = cgroups
     }
 }
 

@@ -128,13 +128,17 @@ public struct EnvironmentPlan: Sendable, Hashable {
 
 public struct LimitsPlan: Sendable, Hashable {
     public enum Method: String, Sendable, Hashable {
-        /// A delegated cgroup v2: `pids.max` and `memory.max` for the whole session.
+        /// A cgroup v2 of the session (delegated, or root's): `pids.max` and `memory.max` for the
+        /// whole session, the rlimits as well.
         case cgroup
-        /// Per-process rlimits set by init before the agent starts.
+        /// cgroup v1 hierarchies (hybrid machines, root): `pids.max`, `memory.limit_in_bytes`.
+        case legacyCgroup = "cgroup-v1"
+        /// Per-process rlimits set by init before the agent starts, nothing else.
         case rlimits
     }
     public var method: Method
-    public var cgroup: String?
+    /// The session's cgroup the launcher makes and moves the sandbox into, nil for rlimits only.
+    public var cgroup: SessionCgroup?
     public var processes: Int
     public var memoryMegabytes: Int
     public var openFiles: Int

@@ -22,7 +22,19 @@ extension SandboxPlan {
             JSONMember(key: "openFiles", value: .number(limits.openFiles)),
             JSONMember(key: "explanation", value: strings(limits.explanation)),
         ]
-        if let cgroup = limits.cgroup { limitMembers.insert(JSONMember(key: "cgroup", value: .string(cgroup)), at: 1) }
+        if let cgroup = limits.cgroup {
+            limitMembers.insert(JSONMember(key: "cgroup", value: .object([
+                JSONMember(key: "version", value: .string(cgroup.version.rawValue)),
+                JSONMember(key: "directories", value: strings(cgroup.directories)),
+                JSONMember(key: "settings", value: .array(cgroup.settings.map {
+                    .object([
+                        JSONMember(key: "file", value: .string($0.file)),
+                        JSONMember(key: "value", value: .string($0.value)),
+                        JSONMember(key: "optional", value: .bool($0.optional)),
+                    ])
+                })),
+            ])), at: 1)
+        }
         return .object([
             JSONMember(key: "command", value: strings(command)),
             JSONMember(key: "project", value: .object(projectMembers)),
@@ -86,7 +98,7 @@ extension SandboxPlan {
         for variable in environment.set { line("  set \(variable.name)=\(variable.value) (\(variable.reason))") }
         for dropped in environment.dropped { line("  dropped \(dropped.name): \(dropped.reason)") }
         line()
-        line("limits (\(limits.method.rawValue)\(limits.cgroup.map { " \($0)" } ?? "")): processes \(limits.processes), memory \(limits.memoryMegabytes) MB, open files \(limits.openFiles)")
+        line("limits (\(limits.method.rawValue)\(limits.cgroup.map { " \($0.directories.joined(separator: " "))" } ?? "")): processes \(limits.processes), memory \(limits.memoryMegabytes) MB, open files \(limits.openFiles)")
         for explanation in limits.explanation { line("  \(explanation)") }
         line()
         line("network: loopback only; proxies at 127.0.0.1:\(network.httpPort) (HTTP) and 127.0.0.1:\(network.socksPort) (SOCKS5)")

@@ -341,9 +341,15 @@ struct SandboxPlanTests {
         #expect(plain.bwrapArguments.contains("--nproc=100"))
         #expect(plain.bwrapArguments.contains("--nofile=64"))
         #expect(plain.bwrapArguments.contains("--data=\(8192 * 1024 * 1024)"))
-        let delegated = try makePlan(kernel: KernelFeatures(landlockABI: 7, delegatedCgroup: "/sys/fs/cgroup/user.slice/dev"))
+        let unified = CgroupFacts.Hierarchy(
+            mountPoint: "/sys/fs/cgroup", ownPath: "/user.slice/user-1000.slice/user@1000.service/app.slice/term.scope",
+            candidateWritable: true, candidateSubtreeControllers: ["pids", "memory", "cpu"])
+        let delegated = try makePlan(kernel: KernelFeatures(landlockABI: 7, cgroups: CgroupFacts(unified: unified)))
         #expect(delegated.limits.method == .cgroup)
-        #expect(delegated.limits.explanation.first?.contains("pids.max") == true)
+        #expect(delegated.limits.cgroup?.directories == ["/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/warden-run.1000.42"])
+        #expect(delegated.limits.explanation.first?.contains("pids.max = 4096") == true)
+        #expect(delegated.text.contains("limits (cgroup /sys/fs/cgroup/user.slice/"))
+        #expect(delegated.json.serialized.contains(#""version":"unified""#))
     }
 
     @Test("network bridge: sockets in the run directory, bound in; policy ports")

@@ -202,6 +202,9 @@ struct RunCommand: ParsableCommand {
             watcher = try LaunchPlaceholders.startWatcher(executable: wardenPath, arguments: ["run", "--watch-cleanup", placeholders.stateFile])
             try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json())
             try placeholders.create(plan.hostPlaceholders)
+            if let cgroup = plan.limits.cgroup {
+                try SessionCgroupSetup.create(cgroup, record: placeholders.recordCgroup)
+            }
         } catch {
             rmdir(runtimeDirectory)
             throw fail("\(error)")
@@ -267,7 +270,9 @@ final class RunLaunch {
         let session = RunSession(policy: policy, policyPath: policyPath, plan: plan)
         session.started()
         do throws(LaunchError) {
-            let status = try BubblewrapProcess.run(bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory)
+            let status = try BubblewrapProcess.run(
+                bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
+                cgroup: plan.limits.cgroup)
             session.ended(status: status)
             return .success(status)
         } catch {

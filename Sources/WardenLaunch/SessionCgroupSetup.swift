@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+public import WardenSandbox
+
+/// Reads the machine's cgroup hierarchies for the plan (`CgroupFacts`).
+public enum CgroupProbe {
+    public static func facts() -> CgroupFacts {
+        let files = LaunchFileSystem()
+        guard let own = files.contents(of: "/proc/self/cgroup"), let mountinfo = files.contents(of: "/proc/self/mountinfo") else {
+            return CgroupFacts()
+        }
+        let ownPaths = CgroupFacts.ownPaths(procSelfCgroup: own)
+        let mountPoints = CgroupFacts.mountPoints(mountinfo: mountinfo)
+        var facts = CgroupFacts()
+        if let mountPoint = mountPoints[""], let ownPath = ownPaths[""] {
+            var hierarchy = CgroupFacts.Hierarchy(mountPoint: mountPoint, ownPath: ownPath, candidateWritable: false)
+            let parent = CgroupFacts.unifiedCandidateParent(hierarchy)
+            // Moving a process between two cgroups needs write access to the cgroup.procs of
+            // their common ancestor, which is this parent.
+            hierarchy.candidateWritable = access(parent, W_OK) == 0 && access(parent + "/cgroup.procs", W_OK) == 0
+            let enabled = files.contents(of: parent + "/cgroup.subtree_control") ?? ""
+            hierarchy.candidateSubtreeControllers = Set(enabled.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+            facts.unified = hierarchy
+        }
+        for controller in ["pids", "memory"] {
+            guard let mountPoint = mountPoints[controller], let ownPath = ownPaths[controller] else { continue }
+            var hierarchy = CgroupFacts.Hierarchy(mountPoint: mountPoint, ownPath: ownPath, candidateWritable: false)
+            let parent = CgroupFacts.legacyCandidateParent(hierarchy)
+            hierarchy.candidateWritable = access(parent, W_OK) == 0 && access(parent + "/cgroup.procs", W_OK) == 0
+            facts.legacy[controller] = hierarchy
+        }
+        return facts
+    }
+}
+
+/// Makes the session's cgroup, moves the sandbox into it and removes it afterwards.
+public enum SessionCgroupSetup {
+    /// Makes the directories (each recorded with `record` before the next, so a SIGKILL between
+    /// two leaves nothing the sweep does not know of) and writes the limits. On failure what was
+    /// made is removed and the error names the file.
+    public static func create(_ cgroup: SessionCgroup, record: (String) -> Void) throws(LaunchError) {
+        var made: [String] = []
+        do throws(LaunchError) {
+            for directory in cgroup.directories {
+                guard mkdir(directory, 0o755) == 0 else {
+                    throw LaunchError("cannot make the session's cgroup \(directory): \(String(cString: strerror(errno)))")
+                }
+                made.append(directory)
+                record(directory)
+            }
+            for setting in cgroup.settings {
+                if setting.optional && access(setting.file, F_OK) != 0 { continue }
+                try write(setting.value, to: setting.file)
+            }
+        } catch {
+            remove(directories: made)
+            throw error
+        }
+    }
+
+    /// Moves `pid` (the sandbox's first process, which has not started anything yet) into every
+    /// directory of the cgroup; its children are born there.
+    public static func enter(_ cgroup: SessionCgroup, pid: Int32) throws(LaunchError) {
+        for directory in cgroup.directories {
+            try write(String(pid), to: directory + "/cgroup.procs")
+        }
+    }
+
+    /// Removes the directories, deepest last made first. A cgroup can be removed only once its
+    /// last process is gone, which follows the end of the sandbox's pid namespace within
+    /// moments: each is tried for up to two seconds.
+    public static func remove(directories: [String]) {
+        for directory in directories.reversed() {
+            for _ in 0..<200 {
+                if rmdir(directory) == 0 || errno == ENOENT { break }
+                guard errno == EBUSY else { break }
+                usleep(10_000)
+            }
+        }
+    }
+
+    static func write(_ value: String, to file: String) throws(LaunchError) {
+        let fd = open(file, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LaunchError("cannot open \(file): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = value.utf8CString.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
+        guard written == value.utf8.count else {
+            throw LaunchError("cannot write \(value) to \(file): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+// `warden run`'s limits with the real bwrap: the session's cgroup where this user may make one
+// (root here, on cgroup v1's pids and memory hierarchies or a cgroup v2 with those controllers),
+// else rlimits; removed from the host however the session ends.
+
+/// A fork bomb bounded at 200, which the session's process limit (40) must stop first.
+private let forkBombScript = #"""
+import os, time
+made = 0
+refusal = "none"
+try:
+    for _ in range(200):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(5); os._exit(0)
+        made += 1
+except OSError as error:
+    refusal = "errno %d" % error.errno
+print("refusal=%s" % refusal)
+print("made=%d" % made)
+cgroups = [line.split(":", 2) for line in open("/proc/self/cgroup").read().split("\n") if line]
+print("pids_cgroup=%s" % "".join(path for _, names, path in cgroups if "pids" in names.split(",") or (names == "" and _ == "0")))
+"""#
+
+private let limitsPolicy = #"{"warden": {"sandbox": {"limits": {"processes": 40, "memoryMegabytes": 512}}}}"#
+
+@Suite("warden run: limits through the session's cgroup, else rlimits", .serialized)
+struct RunLimitsTests {
+    /// The plan's limits method and cgroup directories, from `--dry-run --json`.
+    static func plannedLimits(_ scene: RunScene) throws -> (method: String, directories: [String]) {
+        let result = try scene.run(["--dry-run", "--json", "--", "/bin/true"])
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let limits = try #require(object?["limits"] as? [String: Any], "\(result.stderr)")
+        let cgroup = limits["cgroup"] as? [String: Any]
+        return (limits["method"] as? String ?? "", cgroup?["directories"] as? [String] ?? [])
+    }
+
+    /// Directories named `name` at most `depth` levels below /sys/fs/cgroup.
+    static func cgroupDirectories(named name: String, below directory: String = "/sys/fs/cgroup", depth: Int = 5) -> [String] {
+        guard depth > 0 else { return [] }
+        var found: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            let path = directory + "/" + entry
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            if entry == name { found.append(path) } else { found += cgroupDirectories(named: name, below: path, depth: depth - 1) }
+        }
+        return found
+    }
+
+    @Test("a fork bomb is held, as root by the session's cgroup (the kernel never applies RLIMIT_NPROC to root)", arguments: RunSandboxTests.users)
+    func forkBomb(user: RunTestUser) throws {
+        let scene = try RunScene(user: user, policy: limitsPolicy)
+        defer { scene.remove() }
+        let planned = try Self.plannedLimits(scene)
+        if user == .root {
+            // Root can make a cgroup on every machine that has the pids controller mounted.
+            let hasPidsController = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8))?.contains("pids") == true
+                || ((try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.subtree_control", encoding: .utf8)) ?? "").contains("pids")
+            if hasPidsController { #expect(planned.method != "rlimits", "root with a pids controller: \(planned)") }
+        }
+        let result = try scene.run(["--", "/usr/bin/python3", "-c", forkBombScript])
+        #expect(result.status == 0, "\(result.stderr)")
+        let values = result.values
+        #expect(values["refusal"] == "errno 11", "\(user): \(result.stdout) \(result.stderr)")
+        #expect(Int(values["made"] ?? "") ?? 999 < 40, "\(user): \(result.stdout)")
+        if planned.method != "rlimits" {
+            #expect(values["pids_cgroup"]?.contains("/warden-run.") == true, "inside the session's cgroup: \(result.stdout)")
+        }
+        for directory in planned.directories {
+            // The dry run's directories carry that run's pid; the real run's are gone as well.
+            let parent = (directory as NSString).deletingLastPathComponent
+            let left = ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.hasPrefix("warden-run.") }
+            #expect(left.isEmpty, "left on the host: \(left) in \(parent)")
+        }
+    }
+
+    @Test("the cgroup is removed when warden is killed with SIGKILL, by the clean-up watcher")
+    func sigkillRemovesTheCgroup() throws {
+        let scene = try RunScene(user: .root, policy: limitsPolicy)
+        defer { scene.remove() }
+        guard try Self.plannedLimits(scene).method != "rlimits" else { return }
+        let marker = "\(Int.random(in: 1000...9999)).31"
+        let process = try scene.process(["--", "/bin/sleep", marker], stdout: scene.base + "/out", stderr: scene.base + "/err")
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var waited = 0
+        while !RunSandboxTests.running(marker) && waited < 100 {
+            usleep(100_000)
+            waited += 1
+        }
+        let name = "warden-run.\(getuid()).\(process.processIdentifier)"
+        let made = Self.cgroupDirectories(named: name)
+        #expect(!made.isEmpty, "the session's cgroup exists while it runs")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        waited = 0
+        while !Self.cgroupDirectories(named: name).isEmpty && waited < 50 {
+            usleep(100_000)
+            waited += 1
+        }
+        #expect(Self.cgroupDirectories(named: name).isEmpty, "left: \(Self.cgroupDirectories(named: name))")
+        #expect(!RunSandboxTests.running(marker))
+    }
+}
