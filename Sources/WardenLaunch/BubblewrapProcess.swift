@@ -14,7 +14,7 @@ public struct LaunchError: Error, Sendable, CustomStringConvertible {
 /// The signals `warden run` passes on to the sandboxed command: the terminal's (the sandbox is in
 /// a session of its own, so it gets none directly: no `SIGINT` from Ctrl-C in cooked mode, no
 /// `SIGWINCH` on resize) and the ones a supervisor sends.
-let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2]
+let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2, SIGTSTP]
 
 /// Written by the signal handler, read by the wait loop: a self-pipe, as a handler may do nothing
 /// but write(2).
@@ -155,6 +155,7 @@ public enum BubblewrapProcess {
             _ = write(blockPipe[1], &go, 1)
         }
 
+        var jobControl = JobControl(sandboxPid: sandboxPid)
         while true {
             var status: Int32 = 0
             let done = waitpid(pid, &status, WNOHANG)
@@ -162,8 +163,9 @@ public enum BubblewrapProcess {
                 if status & 0x7f == 0 { return (status >> 8) & 0xff }
                 return 128 + (status & 0x7f)
             }
+            jobControl.followStops()
             var poller = pollfd(fd: signalPipe[0], events: Int16(POLLIN), revents: 0)
-            _ = poll(&poller, 1, 1000)
+            _ = poll(&poller, 1, jobControl.interactive ? 100 : 1000)
             var byte: UInt8 = 0
             while read(signalPipe[0], &byte, 1) == 1 {
                 let signal = Int32(byte)
@@ -203,6 +205,53 @@ public enum BubblewrapProcess {
             // The command leads its own process group (bwrap's --new-session): reach its jobs too.
             if kill(-child, signal) != 0 { kill(child, signal) }
         }
+    }
+}
+
+/// Ctrl-Z for a sandboxed TUI. The sandbox has no controlling terminal, so the shell's job
+/// control cannot see it: when the command's process group stops (Claude Code sends itself
+/// SIGTSTP on Ctrl-Z, after giving the terminal back; or `warden` passed on the terminal's
+/// SIGTSTP), `warden` stops itself, so the shell shows the job as stopped; when the shell
+/// continues `warden` (`fg`, `bg`), it continues the command. Only when `warden` is the
+/// terminal's foreground job: elsewhere nobody could continue it, and a stopped command is
+/// continued at once, as the kernel does for an orphaned process group.
+struct JobControl {
+    let sandboxPid: pid_t?
+    let interactive: Bool
+    private var commandPid: pid_t?
+
+    init(sandboxPid: pid_t?) {
+        self.sandboxPid = sandboxPid
+        let group = tcgetpgrp(0)
+        interactive = isatty(0) == 1 && group > 0 && group == getpgrp()
+    }
+
+    mutating func followStops() {
+        guard let sandboxPid else { return }
+        if commandPid == nil {
+            let children = LaunchFileSystem().contents(of: "/proc/\(sandboxPid)/task/\(sandboxPid)/children") ?? ""
+            commandPid = children.split(separator: " ").compactMap { pid_t($0.filter(\.isNumber)) }.first
+        }
+        guard let commandPid, Self.isStopped(commandPid) else { return }
+        if interactive {
+            // SIGTSTP with its default action, as a shell job stopped by Ctrl-Z (status 148);
+            // it returns once the shell continues this process.
+            var stop = sigaction()
+            stop.__sigaction_handler.sa_handler = SIG_DFL
+            sigemptyset(&stop.sa_mask)
+            var handler = sigaction()
+            sigaction(SIGTSTP, &stop, &handler)
+            kill(getpid(), SIGTSTP)
+            sigaction(SIGTSTP, &handler, nil)
+        }
+        kill(-commandPid, SIGCONT)
+    }
+
+    /// The state letter of /proc/PID/stat (after the command name, which may hold spaces and
+    /// parentheses): `T` for a process stopped by a signal.
+    static func isStopped(_ pid: pid_t) -> Bool {
+        guard let stat = LaunchFileSystem().contents(of: "/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].drop(while: { $0 == " " }).first == "T"
     }
 }
 

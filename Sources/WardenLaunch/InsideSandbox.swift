@@ -47,6 +47,13 @@ public enum InsideSandbox {
         if let failure = Privileges.dropAll() { return failure }
         if let landlock = spec.landlock, let failure = LandlockRuleset.apply(landlock) { return failure }
         if let failure = SeccompFilter.load(spec.seccomp) { return failure }
+        // The command leads a process group of its own, below init's: a group whose parent is in
+        // another group of the same session is not orphaned, so a stop signal (Claude Code's
+        // Ctrl-Z sends SIGTSTP to its group) stops it instead of being discarded, and the
+        // launcher sees the stop and stops too, as a shell job. The relay stays in init's group.
+        if getpgrp() != getpid() && setpgid(0, 0) != 0 {
+            return "session: setpgid: \(SystemCallError(errno))"
+        }
         let argv: [UnsafeMutablePointer<CChar>?] = spec.command.map { strdup($0) } + [nil]
         execv(spec.command[0], argv)
         return "cannot run \(spec.command[0]): \(SystemCallError(errno))"

@@ -199,6 +199,8 @@ exit 7
 @Suite("warden run with the real bwrap", .serialized)
 struct RunSandboxTests {
     static var users: [RunTestUser] { getuid() == 0 ? [.root, .unprivileged] : [.root] }
+    /// The `warden` under test.
+    static var warden: String { runTestWarden() }
 
     @Test("the escape suite: protected paths, network, processes, capabilities, environment, exit status", arguments: users)
     func escapes(user: RunTestUser) throws {
@@ -356,10 +358,10 @@ struct RunSandboxTests {
     }
 
     /// Whether the sandboxed `sleep` itself runs (not `warden` or bwrap, whose command lines name it too).
-    static func running(_ marker: String) -> Bool {
+    static func running(_ marker: String, program: String = "/bin/sleep") -> Bool {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
             if let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
-                String(decoding: data, as: UTF8.self).hasPrefix("/bin/sleep\u{0}\(marker)")
+                String(decoding: data, as: UTF8.self).hasPrefix("\(program)\u{0}\(marker)")
             {
                 return true
             }
