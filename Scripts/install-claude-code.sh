@@ -41,7 +41,11 @@ fi
 
 requirement="claude-agent-sdk${version:+==$version}"
 echo "install-claude-code: installing $requirement" >&2
-"$python" -m pip install --quiet --disable-pip-version-check "$requirement" >&2
+pip=("$python" -m pip install --quiet --disable-pip-version-check)
+# Debian's own python3 refuses pip installs outside a virtual environment (PEP 668); the package
+# only adds its modules and the bundled binary, so it goes in beside the system's anyway (into
+# ~/.local for a user who cannot write the system's site-packages).
+"${pip[@]}" "$requirement" >&2 2>/dev/null || "${pip[@]}" --break-system-packages "$requirement" >&2
 
 if ! path="$(locate)"; then
     echo "install-claude-code: $requirement installed, but its bundled claude binary is missing" >&2
