@@ -31,6 +31,7 @@ public enum InsideSandbox {
     /// rights the relay lacks, and comes before seccomp, whose filter would refuse nothing
     /// Landlock needs but is the last word before exec.
     public static func run(_ spec: SandboxInnerSpec) -> String {
+        if let descriptor = spec.supervisorDescriptor, let failure = SupervisorHandoff.check(Int32(descriptor)) { return failure }
         let listeners: [ForwarderRelay.Listener]
         switch ForwarderRelay.listen(spec.forwarders) {
         case .success(let ready): listeners = ready
@@ -46,7 +47,11 @@ public enum InsideSandbox {
         }
         if let failure = Privileges.dropAll() { return failure }
         if let landlock = spec.landlock, let failure = LandlockRuleset.apply(landlock) { return failure }
-        if let failure = SeccompFilter.load(spec.seccomp) { return failure }
+        if let descriptor = spec.supervisorDescriptor {
+            if let failure = SupervisorHandoff.loadAndSend(spec.seccomp, over: Int32(descriptor)) { return failure }
+        } else if let failure = SeccompFilter.load(spec.seccomp) {
+            return failure
+        }
         let argv: [UnsafeMutablePointer<CChar>?] = spec.command.map { strdup($0) } + [nil]
         execv(spec.command[0], argv)
         return "cannot run \(spec.command[0]): \(SystemCallError(errno))"
