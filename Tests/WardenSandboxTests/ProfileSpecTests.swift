@@ -60,7 +60,7 @@ import WardenSandbox
         #expect(none.rules.allSatisfy { !$0.reason.isEmpty })
     }
 
-    @Test func listedUnixSocketsAreSupervised() {
+    @Test func listedUnixSocketsAreSupervised() throws {
         let listed = SeccompProfile.agent(allowUnixSocketPaths: ["/run/user/1000/ssh-agent"], allowAllUnixSockets: false)
         #expect(listed.needsSupervisor)
         // Stream sockets may be made; their connect waits for the supervisor.
