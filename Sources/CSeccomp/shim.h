@@ -81,6 +81,10 @@ static inline int warden_pidfd_open_thread(int32_t tid) {
     return (int)syscall(SYS_pidfd_open, tid, 0200 /* PIDFD_THREAD = O_EXCL */);
 }
 
+static inline int warden_pidfd_open_process(int32_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
 static inline int warden_pidfd_getfd(int pidfd, int fd) {
     return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 }

@@ -114,8 +114,12 @@ public enum UnixSocketSupervisor {
             let addressPointer = notification.args.1
             let addressLength = Int64(Int32(truncatingIfNeeded: notification.args.2))
 
-            let pidfd = warden_pidfd_open_thread(tid)
-            guard pidfd >= 0 else { return nil }
+            var pidfd = warden_pidfd_open_thread(tid)
+            // Before Linux 6.9 there are no thread pidfds: a thread-group leader's is the same.
+            if pidfd < 0 && errno == EINVAL { pidfd = warden_pidfd_open_process(tid) }
+            // Every caller gets an answer (an unanswered one would wait for ever); one that has
+            // gone away meanwhile makes the answer fail harmlessly.
+            guard pidfd >= 0 else { return Outcome(errno: EPERM) }
             defer { close(pidfd) }
             // The pid was the caller's when the notification was made; valid now means the pidfd
             // is the caller's too.
