@@ -53,6 +53,27 @@ public enum UnixSocketSupervisor {
         return nil
     }
 
+    /// Runs `body` on a detached thread; false when no thread could be made.
+    static func detached(_ body: @escaping @Sendable () -> Void) -> Bool {
+        let box = Unmanaged.passRetained(Work(body)).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { raw in
+            Unmanaged<Work>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, box)
+        guard created == 0 else {
+            Unmanaged<Work>.fromOpaque(box).release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
+    }
+
+    final class Work: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
     final class Context: @unchecked Sendable {
         // Owned by the supervisor thread alone once it starts.
         let channel: Int32
@@ -92,11 +113,27 @@ public enum UnixSocketSupervisor {
         }
 
         func answer(_ notification: warden_notification, listener: Int32) {
-            let outcome = decide(notification, listener: listener)
-            guard let outcome else { return }
-            // The caller may have been killed meanwhile: the answer then goes nowhere (ENOENT).
-            _ = warden_notify_respond(listener, notification.id, 0, outcome.errno ?? 0)
-            if let event = outcome.event { report(event) }
+            let finish: @Sendable (Outcome) -> Void = { [self] outcome in
+                // The caller may have been killed meanwhile: the answer then goes nowhere (ENOENT).
+                _ = warden_notify_respond(listener, notification.id, 0, outcome.errno ?? 0)
+                if let event = outcome.event { report(event) }
+            }
+            switch decide(notification, listener: listener) {
+            case nil:
+                return
+            case .answer(let outcome):
+                finish(outcome)
+            case .connect(let pending):
+                guard pending.blocking else {
+                    finish(perform(pending))
+                    return
+                }
+                // A blocking connect may wait as long as the peer makes it (a full listen
+                // backlog): on a thread of its own, so that only its caller waits, as it would
+                // without Warden, and the sandbox's other connects go on.
+                let started = UnixSocketSupervisor.detached { [self] in finish(perform(pending)) }
+                if !started { finish(perform(pending)) }
+            }
         }
 
         struct Outcome {
@@ -104,10 +141,42 @@ public enum UnixSocketSupervisor {
             var event: Event?
         }
 
+        /// The supervisor's own descriptor of the caller's socket, closed with its last user.
+        final class Descriptor: Sendable {
+            let fd: Int32
+            init(_ fd: Int32) { self.fd = fd }
+            deinit { close(fd) }
+        }
+
+        /// A connect the supervisor makes on the caller's socket.
+        struct Pending: Sendable {
+            enum Target: Sendable { case asked([UInt8]), listed(String) }
+            let descriptor: Descriptor
+            let target: Target
+            let blocking: Bool
+            let tid: Int32
+            var socketFD: Int32 { descriptor.fd }
+        }
+
+        enum Decision {
+            case answer(Outcome)
+            case connect(Pending)
+        }
+
+        func perform(_ pending: Pending) -> Outcome {
+            switch pending.target {
+            case .asked(let address):
+                return Outcome(errno: connectCopy(pending.socketFD, address))
+            case .listed(let path):
+                let (code, reason) = connectListed(pending.socketFD, path: path)
+                return Outcome(errno: code, event: Event(address: path, allowed: code == nil, reason: reason, pid: pending.tid, errno: code))
+            }
+        }
+
         /// The answer to one notification; nil when the caller no longer waits.
-        func decide(_ notification: warden_notification, listener: Int32) -> Outcome? {
+        func decide(_ notification: warden_notification, listener: Int32) -> Decision? {
             guard notification.arch == warden_audit_arch_native(), notification.nr == UnixSocketSupervisor.connectNumber else {
-                return Outcome(errno: EPERM)
+                return .answer(Outcome(errno: EPERM))
             }
             let tid = Int32(bitPattern: notification.pid)
             let targetFD = Int32(truncatingIfNeeded: notification.args.0)
@@ -119,42 +188,42 @@ public enum UnixSocketSupervisor {
             if pidfd < 0 && errno == EINVAL { pidfd = warden_pidfd_open_process(tid) }
             // Every caller gets an answer (an unanswered one would wait for ever); one that has
             // gone away meanwhile makes the answer fail harmlessly.
-            guard pidfd >= 0 else { return Outcome(errno: EPERM) }
+            guard pidfd >= 0 else { return .answer(Outcome(errno: EPERM)) }
             defer { close(pidfd) }
             // The pid was the caller's when the notification was made; valid now means the pidfd
             // is the caller's too.
             guard warden_notify_id_valid(listener, notification.id) == 0 else { return nil }
             let socketFD = warden_pidfd_getfd(pidfd, targetFD)
-            guard socketFD >= 0 else { return Outcome(errno: errno == EBADF ? EBADF : EPERM) }
-            defer { close(socketFD) }
+            guard socketFD >= 0 else { return .answer(Outcome(errno: errno == EBADF ? EBADF : EPERM)) }
+            let descriptor = Descriptor(socketFD)
 
             // The kernel's move_addr_to_kernel: negative or larger than sockaddr_storage is EINVAL.
-            guard addressLength >= 0, addressLength <= 128 else { return Outcome(errno: EINVAL) }
+            guard addressLength >= 0, addressLength <= 128 else { return .answer(Outcome(errno: EINVAL)) }
             var address = [UInt8](repeating: 0, count: Int(addressLength))
             if addressLength > 0 {
                 let read = address.withUnsafeMutableBytes { warden_read_memory(tid, addressPointer, $0.baseAddress, $0.count) }
-                guard read == Int(addressLength) else { return Outcome(errno: EFAULT) }
+                guard read == Int(addressLength) else { return .answer(Outcome(errno: EFAULT)) }
             }
             guard warden_notify_id_valid(listener, notification.id) == 0 else { return nil }
 
             var domain: Int32 = 0
             var size = socklen_t(MemoryLayout<Int32>.size)
-            guard getsockopt(socketFD, SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0 else { return Outcome(errno: errno) }
+            guard getsockopt(socketFD, SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0 else { return .answer(Outcome(errno: errno)) }
+            // O_NONBLOCK is the open socket's, shared with the caller's descriptor.
+            let blocking = fcntl(socketFD, F_GETFL) & O_NONBLOCK == 0
             guard domain == AF_UNIX else {
                 // Another family (the forwarders' TCP): connected as asked, in the socket's own
                 // network namespace (the sandbox's), whatever the supervisor's is.
-                return Outcome(errno: connectCopy(socketFD, address))
+                return .connect(Pending(descriptor: descriptor, target: .asked(address), blocking: blocking, tid: tid))
             }
             switch plan.judge(address: address) {
             case .invalid(let code):
-                return Outcome(errno: code)
+                return .answer(Outcome(errno: code))
             case .refuse(let shown, let reason):
                 let code = UnixSocketPlan.refusalErrno
-                return Outcome(errno: code, event: Event(address: shown, allowed: false, reason: reason, pid: tid, errno: code))
+                return .answer(Outcome(errno: code, event: Event(address: shown, allowed: false, reason: reason, pid: tid, errno: code)))
             case .connect(let path):
-                let (code, reason) = connectListed(socketFD, path: path)
-                let allowed = code == nil
-                return Outcome(errno: code, event: Event(address: path, allowed: allowed, reason: reason, pid: tid, errno: code))
+                return .connect(Pending(descriptor: descriptor, target: .listed(path), blocking: blocking, tid: tid))
             }
         }
 
