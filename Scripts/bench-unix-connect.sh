@@ -6,7 +6,8 @@
 #                                 (default: 2000 connects, 5 rounds, the release build)
 #
 # One `warden run` per contender and round, in a random order each round; inside, python times N
-# connects (each on a new socket, closed at once) to:
+# connects (each on a new socket, closed at once; blocking sockets, then non-blocking ones, which
+# the supervisor connects on its own thread instead of a thread per connect) to:
 #   unix   a unix socket server on the host, reached through the listed path (supervised), or
 #          directly (allowAllUnixSockets: true, no supervisor)
 #   tcp    a listener on the sandbox's own 127.0.0.1 (every connect notifies the supervisor when
@@ -60,20 +61,23 @@ import socket, sys, time
 path, count = sys.argv[1], int(sys.argv[2])
 listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen(4096)
 port = listener.getsockname()[1]
-def timed(family, address):
+def timed(family, address, blocking=True):
     start = time.perf_counter()
     for _ in range(count):
         s = socket.socket(family, socket.SOCK_STREAM)
-        s.connect(address)
+        s.setblocking(blocking)
+        s.connect_ex(address)
         s.close()
         if family == socket.AF_INET:
             listener.accept()[0].close()
     return (time.perf_counter() - start) / count * 1e6
-print("unix=%.2f tcp=%.2f" % (timed(socket.AF_UNIX, path), timed(socket.AF_INET, ("127.0.0.1", port))))
+print("unix=%.2f unix-nonblocking=%.2f tcp=%.2f tcp-nonblocking=%.2f" % (
+    timed(socket.AF_UNIX, path), timed(socket.AF_UNIX, path, False),
+    timed(socket.AF_INET, ("127.0.0.1", port)), timed(socket.AF_INET, ("127.0.0.1", port), False)))
 '''
 env = dict(os.environ, XDG_STATE_HOME=os.path.join(scratch, "state"))
 env.pop("ANTHROPIC_BASE_URL", None)
-results = {(mode, kind): [] for mode in policies for kind in ("unix", "tcp")}
+results = {(mode, kind): [] for mode in policies for kind in ("unix", "unix-nonblocking", "tcp", "tcp-nonblocking")}
 for _ in range(rounds):
     order = list(policies.items())
     random.shuffle(order)
@@ -86,10 +90,10 @@ for _ in range(rounds):
             kind, value = item.split("=")
             results[(mode, kind)].append(float(value))
 print(f"{connects} connects per run, {rounds} rounds, interleaved; microseconds per connect (median of rounds)")
-print(f"{'connect':<10}{'supervised':>12}{'allowAll':>12}{'difference':>12}")
-for kind in ("unix", "tcp"):
+print(f"{'connect':<18}{'supervised':>12}{'allowAll':>12}{'difference':>12}")
+for kind in ("unix", "unix-nonblocking", "tcp", "tcp-nonblocking"):
     supervised = statistics.median(results[("supervised", kind)])
     direct = statistics.median(results[("allowAll", kind)])
-    print(f"{kind:<10}{supervised:>12.1f}{direct:>12.1f}{supervised - direct:>12.1f}")
+    print(f"{kind:<18}{supervised:>12.1f}{direct:>12.1f}{supervised - direct:>12.1f}")
 shutil.rmtree(scratch, ignore_errors=True)
 PY
