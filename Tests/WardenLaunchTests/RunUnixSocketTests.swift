@@ -6,9 +6,10 @@ import Testing
 // (EACCES) and logs both.
 
 /// Unix socket servers on the host: each greets with its name, then echoes one read as `echo:…`;
-/// one named `stuck` never accepts, with a backlog of one connection.
+/// one named `stuck` never accepts, with a backlog of one connection; one named `slow` accepts
+/// one connection a second, with the same backlog.
 private let unixServerScript = #"""
-import os, socket, sys, threading
+import os, socket, sys, threading, time
 def handle(connection, name):
     try:
         connection.sendall(name.encode() + b"\n")
@@ -20,6 +21,8 @@ def serve(server, name):
     while True:
         connection, _ = server.accept()
         threading.Thread(target=handle, args=(connection, name), daemon=True).start()
+        if name == "slow":
+            time.sleep(1)
 for spec in sys.argv[1:]:
     name, path = spec.split("=", 1)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -28,7 +31,7 @@ for spec in sys.argv[1:]:
     if name == "stuck":
         server.listen(0)
         continue
-    server.listen(128)
+    server.listen(0 if name == "slow" else 128)
     threading.Thread(target=serve, args=(server, name), daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
@@ -207,6 +210,44 @@ struct RunUnixSocketTests {
         // The backlog takes one or two before connect blocks (the kernel's test is "more than").
         #expect(["1", "2"].contains(result.values["held"] ?? ""), "\(result.stdout)")
         #expect(result.values["fast"] == "True")
+    }
+
+    @Test("a signal during a supervised connect does not interrupt it: the connect completes, then the handler runs", arguments: users)
+    func signalDuringConnect(user: RunTestUser) throws {
+        let placeholder = try RunScene(user: user, policy: "{}")
+        let slow = placeholder.base + "/slow.sock"
+        try #"{"sandbox": {"network": {"allowUnixSockets": ["\#(slow)"]}}}"#.write(toFile: placeholder.policy, atomically: false, encoding: .utf8)
+        let scene = placeholder
+        defer { scene.remove() }
+        let server = try Self.servers([("slow", slow)])
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        // The first connect is accepted, the second fills the backlog; the third waits for the
+        // server's next accept (a second later) in the supervisor, and SIGALRM arrives meanwhile. Raw libc calls:
+        // Python would hide an EINTR by retrying.
+        let script = #"""
+            import ctypes, signal, socket, struct, sys, time
+            libc = ctypes.CDLL(None, use_errno=True)
+            path = sys.argv[1]
+            address = struct.pack("H", 1) + path.encode() + b"\0"
+            first = socket.socket(socket.AF_UNIX)
+            first.connect(path)
+            filler = socket.socket(socket.AF_UNIX)
+            filler.connect(path)
+            handled = []
+            signal.signal(signal.SIGALRM, lambda number, frame: handled.append(time.monotonic()))
+            signal.setitimer(signal.ITIMER_REAL, 0.2)
+            second = socket.socket(socket.AF_UNIX)
+            result = libc.connect(second.fileno(), address, len(address))
+            code = ctypes.get_errno() if result != 0 else 0
+            print("connect=%d,%d" % (result, code))
+            print("handled=%d" % len(handled))
+            print("greeting=" + second.makefile("rb").readline().strip().decode())
+            """#
+        let result = try scene.run(["--", "/usr/bin/python3", "-c", script, slow])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.values["connect"] == "0,0", "\(result.stdout)")
+        #expect(result.values["handled"] == "1")
+        #expect(result.values["greeting"] == "slow")
     }
 
     @Test("allowAllUnixSockets: every socket is reached without the supervisor", arguments: users)
