@@ -66,4 +66,38 @@ struct KernelSupervisorTests {
             #expect(result.answer == "errno 38 errno 38", "\(user): \(result)")
         }
     }
+
+    /// The supervised profile's own rules, each in the real sandbox: stream AF_UNIX sockets may
+    /// be made, datagram and seqpacket ones not; no filter with a listener of its own (EPERM
+    /// before the kernel reads the null program; without the flag the kernel's EFAULT shows the
+    /// call got through).
+    @Test func theSupervisedProfilesRules() async throws {
+        #if arch(x86_64)
+        let seccompNumber = 317
+        #else
+        let seccompNumber = 277
+        #endif
+        let probe = """
+            def make(kind):
+                try:
+                    socket.socket(socket.AF_UNIX, kind).close(); return "ok"
+                except OSError as error:
+                    return "errno %d" % error.errno
+            print(make(socket.SOCK_STREAM), make(socket.SOCK_DGRAM), make(socket.SOCK_SEQPACKET),
+                  call(\(seccompNumber), 1, 8, 0), call(\(seccompNumber), 1, 0, 0))
+            """
+        for user in SandboxUser.available {
+            let scratch = try Scratch(for: user)
+            defer { scratch.remove() }
+            let script = try scratch.write("probe.py", Sandbox.preamble + probe)
+            let wrapper = try scratch.write("dead-supervisor.py", deadSupervisor)
+            var spec = Sandbox.spec(scratch, command: [Sandbox.python, script], seccomp: Self.supervised)
+            spec.supervisorDescriptor = 5
+            let specFile = try scratch.write("spec.json", spec.json())
+            let result = try await Sandbox.runRaw(
+                specFile: specFile, in: scratch, as: user,
+                beforeInit: "exec \(Sandbox.python) \(wrapper) \(specFile) \(Sandbox.initBinary)")
+            #expect(result.answer == "ok errno 1 errno 1 errno 1 errno 14", "\(user): \(result)")
+        }
+    }
 }
