@@ -9,6 +9,8 @@
 #   warden run       warden run --policy P -- /bin/true: the plan, the run directory and its clean-up
 #                    watcher, the proxies on their unix sockets, bwrap with every mount of the plan,
 #                    warden-sandbox-init (forwarders, limits, Landlock, seccomp), the log records
+#   warden run (allowUnixSockets)    the same with one path listed: the unix socket supervisor
+#                    (its channel, its thread, init's hand-over of the seccomp listener)
 # and, to show where the difference goes:
 #   warden --version                 the CLI's own start-up
 #   warden run --dry-run             the plan alone (policy, project, globs, environment)
@@ -39,6 +41,11 @@ subprocess.run(["git", "init", "-q", project], check=True)
 policy = os.path.join(scratch, "policy.json")
 with open(policy, "w") as f:
     f.write(open("profiles/baseline.json").read())
+supervised = os.path.join(scratch, "supervised.json")
+with open(supervised, "w") as f:
+    settings = json.load(open("profiles/baseline.json"))
+    settings.setdefault("sandbox", {}).setdefault("network", {})["allowUnixSockets"] = [os.path.join(scratch, "agent.sock")]
+    json.dump(settings, f)
 env = dict(os.environ, XDG_STATE_HOME=os.path.join(scratch, "state"))
 env.pop("ANTHROPIC_BASE_URL", None)
 
@@ -50,6 +57,7 @@ contenders = {
     "bare bwrap": ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
                    "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--", "/bin/true"],
     "warden run": [warden, "run", "--policy", policy, "--", "/bin/true"],
+    "warden run (allowUnixSockets)": [warden, "run", "--policy", supervised, "--", "/bin/true"],
     "warden --version": [warden, "--version"],
     "warden run --dry-run": [warden, "run", "--dry-run", "--policy", policy, "--", "/bin/true"],
 }
@@ -73,9 +81,9 @@ def q(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 print(f"{runs} runs each, interleaved; wall time in ms")
-print(f"{'contender':<24}{'p50':>8}{'p90':>8}")
+print(f"{'contender':<32}{'p50':>8}{'p90':>8}")
 for name, values in times.items():
-    print(f"{name:<24}{q(values, 0.5):>8.2f}{q(values, 0.9):>8.2f}")
+    print(f"{name:<32}{q(values, 0.5):>8.2f}{q(values, 0.9):>8.2f}")
 difference = q(times["warden run"], 0.5) - q(times["bare bwrap"], 0.5)
 print(f"warden run - bare bwrap at p50: {difference:.2f} ms (target: under 15 ms)")
 print(f"plan mounts: {len([m for m in plan.get('mounts', [])])}; bwrap arguments: {len(plan.get('bwrapArguments', []))}")

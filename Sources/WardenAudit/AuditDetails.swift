@@ -15,6 +15,9 @@ public struct NetworkDetails: Sendable, Hashable {
         /// A connection to the origin of ANTHROPIC_BASE_URL on the host's loopback, which
         /// `warden run` relays into the sandbox at the same address.
         case origin
+        /// A `connect` to a unix socket path from inside `warden run`'s sandbox, decided by the
+        /// supervisor against `sandbox.network.allowUnixSockets`; `asked` is the path, port 0.
+        case unix
     }
 
     /// The most characters `asked` and `sni` keep: a DNS name has at most 253, so anything longer
@@ -57,6 +60,7 @@ public struct NetworkDetails: Sendable, Hashable {
 
     /// `host:port` (`[::1]:443` for an IPv6 address): the canonical host, else the one asked.
     public var endpoint: String {
+        if proto == .unix { return "unix:" + asked }
         let name = host ?? asked
         return (name.contains(":") ? "[\(name)]" : name) + ":\(port)"
     }
@@ -121,7 +125,7 @@ public struct NetworkDetails: Sendable, Hashable {
         let fields = AuditFields(json, name: "network")
         let protoText = try fields.string("proto")
         guard let proto = Proto(rawValue: protoText) else {
-            throw AuditDecodeError("\"network.proto\" is not one of http, connect, socks5")
+            throw AuditDecodeError("\"network.proto\" is not one of http, connect, socks5, origin, unix")
         }
         self.proto = proto
         // Stored as written: `shown` was applied when the record was made, and applying it again

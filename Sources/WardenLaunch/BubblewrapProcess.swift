@@ -39,10 +39,15 @@ public enum BubblewrapProcess {
     }
 
     /// Starts bwrap and waits for it. The exit status is the command's (128 + N for a signal).
+    /// `supervisorChannel`: the sandbox's end of the unix socket supervisor's channel, given to
+    /// bwrap (and through it to init) as descriptor `UnixSocketPlan.supervisorDescriptor`, and
+    /// closed here once bwrap has it.
     public static func run(
         bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
-        cgroup: SessionCgroup? = nil
+        cgroup: SessionCgroup? = nil, supervisorChannel: Int32? = nil
     ) throws(LaunchError) -> Int32 {
+        var supervisorChannel = supervisorChannel
+        defer { if let channel = supervisorChannel { close(channel) } }
         // The arguments, NUL-separated, in a file of the run directory bwrap reads with --args.
         let argumentsPath = runtimeDirectory + "/bwrap-arguments"
         let argumentsFD = open(argumentsPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -82,7 +87,10 @@ public enum BubblewrapProcess {
         // dup2 onto themselves clears FD_CLOEXEC in the child only.
         posix_spawn_file_actions_adddup2(&actions, argumentsFD, 3)
         posix_spawn_file_actions_adddup2(&actions, infoPipe[1], 4)
-        if let blockPipe { posix_spawn_file_actions_adddup2(&actions, blockPipe[0], 5) }
+        if let blockPipe { posix_spawn_file_actions_adddup2(&actions, blockPipe[0], 6) }
+        if let channel = supervisorChannel {
+            posix_spawn_file_actions_adddup2(&actions, channel, Int32(UnixSocketPlan.supervisorDescriptor))
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -100,7 +108,7 @@ public enum BubblewrapProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let argv = [bwrap, "--info-fd", "4"] + (blockPipe == nil ? [] : ["--block-fd", "5"]) + ["--args", "3"] + commandPart
+        let argv = [bwrap, "--info-fd", "4"] + (blockPipe == nil ? [] : ["--block-fd", "6"]) + ["--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
@@ -132,6 +140,10 @@ public enum BubblewrapProcess {
         let spawned = posix_spawn(&pid, bwrap, &actions, &attributes, &cArguments, &cEnvironment)
         close(infoPipe[1])
         if let blockPipe { close(blockPipe[0]) }
+        if let channel = supervisorChannel {
+            close(channel)
+            supervisorChannel = nil
+        }
         guard spawned == 0 else {
             close(infoPipe[0])
             if let blockPipe { close(blockPipe[1]) }

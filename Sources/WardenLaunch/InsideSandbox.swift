@@ -31,6 +31,7 @@ public enum InsideSandbox {
     /// rights the relay lacks, and comes before seccomp, whose filter would refuse nothing
     /// Landlock needs but is the last word before exec.
     public static func run(_ spec: SandboxInnerSpec) -> String {
+        if let descriptor = spec.supervisorDescriptor, let failure = SupervisorHandoff.check(Int32(descriptor)) { return failure }
         let listeners: [ForwarderRelay.Listener]
         switch ForwarderRelay.listen(spec.forwarders) {
         case .success(let ready): listeners = ready
@@ -46,7 +47,11 @@ public enum InsideSandbox {
         }
         if let failure = Privileges.dropAll() { return failure }
         if let landlock = spec.landlock, let failure = LandlockRuleset.apply(landlock) { return failure }
-        if let failure = SeccompFilter.load(spec.seccomp) { return failure }
+        if let descriptor = spec.supervisorDescriptor {
+            if let failure = SupervisorHandoff.loadAndSend(spec.seccomp, over: Int32(descriptor)) { return failure }
+        } else if let failure = SeccompFilter.load(spec.seccomp) {
+            return failure
+        }
         // The command leads a process group of its own, below init's: a group whose parent is in
         // another group of the same session is not orphaned, so a stop signal (Claude Code's
         // Ctrl-Z sends SIGTSTP to its group) stops it instead of being discarded, and the

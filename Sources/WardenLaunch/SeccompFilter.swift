@@ -24,6 +24,26 @@ public enum SeccompFilter {
         return nil
     }
 
+    /// Loads a filter with `notify` rules, and returns its listener: the descriptor on which the
+    /// supervisor receives the notified calls. Loaded through seccomp(2) directly (libseccomp's
+    /// BPF, the kernel's flags): SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, which libseccomp 2.5
+    /// cannot set, keeps a signal from interrupting a connect the supervisor is making for the
+    /// caller. The caller must have set no_new_privs (Privileges.dropAll does).
+    public static func loadWithListener(_ profile: SeccompProfile) -> Result<Int32, SeccompFailure> {
+        let bytes: [UInt8]
+        switch bpf(profile) {
+        case .success(let exported): bytes = exported
+        case .failure(let failure): return .failure(failure)
+        }
+        let listener = bytes.withUnsafeBytes { warden_seccomp_load_with_listener($0.baseAddress, $0.count) }
+        guard listener >= 0 else {
+            let code = errno
+            let hint = code == EINVAL ? " (a supervised allowUnixSockets needs Linux 5.19 or later)" : ""
+            return .failure(SeccompFailure(message: "seccomp: cannot load the filter with a listener: \(String(cString: strerror(code)))\(hint)"))
+        }
+        return .success(listener)
+    }
+
     /// The filter as BPF bytes (`seccomp_export_bpf`), for bwrap's `--seccomp FD` or inspection.
     public static func bpf(_ profile: SeccompProfile) -> Result<[UInt8], SeccompFailure> {
         let filter: scmp_filter_ctx
@@ -58,6 +78,7 @@ public enum SeccompFilter {
         switch action {
         case .allow: warden_scmp_act_allow()
         case .killProcess: warden_scmp_act_kill_process()
+        case .notify: warden_scmp_act_notify()
         case .errno(let code): warden_scmp_act_errno(UInt16(code.rawValue))
         }
     }

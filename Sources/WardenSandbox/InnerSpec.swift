@@ -34,11 +34,17 @@ public struct SandboxInnerSpec: Sendable, Hashable {
     public var workingDirectory: String
     /// argv; `command[0]` is an absolute path (init does no PATH search).
     public var command: [String]
+    /// When the seccomp profile has `notify` rules: the descriptor, inherited from the launcher
+    /// through bwrap, of a unix socket whose other end is the supervisor on the host. Init sends
+    /// the filter's listener over it (SCM_RIGHTS) and closes it before exec.
+    public var supervisorDescriptor: Int?
 
     public init(
         forwarders: [Forwarder] = [], limits: SandboxLimits = SandboxLimits(), landlock: LandlockProfile?,
-        seccomp: SeccompProfile, newSession: Bool = true, workingDirectory: String, command: [String]
+        seccomp: SeccompProfile, newSession: Bool = true, workingDirectory: String, command: [String],
+        supervisorDescriptor: Int? = nil
     ) {
+        self.supervisorDescriptor = supervisorDescriptor
         self.newSession = newSession
         self.forwarders = forwarders
         self.limits = limits
@@ -60,6 +66,7 @@ public struct SandboxInnerSpec: Sendable, Hashable {
             "newSession": .bool(newSession),
             "workingDirectory": .string(workingDirectory),
             "command": .array(command.map { .string($0) }),
+            "supervisorDescriptor": supervisorDescriptor.map { .number($0) } ?? .null,
         ])
     }
 
@@ -74,7 +81,7 @@ public struct SandboxInnerSpec: Sendable, Hashable {
     }
 
     public init(jsonValue value: JSONValue) throws(SandboxSpecError) {
-        let object = try StrictObject(value, at: "spec", known: ["forwarders", "limits", "landlock", "seccomp", "newSession", "workingDirectory", "command"])
+        let object = try StrictObject(value, at: "spec", known: ["forwarders", "limits", "landlock", "seccomp", "newSession", "workingDirectory", "command", "supervisorDescriptor"])
         var forwarders: [Forwarder] = []
         for (index, item) in try object.array("forwarders").enumerated() {
             let entry = try StrictObject(item, at: "spec.forwarders[\(index)]", known: ["port", "socketPath"])
@@ -102,6 +109,18 @@ public struct SandboxInnerSpec: Sendable, Hashable {
         guard program.hasPrefix("/") else { throw SandboxSpecError("spec.command[0]: \(JSONValue.quoted(program)) is not an absolute path") }
         for (index, word) in command.enumerated() where word.utf8.contains(0) {
             throw SandboxSpecError("spec.command[\(index)]: contains a NUL byte")
+        }
+        supervisorDescriptor = try object.optionalInteger("supervisorDescriptor")
+        if let descriptor = supervisorDescriptor, !(3...1023).contains(descriptor) {
+            throw SandboxSpecError("spec.supervisorDescriptor: \(descriptor) is not an inherited descriptor (3-1023)")
+        }
+        // A notify rule without a supervisor would make every such call fail (ENOSYS): refused
+        // here so that init says why instead.
+        if seccomp.needsSupervisor && supervisorDescriptor == nil {
+            throw SandboxSpecError("spec.supervisorDescriptor: the seccomp profile has notify rules, which need a supervisor")
+        }
+        if !seccomp.needsSupervisor && supervisorDescriptor != nil {
+            throw SandboxSpecError("spec.supervisorDescriptor: given, but no seccomp rule notifies a supervisor")
         }
     }
 }

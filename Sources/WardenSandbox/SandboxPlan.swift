@@ -20,6 +20,8 @@ public struct SandboxPlan: Sendable {
     public var environment: EnvironmentPlan
     public var limits: LimitsPlan
     public var network: NetworkBridge
+    /// How `connect` on AF_UNIX sockets is decided (allowUnixSockets).
+    public var unixSockets: UnixSocketPlan
     /// Landlock ABI in use (0: none), and what that means.
     public var landlockABI: Int
     /// What `warden-sandbox-init` does inside (forwarders, rlimits, Landlock, seccomp), written

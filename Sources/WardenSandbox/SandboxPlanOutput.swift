@@ -61,6 +61,7 @@ extension SandboxPlan {
                 "allowedHosts": strings(network.allowedHosts), "proxyAvailable": .bool(network.proxyAvailable),
                 "originPort": network.originPort.map(JSONValue.number) ?? .null,
             ])),
+            JSONMember(key: "unixSockets", value: unixSockets.jsonValue),
             JSONMember(key: "landlockABI", value: .number(landlockABI)),
             JSONMember(key: "innerSpec", value: innerSpec.jsonValue),
             JSONMember(key: "bwrapArguments", value: strings(bwrapArguments)),
@@ -107,6 +108,7 @@ extension SandboxPlan {
             line("  127.0.0.1:\(port) relayed to the host's ANTHROPIC_BASE_URL origin through \(network.originSocketOnHost)")
         }
         line("  allowed hosts: \(network.allowedHosts.isEmpty ? "none" : network.allowedHosts.joined(separator: " "))")
+        for text in unixSockets.lines { line("  " + text) }
         line()
         if let landlock = innerSpec.landlock {
             line("landlock (ABI \(landlockABI)): handles \(landlock.handledAccess.nameList.joined(separator: ","))")

@@ -244,7 +244,13 @@ private struct PlanBuilder {
         mounts.insert(contentsOf: pinMounts, at: pinIndex)
 
         let network = networkBridge()
-        let environment = environmentPlan(network: network)
+        let unixSockets = UnixSocketPlan(
+            allowUnixSocketPaths: request.policy.network.allowUnixSockets,
+            allowAllUnixSockets: request.policy.network.allowAllUnixSockets)
+        let seccomp = SeccompProfile.agent(
+            allowUnixSocketPaths: request.policy.network.allowUnixSockets,
+            allowAllUnixSockets: request.policy.network.allowAllUnixSockets)
+        let environment = environmentPlan(network: network, unixSockets: unixSockets)
         let limits = limitsPlan()
         var command = request.command
         if request.commandIsClaude, settings.enabled == true {
@@ -272,11 +278,10 @@ private struct PlanBuilder {
             landlock: request.kernel.landlockABI > 0
                 ? LandlockProfile.forSandbox(abi: request.kernel.landlockABI, readable: ["/"], writable: writableRoots + ["/tmp"])
                 : nil,
-            seccomp: SeccompProfile.agent(
-                allowUnixSocketPaths: request.policy.network.allowUnixSockets,
-                allowAllUnixSockets: request.policy.network.allowAllUnixSockets),
+            seccomp: seccomp,
             // bwrap's --new-session already made one.
-            newSession: false, workingDirectory: real(request.workingDirectory), command: command)
+            newSession: false, workingDirectory: real(request.workingDirectory), command: command,
+            supervisorDescriptor: seccomp.needsSupervisor ? UnixSocketPlan.supervisorDescriptor : nil)
 
         let processOptions = SandboxPlanner.processOptions(uid: request.uid, gid: request.gid)
         var arguments = processOptions
@@ -301,7 +306,7 @@ private struct PlanBuilder {
         return SandboxPlan(
             command: command, project: project, processOptions: processOptions, mounts: mounts,
             protectedWithoutMount: protectedWithoutMount, hostPlaceholders: placeholders, writableRoots: writableRoots,
-            maskedPaths: masked.map(\.path), environment: environment, limits: limits, network: network,
+            maskedPaths: masked.map(\.path), environment: environment, limits: limits, network: network, unixSockets: unixSockets,
             landlockABI: request.kernel.landlockABI, innerSpec: innerSpec, bwrapArguments: arguments, notes: notes)
     }
 
@@ -480,7 +485,7 @@ private struct PlanBuilder {
         return hosts
     }
 
-    func environmentPlan(network: NetworkBridge) -> EnvironmentPlan {
+    func environmentPlan(network: NetworkBridge, unixSockets: UnixSocketPlan) -> EnvironmentPlan {
         let keep = Set(request.policy.sandbox.environmentKeep)
         var set: [EnvironmentPlan.Variable] = []
         let http = "http://127.0.0.1:\(network.httpPort)"
@@ -507,6 +512,9 @@ private struct PlanBuilder {
             } else if EnvironmentFilter.claudeAuthentication.contains(name) {
                 kept.append(name)
             } else if keep.contains(name) {
+                kept.append(name)
+            } else if name == "SSH_AUTH_SOCK", unixSockets.mode == .supervised, unixSockets.paths.contains(value) {
+                // The agent's socket is listed: ssh and git push inside reach it through the supervisor.
                 kept.append(name)
             } else if let reason = EnvironmentFilter.secretReason(name: name, value: value) {
                 dropped.append(.init(name: name, reason: reason))

@@ -9,12 +9,16 @@ public enum SeccompAction: Sendable, Hashable {
     case errno(SeccompErrno)
     /// The whole process is killed with SIGSYS (SECCOMP_RET_KILL_PROCESS).
     case killProcess
+    /// The call waits for the supervisor on the host (SECCOMP_RET_USER_NOTIF), which answers it:
+    /// `warden run`'s UnixSocketSupervisor, for `connect` when `allowUnixSockets` lists paths.
+    case notify
 
     /// The JSON form: "allow", "kill-process", or the errno's name ("EPERM", "ENOSYS").
     public var name: String {
         switch self {
         case .allow: "allow"
         case .killProcess: "kill-process"
+        case .notify: "notify"
         case .errno(let code): code.name
         }
     }
@@ -23,6 +27,7 @@ public enum SeccompAction: Sendable, Hashable {
         switch name {
         case "allow": self = .allow
         case "kill-process": self = .killProcess
+        case "notify": self = .notify
         default:
             guard let code = SeccompErrno(name: name) else { return nil }
             self = .errno(code)
@@ -100,6 +105,10 @@ public struct SeccompProfile: Sendable, Hashable {
         static let SOCK_DGRAM: UInt64 = 2
         static let SOCK_RAW: UInt64 = 3
         static let SOCK_SEQPACKET: UInt64 = 5
+        static let SOCK_STREAM: UInt64 = 1
+        /// seccomp(2)'s operation and flag that make a filter with a user-notification listener.
+        static let SECCOMP_SET_MODE_FILTER: UInt64 = 1
+        static let SECCOMP_FILTER_FLAG_NEW_LISTENER: UInt64 = 1 << 3
         static let TIOCSTI: UInt64 = 0x5412
         static let TIOCLINUX: UInt64 = 0x541C
         /// CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET (clone and unshare).
@@ -116,16 +125,35 @@ public struct SeccompProfile: Sendable, Hashable {
     /// `clone3` gets `ENOSYS` so that libc falls back to `clone`, whose flags the filter can read
     /// (clone3 passes them in memory). The README's "Inside the sandbox" section lists every rule.
     ///
-    /// `allowUnixSocketPaths` cannot be enforced by a path-less seccomp rule: until a
-    /// user-notification supervisor connects on the sandbox's behalf, new AF_UNIX sockets stay
-    /// refused whatever paths are listed; `allowAllUnixSockets` leaves the AF_UNIX rules out.
+    /// A seccomp rule sees no path, so `allowUnixSocketPaths` is enforced by a supervisor on the
+    /// host: new AF_UNIX sockets may be stream sockets (the only kind whose connect names its
+    /// peer: an unconnected datagram socket could `sendto` any path), and every `connect` waits
+    /// for the supervisor (`notify`), which connects the caller's socket itself when the path is
+    /// listed. No paths: no AF_UNIX sockets at all. `allowAllUnixSockets` leaves the AF_UNIX
+    /// rules out.
     public static func agent(allowUnixSocketPaths: [String], allowAllUnixSockets: Bool) -> SeccompProfile {
         let eperm = SeccompAction.errno(.EPERM)
         var rules: [SeccompRule] = []
         if !allowAllUnixSockets {
-            let pending = allowUnixSocketPaths.isEmpty ? "" : " (allowUnixSockets paths are not enforceable by seccomp yet, so they stay refused)"
-            rules.append(SeccompRule("socket", when: [SeccompCondition(argument: 0, value: Linux.AF_UNIX)], eperm,
-                reason: "new AF_UNIX sockets: no reaching the docker socket, the SSH agent or the host's desktop bus through a bound-in path\(pending)"))
+            if allowUnixSocketPaths.isEmpty {
+                rules.append(SeccompRule("socket", when: [SeccompCondition(argument: 0, value: Linux.AF_UNIX)], eperm,
+                    reason: "new AF_UNIX sockets: no reaching the docker socket, the SSH agent or the host's desktop bus through a bound-in path"))
+            } else {
+                // The kernel refuses AF_UNIX types other than these (and SOCK_RAW, refused below
+                // for every family) with ESOCKTNOSUPPORT.
+                for (name, type) in [("SOCK_DGRAM", Linux.SOCK_DGRAM), ("SOCK_SEQPACKET", Linux.SOCK_SEQPACKET)] {
+                    rules.append(SeccompRule("socket", when: [
+                        SeccompCondition(argument: 0, value: Linux.AF_UNIX),
+                        SeccompCondition(argument: 1, mask: Linux.SOCK_TYPE_MASK, value: type),
+                    ], eperm, reason: "AF_UNIX \(name) sockets: only stream sockets, whose peer the supervised connect decides (allowUnixSockets)"))
+                }
+                rules.append(SeccompRule("connect", .notify,
+                    reason: "every connect waits for Warden's supervisor on the host: an AF_UNIX socket reaches only a path of allowUnixSockets (\(allowUnixSocketPaths.joined(separator: ", "))), connected by the supervisor; other sockets are connected by it as asked"))
+                rules.append(SeccompRule("seccomp", when: [
+                    SeccompCondition(argument: 0, value: Linux.SECCOMP_SET_MODE_FILTER),
+                    SeccompCondition(argument: 1, mask: Linux.SECCOMP_FILTER_FLAG_NEW_LISTENER, value: Linux.SECCOMP_FILTER_FLAG_NEW_LISTENER),
+                ], eperm, reason: "no filter with a listener of its own: the newest filter's notification would answer connect before Warden's supervisor sees it"))
+            }
             for (name, type) in [("SOCK_DGRAM", Linux.SOCK_DGRAM), ("SOCK_SEQPACKET", Linux.SOCK_SEQPACKET), ("SOCK_RAW", Linux.SOCK_RAW)] {
                 rules.append(SeccompRule("socketpair", when: [
                     SeccompCondition(argument: 0, value: Linux.AF_UNIX),
@@ -199,14 +227,18 @@ public struct SeccompProfile: Sendable, Hashable {
         ])
     }
 
+    /// Whether some call waits for a supervisor: init must then load the filter with a listener
+    /// and hand it to the host.
+    public var needsSupervisor: Bool { rules.contains { $0.action == .notify } }
+
     public init(jsonValue: JSONValue, at path: String) throws(SandboxSpecError) {
         let object = try StrictObject(jsonValue, at: path, known: ["foreignArchitectures", "rules"])
         let foreign = try object.string("foreignArchitectures")
         guard let foreignAction = SeccompAction(name: foreign) else {
             throw SandboxSpecError("\(path).foreignArchitectures: unknown action \(JSONValue.quoted(foreign))")
         }
-        guard foreignAction != .allow else {
-            throw SandboxSpecError("\(path).foreignArchitectures: \"allow\" would let x32 and i386 calls around every rule")
+        guard foreignAction != .allow, foreignAction != .notify else {
+            throw SandboxSpecError("\(path).foreignArchitectures: \"\(foreign)\" would let x32 and i386 calls around every rule")
         }
         foreignArchitectures = foreignAction
         rules = []
@@ -219,7 +251,7 @@ public struct SeccompProfile: Sendable, Hashable {
             }
             let actionName = try entry.string("action")
             guard let action = SeccompAction(name: actionName) else {
-                throw SandboxSpecError("\(at).action: unknown action \(JSONValue.quoted(actionName)) (allow, kill-process, \(SeccompErrno.allCases.map(\.name).joined(separator: ", ")))")
+                throw SandboxSpecError("\(at).action: unknown action \(JSONValue.quoted(actionName)) (allow, kill-process, notify, \(SeccompErrno.allCases.map(\.name).joined(separator: ", ")))")
             }
             var conditions: [SeccompCondition] = []
             for (conditionIndex, conditionValue) in try entry.array("when").enumerated() {

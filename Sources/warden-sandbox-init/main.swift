@@ -19,7 +19,9 @@ if arguments == ["--help"] || arguments == ["-h"] {
 
         The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
         spec (JSON, written by `warden run`), listens on the forwarders' ports, applies the
-        limits, drops privileges, applies Landlock and seccomp, and execs the spec's command.
+        limits, drops privileges, applies Landlock and seccomp (with allowUnixSockets paths, the
+        filter's listener goes to warden run over the inherited descriptor the spec names), and
+        execs the spec's command.
         Any failure prints one line "warden-sandbox-init: ..." and exits with status 126.
 
         """)

@@ -113,7 +113,7 @@ func networkRecord(
         var record = networkRecord()
         _ = AuditChain.seal(&record, seq: 1, prev: AuditChain.genesis)
         let line = record.line()
-        #expect(error(line.replacingFirst("\"proto\":\"connect\"", with: "\"proto\":\"gopher\"")) == "\"network.proto\" is not one of http, connect, socks5")
+        #expect(error(line.replacingFirst("\"proto\":\"connect\"", with: "\"proto\":\"gopher\"")) == "\"network.proto\" is not one of http, connect, socks5, origin, unix")
         #expect(error(line.replacingFirst("\"port\":443", with: "\"port\":\"443\"")) == "\"network.port\" is missing or not an integer")
         #expect(error(line.replacingFirst("\"network\":{", with: "\"network\":[{").replacingFirst("\"durationMs\":120}", with: "\"durationMs\":120}]")) == "\"network\" is not an object")
         var start = AuditRecord(sandboxStart: "sha256:1", features: ["seccomp"], session: "s", policy: nil, time: testTime, origin: testOrigin)

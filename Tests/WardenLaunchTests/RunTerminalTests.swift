@@ -136,15 +136,16 @@ struct RunTerminalTests {
         let terminal = Terminal(scene: scene)
         try terminal.start()
         defer { terminal.stop() }
-        let script = #"trap 'echo got-int; exit 5' INT; echo waiting; while :; do sleep 0.1; done"#
+        // What it prints is computed, so the typed command line itself never matches a wait.
+        let script = #"trap 'echo got-\$((2+3)); exit 5' INT; echo ready-\$((1+1)); while :; do sleep 0.1; done"#
         try terminal.type("cd \(scene.project) && \(RunSandboxTests.warden) run --policy \(scene.policy) -- /bin/sh -c \"\(script)\"", "Enter")
-        #expect(try terminal.waitFor("waiting"), "\(terminal.screen())")
+        #expect(try terminal.waitFor("ready-2"), "\(terminal.screen())")
         try terminal.type("C-z")
         #expect(try terminal.waitFor("Stopped"), "\(terminal.screen())")
         try terminal.type("fg", "Enter")
         usleep(300_000)
         try terminal.type("C-c")
-        #expect(try terminal.waitFor("got-int"), "\(terminal.screen())")
+        #expect(try terminal.waitFor("got-5"), "\(terminal.screen())")
         try terminal.type("echo status=$?", "Enter")
         #expect(try terminal.waitFor("status=5"), "\(terminal.screen())")
     }

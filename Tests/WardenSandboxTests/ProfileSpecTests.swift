@@ -46,17 +46,59 @@ import WardenSandbox
     }
 
     @Test func agentProfileBlocksAFUnixUnlessAllAreAllowed() {
-        let strict = SeccompProfile.agent(allowUnixSocketPaths: ["/run/user/1000/ssh-agent"], allowAllUnixSockets: false)
-        let afUnix = strict.rules.filter { $0.syscall == "socket" && $0.conditions == [SeccompCondition(argument: 0, value: 1)] }
-        #expect(afUnix.count == 1)
-        #expect(afUnix.first?.reason.contains("not enforceable") == true)
-        #expect(!strict.rules.contains { $0.syscall == "socketpair" && $0.conditions.contains { $0.argument == 1 && $0.value == 1 } },
+        let none = SeccompProfile.agent(allowUnixSocketPaths: [], allowAllUnixSockets: false)
+        let afUnix = none.rules.filter { $0.syscall == "socket" && $0.conditions == [SeccompCondition(argument: 0, value: 1)] }
+        #expect(afUnix.count == 1 && afUnix.first?.action == .errno(.EPERM))
+        #expect(!none.needsSupervisor && !none.rules.contains { $0.syscall == "connect" })
+        #expect(!none.rules.contains { $0.syscall == "socketpair" && $0.conditions.contains { $0.argument == 1 && $0.value == 1 } },
                 "stream pairs stay allowed")
         let open = SeccompProfile.agent(allowUnixSocketPaths: [], allowAllUnixSockets: true)
         #expect(!open.rules.contains { $0.conditions.contains { $0.argument == 0 && $0.value == 1 } && ($0.syscall == "socket" || $0.syscall == "socketpair") })
+        #expect(!open.needsSupervisor)
         #expect(open.rules.contains { $0.syscall == "clone3" && $0.action == .errno(.ENOSYS) })
-        #expect(strict.foreignArchitectures == .killProcess)
-        #expect(strict.rules.allSatisfy { !$0.reason.isEmpty })
+        #expect(none.foreignArchitectures == .killProcess)
+        #expect(none.rules.allSatisfy { !$0.reason.isEmpty })
+    }
+
+    @Test func listedUnixSocketsAreSupervised() throws {
+        let listed = SeccompProfile.agent(allowUnixSocketPaths: ["/run/user/1000/ssh-agent"], allowAllUnixSockets: false)
+        #expect(listed.needsSupervisor)
+        // Stream sockets may be made; their connect waits for the supervisor.
+        #expect(!listed.rules.contains { $0.syscall == "socket" && $0.conditions == [SeccompCondition(argument: 0, value: 1)] })
+        #expect(listed.rules.contains { $0.syscall == "connect" && $0.conditions.isEmpty && $0.action == .notify })
+        for type: UInt64 in [2, 5] {
+            #expect(listed.rules.contains { rule in
+                rule.syscall == "socket" && rule.action == .errno(.EPERM)
+                    && rule.conditions == [SeccompCondition(argument: 0, value: 1), SeccompCondition(argument: 1, mask: 0xF, value: type)]
+            }, "AF_UNIX type \(type) refused")
+        }
+        #expect(!listed.rules.contains { $0.syscall == "socket" && $0.conditions.contains { $0.argument == 1 && $0.value == 1 } })
+        // No second listener: the newest filter's notification would answer connect first.
+        #expect(listed.rules.contains { $0.syscall == "seccomp" && $0.action == .errno(.EPERM)
+            && $0.conditions == [SeccompCondition(argument: 0, value: 1), SeccompCondition(argument: 1, mask: 8, value: 8)] })
+        #expect(listed.rules.first { $0.syscall == "connect" }?.reason.contains("/run/user/1000/ssh-agent") == true)
+        // The JSON form carries "notify" through; a notify rule needs the supervisor's descriptor.
+        let spec = SandboxInnerSpec(landlock: nil, seccomp: listed, workingDirectory: "/", command: ["/bin/true"], supervisorDescriptor: 5)
+        #expect(try SandboxInnerSpec(json: spec.json()) == spec)
+        #expect(spec.json().contains(#""action":"notify""#))
+        var withoutDescriptor = spec
+        withoutDescriptor.supervisorDescriptor = nil
+        #expect(throws: SandboxSpecError("spec.supervisorDescriptor: the seccomp profile has notify rules, which need a supervisor")) {
+            try SandboxInnerSpec(json: withoutDescriptor.json())
+        }
+        var stray = SandboxInnerSpec(landlock: nil, seccomp: .agent(allowUnixSocketPaths: [], allowAllUnixSockets: false), workingDirectory: "/", command: ["/bin/true"])
+        stray.supervisorDescriptor = 5
+        #expect(throws: SandboxSpecError("spec.supervisorDescriptor: given, but no seccomp rule notifies a supervisor")) {
+            try SandboxInnerSpec(json: stray.json())
+        }
+        var low = spec
+        low.supervisorDescriptor = 2
+        #expect(throws: SandboxSpecError("spec.supervisorDescriptor: 2 is not an inherited descriptor (3-1023)")) {
+            try SandboxInnerSpec(json: low.json())
+        }
+        #expect(throws: SandboxSpecError("spec.seccomp.foreignArchitectures: \"notify\" would let x32 and i386 calls around every rule")) {
+            try SandboxInnerSpec(json: spec.json().replacingFirst(#""foreignArchitectures":"kill-process""#, with: #""foreignArchitectures":"notify""#))
+        }
     }
 
     @Test func landlockProfileFollowsTheABI() {

@@ -270,9 +270,10 @@ final class RunLaunch {
         let session = RunSession(policy: policy, policyPath: policyPath, plan: plan)
         session.started()
         do throws(LaunchError) {
+            let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyPath: policyPath)
             let status = try BubblewrapProcess.run(
                 bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
-                cgroup: plan.limits.cgroup)
+                cgroup: plan.limits.cgroup, supervisorChannel: supervisorChannel)
             session.ended(status: status)
             return .success(status)
         } catch {
