@@ -46,24 +46,90 @@ public struct LaunchPlaceholders: Sendable {
         return LaunchPlaceholders(stateFile: path)
     }
 
-    /// Creates the plan's placeholders, each recorded before the next is made.
+    /// Creates the plan's placeholders, each recorded before the next is made. Two sessions in
+    /// one home share their placeholders: one that another live session made (or makes at the
+    /// same moment) is adopted — recorded here too — instead of made, and the last session to
+    /// end removes it (see `sweep`). Otherwise the first session to end would remove a path the
+    /// other's sandbox has mounted over, and the kernel would then drop that mount, unprotecting
+    /// the path for the rest of the other session.
     public func create(_ placeholders: [HostPlaceholder]) throws(LaunchError) {
-        for placeholder in placeholders {
-            if placeholder.kind == .directory {
-                guard mkdir(placeholder.path, 0o755) == 0 else {
-                    throw LaunchError("cannot create the mount point \(placeholder.path) of a protected path: \(String(cString: strerror(errno)))")
+        try Self.withLock(stateDirectory) { () throws(LaunchError) in
+            for placeholder in placeholders {
+                let made: Bool
+                if placeholder.kind == .directory {
+                    made = mkdir(placeholder.path, 0o755) == 0
+                } else {
+                    let fd = open(placeholder.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+                    if fd >= 0 { close(fd) }
+                    made = fd >= 0
                 }
-            } else {
-                let fd = open(placeholder.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-                guard fd >= 0 else {
-                    throw LaunchError("cannot create the mount point \(placeholder.path) of a protected path: \(String(cString: strerror(errno)))")
+                let failure = errno
+                var info = stat()
+                let present = lstat(placeholder.path, &info) == 0
+                if !made {
+                    let wanted = placeholder.kind == .directory ? S_IFDIR : S_IFREG
+                    let emptyDirectory = placeholder.kind != .directory || (LaunchFileSystem().entries(of: placeholder.path)?.isEmpty ?? false)
+                    guard failure == EEXIST, present, info.st_mode & S_IFMT == wanted,
+                          placeholder.kind == .directory ? emptyDirectory : info.st_size == 0 else {
+                        throw LaunchError("cannot create the mount point \(placeholder.path) of a protected path: \(String(cString: strerror(failure)))")
+                    }
                 }
-                close(fd)
+                guard present else { continue }
+                append("\(placeholder.kind == .directory ? "dir" : "file")\t\(info.st_dev)\t\(info.st_ino)\t\(placeholder.path)\n")
             }
-            var info = stat()
-            guard lstat(placeholder.path, &info) == 0 else { continue }
-            append("\(placeholder.kind == .directory ? "dir" : "file")\t\(info.st_dev)\t\(info.st_ino)\t\(placeholder.path)\n")
         }
+    }
+
+    /// Records, as this session's too, the placeholders of other live sessions that this
+    /// session's sandbox mounts over (`destinations`): its plan saw them as existing paths.
+    public func adoptShared(destinations: [String]) {
+        let wanted = Set(destinations)
+        Self.withLock(stateDirectory) {
+            for entry in Self.placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile) where wanted.contains(entry.path) {
+                var info = stat()
+                guard lstat(entry.path, &info) == 0, String(info.st_dev) == entry.device, String(info.st_ino) == entry.inode else { continue }
+                append("\(entry.kind)\t\(entry.device)\t\(entry.inode)\t\(entry.path)\n")
+            }
+        }
+    }
+
+    var stateDirectory: String {
+        String(stateFile[..<(stateFile.lastIndex(of: "/") ?? stateFile.endIndex)])
+    }
+
+    /// Serialises what the runs of one state directory do to shared placeholders.
+    static func withLock<T, E: Error>(_ stateDirectory: String, _ body: () throws(E) -> T) throws(E) -> T {
+        let fd = open(stateDirectory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        }
+        defer { if fd >= 0 { close(fd) } }
+        return try body()
+    }
+
+    struct Entry: Hashable {
+        var kind: String
+        var device: String
+        var inode: String
+        var path: String
+    }
+
+    static func entries(stateFile: String) -> [Entry] {
+        guard let text = LaunchFileSystem().contents(of: stateFile) else { return [] }
+        return text.split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 3).map(String.init) }
+            .filter { $0.count == 4 }
+            .map { Entry(kind: $0[0], device: $0[1], inode: $0[2], path: $0[3]) }
+    }
+
+    /// The `dir` and `file` entries of the state files whose `warden` is still alive.
+    static func placeholdersOfOtherLiveRuns(stateDirectory: String, except stateFile: String) -> [Entry] {
+        var found: [Entry] = []
+        for item in LaunchFileSystem().entries(of: stateDirectory) ?? [] where item.name.hasSuffix(".run") {
+            let path = stateDirectory + "/" + item.name
+            guard path != stateFile, let pid = pid_t(item.name.dropLast(4)), kill(pid, 0) == 0 || errno == EPERM else { continue }
+            found += entries(stateFile: path).filter { $0.kind == "dir" || $0.kind == "file" }
+        }
+        return found
     }
 
     /// Records a directory of the session's cgroup, removed like the placeholders.
@@ -79,30 +145,35 @@ public struct LaunchPlaceholders: Sendable {
         fsync(fd)
     }
 
-    /// Removes what the state file lists, then the state file. Safe to run twice.
+    /// Removes what the state file lists, then the state file. Safe to run twice. A placeholder
+    /// another live session also records stays: that session removes it when it ends.
     public static func sweep(stateFile: String) {
-        guard let text = LaunchFileSystem().contents(of: stateFile) else { return }
-        // Deepest first, so a placeholder inside another comes out first.
-        let entries = text.split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 3).map(String.init) }.filter { $0.count == 4 }
-        for entry in entries.reversed() {
-            let (kind, device, inode, path) = (entry[0], entry[1], entry[2], entry[3])
-            if kind == "runtime" {
-                removeTree(path)
-                continue
+        let stateDirectory = String(stateFile[..<(stateFile.lastIndex(of: "/") ?? stateFile.endIndex)])
+        withLock(stateDirectory) {
+            let entries = entries(stateFile: stateFile)
+            guard !entries.isEmpty || access(stateFile, F_OK) == 0 else { return }
+            let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
+            // Deepest first, so a placeholder inside another comes out first.
+            for entry in entries.reversed() {
+                if entry.kind == "runtime" {
+                    removeTree(entry.path)
+                    continue
+                }
+                if entry.kind == "cgroup" {
+                    SessionCgroupSetup.remove(directories: [entry.path])
+                    continue
+                }
+                guard !shared.contains(entry) else { continue }
+                var info = stat()
+                guard lstat(entry.path, &info) == 0, String(info.st_dev) == entry.device, String(info.st_ino) == entry.inode else { continue }
+                if entry.kind == "dir" {
+                    _ = rmdir(entry.path)  // fails, and keeps it, when something was put inside
+                } else if info.st_size == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+                    _ = unlink(entry.path)
+                }
             }
-            if kind == "cgroup" {
-                SessionCgroupSetup.remove(directories: [path])
-                continue
-            }
-            var info = stat()
-            guard lstat(path, &info) == 0, String(info.st_dev) == device, String(info.st_ino) == inode else { continue }
-            if kind == "dir" {
-                _ = rmdir(path)  // fails, and keeps it, when something was put inside
-            } else if info.st_size == 0 && (info.st_mode & S_IFMT) == S_IFREG {
-                _ = unlink(path)
-            }
+            unlink(stateFile)
         }
-        unlink(stateFile)
     }
 
     /// Sweeps the state files of runs whose `warden` is no longer alive.

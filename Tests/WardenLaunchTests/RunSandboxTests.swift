@@ -153,7 +153,8 @@ struct RunScene {
             found.append(home + "/.claude/" + name)
         }
         let state = home + "/.local/state/warden/run"
-        for entry in (try? fm.contentsOfDirectory(atPath: state)) ?? [] { found.append(state + "/" + entry) }
+        // `.lock` stays: the runs of this home take it to share placeholders.
+        for entry in (try? fm.contentsOfDirectory(atPath: state)) ?? [] where entry != ".lock" { found.append(state + "/" + entry) }
         return found
     }
 }
@@ -411,5 +412,35 @@ struct RunSandboxTests {
         #expect(try scene.run(["--", "/bin/sh", "-c", "exit 0"]).status == 0)
         #expect(try scene.run(["--", "/bin/sh", "-c", "exit 42"]).status == 42)
         #expect(try scene.run(["--", "/bin/sh", "-c", "kill -TERM $$"]).status == 128 + SIGTERM)
+    }
+}
+
+@Suite("two warden run sessions in one home", .serialized)
+struct SharedPlaceholderTests {
+    @Test("a placeholder both sessions mount over stays until the last one ends; the first to end cannot unprotect the other's path")
+    func lastSessionRemovesSharedPlaceholders() throws {
+        let scene = try RunScene(user: .root, policy: "{}")
+        defer { scene.remove() }
+        let placeholder = scene.project + "/.mcp.json"
+        // A: ends after 1 s. B: starts while A runs, writes .mcp.json after A has ended.
+        let first = try scene.process(["--", "/bin/sleep", "1"], stdout: scene.base + "/a.out", stderr: scene.base + "/a.err")
+        try first.run()
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: placeholder) && waited < 100 {
+            usleep(20_000)
+            waited += 1
+        }
+        #expect(FileManager.default.fileExists(atPath: placeholder), "A made the placeholder")
+        let script = #"sleep 2.5; echo '{"mcpServers":{"x":{}}}' > .mcp.json 2>/dev/null && echo mcp=written || echo mcp=refused"#
+        let second = try scene.process(["--", "/bin/sh", "-c", script], stdout: scene.base + "/b.out", stderr: scene.base + "/b.err")
+        try second.run()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0, "\((try? String(contentsOfFile: scene.base + "/a.err", encoding: .utf8)) ?? "")")
+        #expect(FileManager.default.fileExists(atPath: placeholder), "A's end keeps the placeholder B mounts over")
+        second.waitUntilExit()
+        let out = (try? String(contentsOfFile: scene.base + "/b.out", encoding: .utf8)) ?? ""
+        #expect(second.terminationStatus == 0, "\((try? String(contentsOfFile: scene.base + "/b.err", encoding: .utf8)) ?? "")")
+        #expect(out == "mcp=refused\n")
+        #expect(scene.leftovers() == [], "left on the host after both: \(scene.leftovers())")
     }
 }

@@ -202,6 +202,7 @@ struct RunCommand: ParsableCommand {
             watcher = try LaunchPlaceholders.startWatcher(executable: wardenPath, arguments: ["run", "--watch-cleanup", placeholders.stateFile])
             try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json())
             try placeholders.create(plan.hostPlaceholders)
+            placeholders.adoptShared(destinations: plan.mounts.map(\.destination))
             if let cgroup = plan.limits.cgroup {
                 try SessionCgroupSetup.create(cgroup, record: placeholders.recordCgroup)
             }
