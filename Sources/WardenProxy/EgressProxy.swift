@@ -98,6 +98,12 @@ public final class EgressProxy: Sendable {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         await runtime.closeAll()
+        // Closing a client closes its upstream a few loop turns later, and a tunnel's record is
+        // made when both are closed: wait for those records (briefly) before the log closes.
+        let recordsDeadline = NIODeadline.now() + .seconds(1)
+        while runtime.unfinishedRecords > 0, NIODeadline.now() < recordsDeadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
         runtime.closeLog()
         try? await ownedGroup?.shutdownGracefully()
         try? await ownedPool?.shutdownGracefully()
@@ -128,6 +134,20 @@ final class ProxyRuntime: Sendable {
     var openConnections: Int { connections.withLockedValue { $0.total } }
 
     func emit(_ record: ConnectionRecord) { logQueue?.enqueue(record) }
+
+    /// Records begun (a tracker made) and not yet handed to the log.
+    private let unfinished = NIOLockedValueBox(0)
+    var unfinishedRecords: Int { unfinished.withLockedValue { $0 } }
+
+    /// A tracker whose record goes to the log when it finishes; counted until then, so that
+    /// shutdown can wait for it.
+    func makeTracker(proto: ConnectionRecord.Proto, client: String) -> ConnectionTracker {
+        unfinished.withLockedValue { $0 += 1 }
+        return ConnectionTracker(proto: proto, client: client) { [self] record in
+            emit(record)
+            unfinished.withLockedValue { $0 -= 1 }
+        }
+    }
 
     func closeLog() { logQueue?.close() }
 
