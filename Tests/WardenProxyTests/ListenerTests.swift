@@ -14,8 +14,8 @@ struct ListenerTests {
         defer { server.close() }
         let proxy = try await RunningProxy.start(allow: ["allowed.test"]) { $0.allowNonTLSConnect = true }
         let (port, target) = (proxy.httpPort, server.port)
-        // The kernel hashes each connection's addresses to one listener of the group: 40
-        // connections from as many source ports reach both (of testGroup's two loops).
+        // The kernel hashes each connection's addresses to one listener of the group (one per
+        // loop of testGroup's two): 40 connections from as many source ports, all served.
         let echoed = try await blocking {
             try (0..<40).map { index -> String in
                 let client = try Socket.connect(port: port)
