@@ -198,6 +198,8 @@ throughput() {  # throughput CONF -> Gbit/s received
         | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' 2>/dev/null || echo "failed"
 }
 
+# The machine's load matters (2-core build machines run other builds): say it with the figures.
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 printf '%-18s %12s %10s %10s %12s %14s\n' "proxy" "Gbit/s" "p50 ms" "p99 ms" "tunnels/s" "RSS 1k idle"
 row() {  # row NAME KIND PORT PID TYPE
     local name="$1" kind="$2" port="$3" pid="$4" type="$5"
@@ -214,3 +216,4 @@ row "warden socks5" socks "$warden_socks" "$warden_pid" socks5
 row "microsocks"    socks "$micro_port"   "$micro_pid"  socks5
 records=$(cat "$work"/log/*.jsonl 2>/dev/null | wc -l)
 echo "warden decision log: $records records written during the run"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

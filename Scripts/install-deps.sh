@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Warden's build, tests and tools use, when any of it is missing: Debian packages
 # (bubblewrap and libseccomp-dev: the sandbox; tinyproxy, microsocks, proxychains4, iperf3: the
-# proxies' peers in tests and benchmarks; tmux: the interactive tests; openssh-client: ssh-agent for the allowUnixSockets tests; openssl: the export tests make a throwaway CA with it for the HTTPS
+# proxies' peers in tests and benchmarks; iproute2: the proxy tests' network namespaces (`ip netns`); tmux: the interactive tests;
+# openssh-client: ssh-agent for the allowUnixSockets tests; openssl: the export tests make a throwaway CA with it for the HTTPS
 # receiver), and PyPI's
 # opentelemetry-proto for the OTLP receiver the export tests run (Scripts/otlp-receiver.py). Needs root (or sudo) for the Debian packages.
 # Idempotent and quiet when everything is there.
@@ -10,7 +11,7 @@
 # the export tests were written against); an empty value takes the newest.
 set -euo pipefail
 
-packages=(git python3 python3-pip openssl bubblewrap libseccomp-dev tinyproxy microsocks proxychains4 iperf3 tmux openssh-client)
+packages=(git python3 python3-pip openssl bubblewrap libseccomp-dev tinyproxy microsocks proxychains4 iperf3 iproute2 tmux openssh-client)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -93,62 +93,88 @@ public final class MemoryConnectionLog: ConnectionLog {
 /// Hands records from the event loops to one writer thread, so a slow or failing log never
 /// stalls a relay. Bounded: past `capacity` waiting records new ones are dropped and counted
 /// (said once per burst on standard error by the writer).
+///
+/// The writer is woken lazily: while records keep coming it wakes every `batchDelay` (or when
+/// `wakeAfter` records wait) and writes what queued up in one append; only the first record
+/// after a quiet period wakes it at once. A wake-up per record cost a futex wake and a writer
+/// thread competing for a core in the middle of the next handshake (issue 12). `close` wakes
+/// it at once and returns only when every accepted record is written.
 final class ConnectionLogQueue: Sendable {
     private struct State {
         var pending: [ConnectionRecord] = []
         var dropped = 0
         var closed = false
+        /// The writer sleeps until woken (it found nothing to write): the next record wakes it.
+        var writerSleeps = true
     }
 
     private let sink: any ConnectionLog
     private let capacity: Int
+    private let batchDelay: Double
+    private let wakeAfter: Int
     private let state = NIOLockedValueBox(State())
     private let condition = ConditionLock(value: 0)
     private let finished = ConditionLock(value: 0)
 
-    init(sink: any ConnectionLog, capacity: Int = 65536) {
+    init(sink: any ConnectionLog, capacity: Int = 65536, batchDelay: TimeAmount = .milliseconds(100), wakeAfter: Int = 512) {
         self.sink = sink
         self.capacity = capacity
+        self.batchDelay = Double(batchDelay.nanoseconds) / 1e9
+        self.wakeAfter = wakeAfter
         let thread = Thread { [self] in self.run() }
         thread.name = "warden-proxy-log"
         thread.start()
     }
 
     func enqueue(_ record: ConnectionRecord) {
-        let accepted = state.withLockedValue { state -> Bool in
+        let wake = state.withLockedValue { state -> Bool in
             guard !state.closed, state.pending.count < capacity else {
                 state.dropped += 1
                 return false
             }
             state.pending.append(record)
-            return true
+            if state.writerSleeps {
+                state.writerSleeps = false
+                return true
+            }
+            return state.pending.count == wakeAfter
         }
-        if accepted {
-            condition.lock()
-            condition.unlock(withValue: 1)
-        }
+        if wake { wakeWriter() }
     }
 
     /// Writes what is queued, then stops the writer.
     func close() {
         state.withLockedValue { $0.closed = true }
-        condition.lock()
-        condition.unlock(withValue: 1)
+        wakeWriter()
         finished.lock(whenValue: 1)
         finished.unlock()
     }
 
+    private func wakeWriter() {
+        condition.lock()
+        condition.unlock(withValue: 1)
+    }
+
     private func run() {
+        var sleepUntilWoken = true
         while true {
-            condition.lock(whenValue: 1)
-            condition.unlock(withValue: 0)
+            if sleepUntilWoken {
+                condition.lock(whenValue: 1)
+                condition.unlock(withValue: 0)
+            } else if condition.lock(whenValue: 1, timeoutSeconds: batchDelay) {
+                condition.unlock(withValue: 0)
+            }
             let (batch, dropped, closed) = state.withLockedValue { state in
                 defer {
                     state.pending.removeAll(keepingCapacity: true)
                     state.dropped = 0
                 }
+                // Nothing came during a whole delay: sleep until a record wakes us. Set under
+                // the lock that `enqueue` reads it under, so no record is left unwritten.
+                state.writerSleeps = state.pending.isEmpty
                 return (state.pending, state.dropped, state.closed)
             }
+            sleepUntilWoken = batch.isEmpty
             if !batch.isEmpty { sink.record(contentsOf: batch) }
             if dropped > 0 {
                 FileHandle.standardError.write(Data("warden proxy: the connection log fell behind, \(dropped) record(s) dropped\n".utf8))

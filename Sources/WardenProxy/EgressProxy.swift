@@ -61,9 +61,9 @@ public final class EgressProxy: Sendable {
         do {
             for (index, (addresses, kind)) in [(http, ProxyRuntime.Kind.http), (socks, .socks)].enumerated() {
                 for address in addresses {
-                    let channel = try await runtime.listen(on: address, kind: kind, group: eventLoops)
-                    servers.append(channel)
-                    bound[index].append(Self.boundAddress(of: channel, asked: address))
+                    let channels = try await runtime.listen(on: address, kind: kind, group: eventLoops)
+                    servers.append(contentsOf: channels)
+                    bound[index].append(Self.boundAddress(of: channels[0], asked: address))
                 }
             }
         } catch {
@@ -98,6 +98,12 @@ public final class EgressProxy: Sendable {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         await runtime.closeAll()
+        // Closing a client closes its upstream a few loop turns later, and a tunnel's record is
+        // made when both are closed: wait for those records (briefly) before the log closes.
+        let recordsDeadline = NIODeadline.now() + .seconds(1)
+        while runtime.unfinishedRecords > 0, NIODeadline.now() < recordsDeadline {
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
         runtime.closeLog()
         try? await ownedGroup?.shutdownGracefully()
         try? await ownedPool?.shutdownGracefully()
@@ -128,6 +134,20 @@ final class ProxyRuntime: Sendable {
     var openConnections: Int { connections.withLockedValue { $0.total } }
 
     func emit(_ record: ConnectionRecord) { logQueue?.enqueue(record) }
+
+    /// Records begun (a tracker made) and not yet handed to the log.
+    private let unfinished = NIOLockedValueBox(0)
+    var unfinishedRecords: Int { unfinished.withLockedValue { $0 } }
+
+    /// A tracker whose record goes to the log when it finishes; counted until then, so that
+    /// shutdown can wait for it.
+    func makeTracker(proto: ConnectionRecord.Proto, client: String) -> ConnectionTracker {
+        unfinished.withLockedValue { $0 += 1 }
+        return ConnectionTracker(proto: proto, client: client) { [self] record in
+            emit(record)
+            unfinished.withLockedValue { $0 -= 1 }
+        }
+    }
 
     func closeLog() { logQueue?.close() }
 
@@ -161,29 +181,87 @@ final class ProxyRuntime: Sendable {
         }
     }
 
-    func listen(on address: ListenAddress, kind: Kind, group: any EventLoopGroup) async throws -> any Channel {
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try self.initialize(channel, kind: kind, listener: address)
+    /// Listens on `address`. A TCP address gets one listening socket per event loop
+    /// (`SO_REUSEPORT`, the kernel spreading connections over them), each serving its
+    /// connections on its own loop: a connection then never crosses from an accepting thread to
+    /// another loop, which cost a thread wake-up on every handshake (measured: issue 12). A unix
+    /// socket has one listener, whose connections stay on its loop.
+    func listen(on address: ListenAddress, kind: Kind, group: any EventLoopGroup) async throws -> [any Channel] {
+        func bootstrap(_ group: any EventLoopGroup, childGroup: any EventLoopGroup) -> ServerBootstrap {
+            ServerBootstrap(group: group, childGroup: childGroup)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try self.initialize(channel, kind: kind, listener: address)
+                    }
                 }
-            }
+        }
+        var bound: [any Channel] = []
         do {
             switch address {
             case .tcp(let host, let port):
-                return try await bootstrap.bind(host: host, port: port).get()
+                var loops: [any EventLoop] = []
+                for loop in group.makeIterator() { loops.append(loop) }
+                guard loops.count > 1 else {
+                    return [try await bootstrap(group, childGroup: group).bind(host: host, port: port).get()]
+                }
+                // The first socket picks the port (port 0: any free one); the others join it.
+                // SO_REUSEPORT groups only sockets of the same user, so no other user's process
+                // can join the group and take connections; a port something already listens
+                // on is refused first, so two proxies never end up sharing one by accident.
+                if port != 0 { try Self.refuseIfTaken(host: host, port: port) }
+                var chosenPort = port
+                for loop in loops {
+                    let channel = try await bootstrap(loop, childGroup: loop)
+                        .serverChannelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+                        .bind(host: host, port: chosenPort).get()
+                    bound.append(channel)
+                    chosenPort = channel.localAddress?.port ?? chosenPort
+                }
+                return bound
             case .unix(let path):
                 var info = stat()
                 if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
-                return try await bootstrap.bind(unixDomainSocketPath: path).get()
+                // No SO_REUSEPORT for unix sockets: one loop accepts and serves them all (the
+                // next listener gets the next loop), without a hand-over per connection. A
+                // sandboxed session opens few tunnels at a time.
+                let loop = group.next()
+                return [try await bootstrap(loop, childGroup: loop).bind(unixDomainSocketPath: path).get()]
             }
         } catch {
+            for channel in bound { try? await channel.close() }
             throw ProxyConfigurationError("cannot listen on \(address): \(Connector.describe(error))")
         }
+    }
+
+    /// Throws when a socket of any process is bound to `host:port` already (a plain bind fails).
+    private static func refuseIfTaken(host: String, port: Int) throws {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let socketType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(address.protocol.rawValue, socketType, 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let status: Int32
+        switch address {
+        case .v4(let v4):
+            var raw = v4.address
+            status = withUnsafePointer(to: &raw) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .v6(let v6):
+            var raw = v6.address
+            status = withUnsafePointer(to: &raw) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        default:
+            return
+        }
+        if status != 0 { throw IOError(errnoCode: errno, reason: "bind") }
     }
 
     private func initialize(_ channel: any Channel, kind: Kind, listener: ListenAddress) throws {

@@ -85,8 +85,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func newTracker(_ proto: ConnectionRecord.Proto) -> ConnectionTracker {
-        let runtime = self.runtime
-        let tracker = ConnectionTracker(proto: proto, client: client) { runtime.emit($0) }
+        let tracker = runtime.makeTracker(proto: proto, client: client)
         self.tracker = tracker
         return tracker
     }

@@ -30,7 +30,7 @@ final class SOCKSProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.runtime = runtime
         self.configuration = configuration
         self.refusal = refusal
-        tracker = ConnectionTracker(proto: .socks5, client: client) { runtime.emit($0) }
+        tracker = runtime.makeTracker(proto: .socks5, client: client)
     }
 
     private static let unspecified = SOCKSAddress.address(try! SocketAddress(ipAddress: "0.0.0.0", port: 0))

@@ -164,7 +164,9 @@ struct RunUnixSocketTests {
         #expect(values["swap_after"] == "errno13")
         let race = (values["race"] ?? "").split(separator: ",").compactMap { Int($0) }
         #expect(race.count == 3 && race[1] == 0, "listed, unlisted, refused: \(values["race"] ?? "none")")
-        #expect(race.count == 3 && race[0] > 0, "some connects saw the listed path: \(values["race"] ?? "none")")
+        // Which address each attempt saw depends on the scheduler (on a loaded machine the
+        // flipping thread may win every time); every attempt must end listed or refused.
+        #expect(race.count == 3 && race[0] + race[2] == 300, "every attempt accounted for: \(values["race"] ?? "none")")
 
         let records = Self.logRecords(scene)
         #expect(records.contains(#""proto":"unix""#))

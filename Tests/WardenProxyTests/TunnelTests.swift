@@ -341,6 +341,32 @@ struct TunnelTests {
     }
 }
 
+extension TunnelTests {
+    @Test("shutdown past the drain deadline still writes the records of the tunnels it closes")
+    func recordsOfClosedTunnelsAreWritten() async throws {
+        let server = TestServer.echo()
+        defer { server.close() }
+        let proxy = try await RunningProxy.start(allow: ["allowed.test"]) { $0.allowNonTLSConnect = true }
+        let (port, target) = (proxy.httpPort, server.port)
+        let clients = try await blocking {
+            try (0..<8).map { _ -> Socket in
+                let client = try Socket.connect(port: port)
+                client.write("CONNECT allowed.test:\(target) HTTP/1.1\r\n\r\n")
+                _ = client.readHead()
+                client.write("x")
+                _ = client.read(exactly: 1)
+                return client
+            }
+        }
+        defer { for client in clients { client.close() } }
+        await proxy.proxy.shutdown(drainDeadline: .zero)
+        // No waiting here: every record must be in the log once shutdown returns.
+        let records = proxy.log.all
+        #expect(records.count == 8)
+        #expect(records.allSatisfy { $0.decision == .allow && $0.bytesUp == 1 })
+    }
+}
+
 /// A counter the test server's thread and the test share.
 final class NIOLockedValueBoxInt: @unchecked Sendable {
     private let lock = NSLock()
