@@ -25,6 +25,41 @@ struct GlobPattern: Sendable, Hashable {
         let message: String
     }
 
+    init(segments: [Segment]) {
+        self.segments = segments
+    }
+
+    /// A path split into its segments' characters once, so that one path is matched against
+    /// many patterns (every path rule, each prefix for ancestors, each `**` position) without
+    /// cutting it into characters again each time: that repeated cutting was most of what a
+    /// path rule's check cost the hook.
+    struct Subject: Sendable {
+        let parts: [[Character]]
+
+        init(_ path: String) {
+            parts = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0) }
+        }
+    }
+
+    /// The segments of a directory taken literally (no character in it is a wildcard): what
+    /// escaping the directory and compiling it as a pattern gives, without the compiling.
+    static func literalSegments(of directory: String) -> [Segment] {
+        directory.split(separator: "/", omittingEmptySubsequences: true).map { part in
+            .pattern(part.map { .literal($0) })
+        }
+    }
+
+    /// `prefix` followed by this pattern, as compiling their texts joined by `/` would give.
+    func prefixed(by prefix: [Segment]) -> GlobPattern {
+        guard let last = prefix.last else { return self }
+        var joined = prefix
+        joined.reserveCapacity(prefix.count + segments.count)
+        var rest = segments[...]
+        if last == .anyDepth, rest.first == .anyDepth { rest = rest.dropFirst() }
+        joined.append(contentsOf: rest)
+        return GlobPattern(segments: joined)
+    }
+
     /// `text` is an absolute pattern: it starts with `/`.
     init(absolute text: String) throws(SyntaxError) {
         var segments: [Segment] = []
@@ -92,15 +127,18 @@ struct GlobPattern: Sendable, Hashable {
 
     /// Whether the pattern matches the absolute, normalised `path` exactly (not an ancestor).
     func matches(_ path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        return GlobPattern.match(segments[...], parts[...])
+        GlobPattern.match(segments[...], Subject(path).parts[...])
     }
 
     /// Whether the pattern matches `path` or one of its ancestor directories: as in gitignore, a
     /// directory that matches takes everything below it along (`Read(**/.ssh)` covers
     /// `~/.ssh/id_rsa`).
     func matchesItselfOrAncestor(of path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        matchesItselfOrAncestor(of: Subject(path))
+    }
+
+    func matchesItselfOrAncestor(of subject: Subject) -> Bool {
+        let parts = subject.parts
         var count = parts.count
         while count > 0 {
             if GlobPattern.match(segments[...], parts[..<count]) { return true }
@@ -109,7 +147,7 @@ struct GlobPattern: Sendable, Hashable {
         return false
     }
 
-    private static func match(_ segments: ArraySlice<Segment>, _ parts: ArraySlice<Substring>) -> Bool {
+    private static func match(_ segments: ArraySlice<Segment>, _ parts: ArraySlice<[Character]>) -> Bool {
         guard let first = segments.first else { return parts.isEmpty }
         switch first {
         case .anyDepth:
@@ -121,7 +159,7 @@ struct GlobPattern: Sendable, Hashable {
                 remaining = remaining.dropFirst()
             }
         case .pattern(let tokens):
-            guard let part = parts.first, matchSegment(tokens[...], Array(part)[...]) else { return false }
+            guard let part = parts.first, matchSegment(tokens[...], part[...]) else { return false }
             return match(segments.dropFirst(), parts.dropFirst())
         }
     }

@@ -152,6 +152,11 @@ public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Most rules begin and end with a printable ASCII character, which is never whitespace,
+        // whatever follows it: no need to look at characters (grapheme breaking) for those.
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
         var slice = Substring(self)
         while let first = slice.first, first.isWhitespace { slice.removeFirst() }
         while let last = slice.last, last.isWhitespace { slice.removeLast() }
