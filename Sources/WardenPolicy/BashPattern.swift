@@ -156,7 +156,14 @@ struct CommandText: Sendable, Hashable {
     init(words: [String], source: String? = nil) {
         var words = words
         if let first = words.first { words[0] = Paths.lastComponent(first) }
-        text = words.joined(separator: " ")
+        // Appended one by one: the generic `joined(separator:)` looks up String's conformances at
+        // run time on its first use in a process, a thirtieth of a hook call.
+        var text = ""
+        for index in words.indices {
+            if index > 0 { text.append(" ") }
+            text.append(words[index])
+        }
+        self.text = text
         self.source = source == text ? nil : source
         canonical = CommandNormalForm(words: words)
     }
