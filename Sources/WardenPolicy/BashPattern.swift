@@ -23,11 +23,16 @@ struct BashPattern: Sendable, Hashable {
     init(_ specifier: String) throws(PermissionRule.SyntaxError) {
         let specifier = specifier.trimmingWhitespace()
         let legacyPrefix = specifier.hasSuffix(":*")
-        // Searched as bytes: a generic substring search cost more than the rest of the rule.
+        // Searched as bytes in ASCII text, where every byte is a character of its own: the
+        // generic substring search cost more than the rest of the rule.
         let bytes = Array(specifier.utf8)
-        if let marker = bytes.indices.dropLast().first(where: { bytes[$0] == UInt8(ascii: ":") && bytes[$0 + 1] == UInt8(ascii: "*") }),
-            marker + 2 != bytes.count
-        {
+        let marker: Int? =
+            if bytes.allSatisfy({ $0 < 0x80 }) {
+                bytes.indices.dropLast().first { bytes[$0] == UInt8(ascii: ":") && bytes[$0 + 1] == UInt8(ascii: "*") }
+            } else {
+                specifier.firstRange(of: ":*").map { specifier.utf8.distance(from: specifier.startIndex, to: $0.lowerBound) }
+            }
+        if let marker, marker + 2 != bytes.count {
             throw PermissionRule.SyntaxError(
                 message: "':*' may only end a Bash rule; use '*' for a wildcard elsewhere",
                 offset: "Bash(".utf8.count + marker)

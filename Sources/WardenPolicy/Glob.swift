@@ -37,16 +37,32 @@ struct GlobPattern: Sendable, Hashable {
         let parts: [[Character]]
 
         init(_ path: String) {
-            parts = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0) }
+            parts = GlobPattern.segments(of: path).map(GlobPattern.characters)
         }
+    }
+
+    /// `text` cut at each `/`, empty segments left out. ASCII text is cut as bytes: a `/` there
+    /// is always a character of its own (only a combining mark, never ASCII, can join one).
+    static func segments(of text: String) -> [Substring] {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.split(separator: "/", omittingEmptySubsequences: true)
+        }
+        return text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Substring($0) }
+    }
+
+    /// The characters of `text`. ASCII text without a carriage return (which joins a following
+    /// line feed into one character) has one character per byte, taken without grapheme
+    /// breaking, which is what cutting paths and patterns into characters mostly cost.
+    static func characters(of text: Substring) -> [Character] {
+        let utf8 = text.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return Array(text) }
+        return utf8.map { Character(Unicode.Scalar($0)) }
     }
 
     /// The segments of a directory taken literally (no character in it is a wildcard): what
     /// escaping the directory and compiling it as a pattern gives, without the compiling.
     static func literalSegments(of directory: String) -> [Segment] {
-        directory.split(separator: "/", omittingEmptySubsequences: true).map { part in
-            .pattern(part.map { .literal($0) })
-        }
+        segments(of: directory).map { part in .pattern(characters(of: part).map { .literal($0) }) }
     }
 
     /// `prefix` followed by this pattern, as compiling their texts joined by `/` would give.
@@ -63,7 +79,7 @@ struct GlobPattern: Sendable, Hashable {
     /// `text` is an absolute pattern: it starts with `/`.
     init(absolute text: String) throws(SyntaxError) {
         var segments: [Segment] = []
-        for part in text.split(separator: "/", omittingEmptySubsequences: true) {
+        for part in GlobPattern.segments(of: text) {
             if part == "**" {
                 if segments.last != .anyDepth { segments.append(.anyDepth) }
             } else {
@@ -75,7 +91,7 @@ struct GlobPattern: Sendable, Hashable {
 
     private static func tokens(of segment: Substring) throws(SyntaxError) -> [Token] {
         var tokens: [Token] = []
-        var characters = segment.makeIterator()
+        var characters = GlobPattern.characters(of: segment).makeIterator()
         while let character = characters.next() {
             switch character {
             case "*":

@@ -49,7 +49,11 @@ public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
         self.list = list
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw SyntaxError(message: "empty rule", offset: 0) }
-        guard let open = trimmed.firstIndex(of: "(") else {
+        // In ASCII text every byte is a character of its own (no combining mark can join one),
+        // so `(` is found as a byte there: the character search cost more than the rest of a
+        // rule's reading.
+        let openByte = trimmed.utf8.allSatisfy { $0 < 0x80 } ? trimmed.utf8.firstIndex(of: UInt8(ascii: "(")) : trimmed.firstIndex(of: "(")
+        guard let open = openByte else {
             try PermissionRule.validateToolName(trimmed)
             self.tool = trimmed
             self.matcher = trimmed.hasPrefix("mcp__") ? .toolName(trimmed) : .everyUse
