@@ -47,7 +47,19 @@ struct GlobPattern: Sendable, Hashable {
         guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
             return text.split(separator: "/", omittingEmptySubsequences: true)
         }
-        return text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { Substring($0) }
+        var segments: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index < utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                if start < index { segments.append(text[start..<index]) }
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        if start < utf8.endIndex { segments.append(text[start..<utf8.endIndex]) }
+        return segments
     }
 
     /// The characters of `text`. ASCII text without a carriage return (which joins a following

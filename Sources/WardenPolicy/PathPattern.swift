@@ -22,25 +22,27 @@ struct PathPattern: Sendable, Hashable {
     let compiledBody: GlobPattern
 
     init(_ specifier: String) throws(GlobPattern.SyntaxError) {
+        // The prefixes are tested on the String: Substring's hasPrefix is the generic
+        // `starts(with:)`, which cost the hook more than the rest of reading the anchor.
         var text = Substring(specifier)
-        if text.hasPrefix("//") {
+        if specifier.hasPrefix("//") {
             anchor = .root
             text = text.drop(while: { $0 == "/" })
-        } else if text == "~" || text.hasPrefix("~/") {
+        } else if specifier == "~" || specifier.hasPrefix("~/") {
             anchor = .home
             text = text.dropFirst().drop(while: { $0 == "/" })
-        } else if text.hasPrefix("/") {
+        } else if specifier.hasPrefix("/") {
             anchor = .settingsFile
             text = text.dropFirst()
-        } else if text.hasPrefix("./") {
+        } else if specifier.hasPrefix("./") {
             anchor = .workingDirectory
             text = text.dropFirst(2)
         } else {
             // gitignore: a slash before the end anchors the pattern; `**/` at the start does not.
-            let withoutTrailing = text.hasSuffix("/") ? text.dropLast() : text
-            let anchored = withoutTrailing.contains("/") && !text.hasPrefix("**/")
+            let withoutTrailing = specifier.hasSuffix("/") ? text.dropLast() : text
+            let anchored = withoutTrailing.contains("/") && !specifier.hasPrefix("**/")
             anchor = anchored ? .workingDirectory : .anyDepth
-            if text.hasPrefix("**/") { text = text.dropFirst(3) }
+            if specifier.hasPrefix("**/") { text = text.dropFirst(3) }
         }
         body = String(text)
         // Compiled when the policy is read, which also reports syntax errors then.
