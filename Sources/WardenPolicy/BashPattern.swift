@@ -23,10 +23,19 @@ struct BashPattern: Sendable, Hashable {
     init(_ specifier: String) throws(PermissionRule.SyntaxError) {
         let specifier = specifier.trimmingWhitespace()
         let legacyPrefix = specifier.hasSuffix(":*")
-        if let marker = specifier.firstRange(of: ":*"), marker.upperBound != specifier.endIndex {
+        // Searched as bytes in ASCII text, where every byte is a character of its own: the
+        // generic substring search cost more than the rest of the rule.
+        let bytes = Array(specifier.utf8)
+        let marker: Int? =
+            if bytes.allSatisfy({ $0 < 0x80 }) {
+                bytes.indices.dropLast().first { bytes[$0] == UInt8(ascii: ":") && bytes[$0 + 1] == UInt8(ascii: "*") }
+            } else {
+                specifier.firstRange(of: ":*").map { specifier.utf8.distance(from: specifier.startIndex, to: $0.lowerBound) }
+            }
+        if let marker, marker + 2 != bytes.count {
             throw PermissionRule.SyntaxError(
                 message: "':*' may only end a Bash rule; use '*' for a wildcard elsewhere",
-                offset: "Bash(".utf8.count + specifier.utf8.distance(from: specifier.startIndex, to: marker.lowerBound))
+                offset: "Bash(".utf8.count + marker)
         }
         if legacyPrefix {
             form = .prefix
@@ -152,7 +161,14 @@ struct CommandText: Sendable, Hashable {
     init(words: [String], source: String? = nil) {
         var words = words
         if let first = words.first { words[0] = Paths.lastComponent(first) }
-        text = words.joined(separator: " ")
+        // Appended one by one: the generic `joined(separator:)` looks up String's conformances at
+        // run time on its first use in a process, a thirtieth of a hook call.
+        var text = ""
+        for index in words.indices {
+            if index > 0 { text.append(" ") }
+            text.append(words[index])
+        }
+        self.text = text
         self.source = source == text ? nil : source
         canonical = CommandNormalForm(words: words)
     }

@@ -25,10 +25,73 @@ struct GlobPattern: Sendable, Hashable {
         let message: String
     }
 
+    init(segments: [Segment]) {
+        self.segments = segments
+    }
+
+    /// A path split into its segments' characters once, so that one path is matched against
+    /// many patterns (every path rule, each prefix for ancestors, each `**` position) without
+    /// cutting it into characters again each time: that repeated cutting was most of what a
+    /// path rule's check cost the hook.
+    struct Subject: Sendable {
+        let parts: [[Character]]
+
+        init(_ path: String) {
+            parts = GlobPattern.segments(of: path).map(GlobPattern.characters)
+        }
+    }
+
+    /// `text` cut at each `/`, empty segments left out. ASCII text is cut as bytes: a `/` there
+    /// is always a character of its own (only a combining mark, never ASCII, can join one).
+    static func segments(of text: String) -> [Substring] {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.split(separator: "/", omittingEmptySubsequences: true)
+        }
+        var segments: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index < utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                if start < index { segments.append(text[start..<index]) }
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        if start < utf8.endIndex { segments.append(text[start..<utf8.endIndex]) }
+        return segments
+    }
+
+    /// The characters of `text`. ASCII text without a carriage return (which joins a following
+    /// line feed into one character) has one character per byte, taken without grapheme
+    /// breaking, which is what cutting paths and patterns into characters mostly cost.
+    static func characters(of text: Substring) -> [Character] {
+        let utf8 = text.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return Array(text) }
+        return utf8.map { Character(Unicode.Scalar($0)) }
+    }
+
+    /// The segments of a directory taken literally (no character in it is a wildcard): what
+    /// escaping the directory and compiling it as a pattern gives, without the compiling.
+    static func literalSegments(of directory: String) -> [Segment] {
+        segments(of: directory).map { part in .pattern(characters(of: part).map { .literal($0) }) }
+    }
+
+    /// `prefix` followed by this pattern, as compiling their texts joined by `/` would give.
+    func prefixed(by prefix: [Segment]) -> GlobPattern {
+        guard let last = prefix.last else { return self }
+        var joined = prefix
+        joined.reserveCapacity(prefix.count + segments.count)
+        var rest = segments[...]
+        if last == .anyDepth, rest.first == .anyDepth { rest = rest.dropFirst() }
+        joined.append(contentsOf: rest)
+        return GlobPattern(segments: joined)
+    }
+
     /// `text` is an absolute pattern: it starts with `/`.
     init(absolute text: String) throws(SyntaxError) {
         var segments: [Segment] = []
-        for part in text.split(separator: "/", omittingEmptySubsequences: true) {
+        for part in GlobPattern.segments(of: text) {
             if part == "**" {
                 if segments.last != .anyDepth { segments.append(.anyDepth) }
             } else {
@@ -40,7 +103,7 @@ struct GlobPattern: Sendable, Hashable {
 
     private static func tokens(of segment: Substring) throws(SyntaxError) -> [Token] {
         var tokens: [Token] = []
-        var characters = segment.makeIterator()
+        var characters = GlobPattern.characters(of: segment).makeIterator()
         while let character = characters.next() {
             switch character {
             case "*":
@@ -92,15 +155,18 @@ struct GlobPattern: Sendable, Hashable {
 
     /// Whether the pattern matches the absolute, normalised `path` exactly (not an ancestor).
     func matches(_ path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        return GlobPattern.match(segments[...], parts[...])
+        GlobPattern.match(segments[...], Subject(path).parts[...])
     }
 
     /// Whether the pattern matches `path` or one of its ancestor directories: as in gitignore, a
     /// directory that matches takes everything below it along (`Read(**/.ssh)` covers
     /// `~/.ssh/id_rsa`).
     func matchesItselfOrAncestor(of path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        matchesItselfOrAncestor(of: Subject(path))
+    }
+
+    func matchesItselfOrAncestor(of subject: Subject) -> Bool {
+        let parts = subject.parts
         var count = parts.count
         while count > 0 {
             if GlobPattern.match(segments[...], parts[..<count]) { return true }
@@ -109,7 +175,7 @@ struct GlobPattern: Sendable, Hashable {
         return false
     }
 
-    private static func match(_ segments: ArraySlice<Segment>, _ parts: ArraySlice<Substring>) -> Bool {
+    private static func match(_ segments: ArraySlice<Segment>, _ parts: ArraySlice<[Character]>) -> Bool {
         guard let first = segments.first else { return parts.isEmpty }
         switch first {
         case .anyDepth:
@@ -121,7 +187,7 @@ struct GlobPattern: Sendable, Hashable {
                 remaining = remaining.dropFirst()
             }
         case .pattern(let tokens):
-            guard let part = parts.first, matchSegment(tokens[...], Array(part)[...]) else { return false }
+            guard let part = parts.first, matchSegment(tokens[...], part[...]) else { return false }
             return match(segments.dropFirst(), parts.dropFirst())
         }
     }

@@ -17,31 +17,43 @@ struct PathPattern: Sendable, Hashable {
     let anchor: Anchor
     /// The pattern after its anchor, without leading slashes.
     let body: String
+    /// `body`, compiled once when the policy is read: each check joins it to its anchor's
+    /// directory taken literally, instead of compiling the joined text again for every path.
+    let compiledBody: GlobPattern
 
     init(_ specifier: String) throws(GlobPattern.SyntaxError) {
+        // The prefixes are tested on the String: Substring's hasPrefix is the generic
+        // `starts(with:)`, which cost the hook more than the rest of reading the anchor.
         var text = Substring(specifier)
-        if text.hasPrefix("//") {
+        if specifier.hasPrefix("//") {
             anchor = .root
             text = text.drop(while: { $0 == "/" })
-        } else if text == "~" || text.hasPrefix("~/") {
+        } else if specifier == "~" || specifier.hasPrefix("~/") {
             anchor = .home
             text = text.dropFirst().drop(while: { $0 == "/" })
-        } else if text.hasPrefix("/") {
+        } else if specifier.hasPrefix("/") {
             anchor = .settingsFile
             text = text.dropFirst()
-        } else if text.hasPrefix("./") {
+        } else if specifier.hasPrefix("./") {
             anchor = .workingDirectory
             text = text.dropFirst(2)
         } else {
             // gitignore: a slash before the end anchors the pattern; `**/` at the start does not.
-            let withoutTrailing = text.hasSuffix("/") ? text.dropLast() : text
-            let anchored = withoutTrailing.contains("/") && !text.hasPrefix("**/")
+            let withoutTrailing = specifier.hasSuffix("/") ? text.dropLast() : text
+            let anchored = withoutTrailing.contains("/") && !specifier.hasPrefix("**/")
             anchor = anchored ? .workingDirectory : .anyDepth
-            if text.hasPrefix("**/") { text = text.dropFirst(3) }
+            if specifier.hasPrefix("**/") { text = text.dropFirst(3) }
         }
         body = String(text)
-        // Compile once to report syntax errors when the policy is read.
-        _ = try GlobPattern(absolute: "/" + body)
+        // Compiled when the policy is read, which also reports syntax errors then.
+        compiledBody = try GlobPattern(absolute: "/" + body)
+    }
+
+    static func == (lhs: PathPattern, rhs: PathPattern) -> Bool { lhs.anchor == rhs.anchor && lhs.body == rhs.body }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(anchor)
+        hasher.combine(body)
     }
 
     /// What a pattern is anchored to during one evaluation.
@@ -51,17 +63,34 @@ struct PathPattern: Sendable, Hashable {
         var settingsDirectory: String?
     }
 
+    /// The directories of a `Context`, each as literal glob segments, made once for all the
+    /// rules of an evaluation.
+    struct Anchors: Sendable {
+        let workingDirectory: [GlobPattern.Segment]?
+        let home: [GlobPattern.Segment]?
+        let settingsDirectory: [GlobPattern.Segment]?
+
+        init(_ context: Context) {
+            func literal(_ directory: String?) -> [GlobPattern.Segment]? {
+                directory.map { GlobPattern.literalSegments(of: Paths.normalize($0)) }
+            }
+            workingDirectory = literal(context.workingDirectory)
+            home = literal(context.home)
+            settingsDirectory = literal(context.settingsDirectory)
+        }
+    }
+
     /// Whether `absolutePath` (normalised) or a directory above it matches. `strict` is set for deny
     /// and ask rules: then `/path` is also tried from the working directory, and a pattern
     /// anchored to the working directory is also tried at any depth, so that a protective rule
     /// still applies when the session starts somewhere else.
     func matches(_ absolutePath: String, in context: Context, strict: Bool) -> Bool {
-        for base in bases(in: context, strict: strict) {
-            if let pattern = try? GlobPattern(absolute: base + "/" + body),
-                pattern.matchesItselfOrAncestor(of: absolutePath)
-            {
-                return true
-            }
+        matches(GlobPattern.Subject(absolutePath), anchors: Anchors(context), strict: strict)
+    }
+
+    func matches(_ subject: GlobPattern.Subject, anchors: Anchors, strict: Bool) -> Bool {
+        for base in bases(anchors, strict: strict) where compiledBody.prefixed(by: base).matchesItselfOrAncestor(of: subject) {
+            return true
         }
         return false
     }
@@ -70,11 +99,10 @@ struct PathPattern: Sendable, Hashable {
     /// of a protected path: the pattern's tails are tried at any depth, but never a bare `**`,
     /// which would take every path along.
     func mayMatch(relativePath: String) -> Bool {
-        var segments = body.split(separator: "/", omittingEmptySubsequences: true)
-        while let first = segments.first, first != "**" {
-            if let pattern = try? GlobPattern(absolute: "/**/" + segments.joined(separator: "/")),
-                pattern.matchesItselfOrAncestor(of: "/" + relativePath)
-            {
+        let subject = GlobPattern.Subject("/" + relativePath)
+        var segments = compiledBody.segments[...]
+        while let first = segments.first, first != .anyDepth {
+            if GlobPattern(segments: Array(segments)).prefixed(by: [.anyDepth]).matchesItselfOrAncestor(of: subject) {
                 return true
             }
             segments.removeFirst()
@@ -82,28 +110,21 @@ struct PathPattern: Sendable, Hashable {
         return false
     }
 
-    private func bases(in context: Context, strict: Bool) -> [String] {
-        func escaped(_ path: String?) -> String? {
-            guard let path else { return nil }
-            var result = ""
-            for character in Paths.normalize(path) {
-                if "*?[]\\".contains(character) { result.append("\\") }
-                result.append(character)
-            }
-            return result == "/" ? "" : result
-        }
+    /// The directories the body is tried below, as glob segments (`[.anyDepth]` for any depth;
+    /// empty for the root). The same anchors as `absolutePatterns(in:strict:)` gives as text.
+    private func bases(_ anchors: Anchors, strict: Bool) -> [[GlobPattern.Segment]] {
         switch anchor {
         case .root:
-            return [""]
+            return [[]]
         case .home:
-            return [escaped(context.home)].compactMap { $0 }
+            return [anchors.home].compactMap { $0 }
         case .settingsFile:
-            return [escaped(context.settingsDirectory), strict ? escaped(context.workingDirectory) : nil].compactMap { $0 }
+            return [anchors.settingsDirectory, strict ? anchors.workingDirectory : nil].compactMap { $0 }
         case .workingDirectory:
-            return [escaped(context.workingDirectory), strict ? "/**" : nil].compactMap { $0 }
+            return [anchors.workingDirectory, strict ? [.anyDepth] : nil].compactMap { $0 }
         case .anyDepth:
-            if strict { return ["/**"] }
-            return [escaped(context.workingDirectory).map { $0 + "/**" }].compactMap { $0 }
+            if strict { return [[.anyDepth]] }
+            return [anchors.workingDirectory.map { $0 + [.anyDepth] }].compactMap { $0 }
         }
     }
 }

@@ -42,7 +42,14 @@ enum Paths {
             default: parts.append(part)
             }
         }
-        return "/" + parts.joined(separator: "/")
+        // Appended one by one: the generic `joined(separator:)` over substrings looks up its
+        // conformances at run time on first use, a twentieth of a hook call.
+        var result = ""
+        for part in parts {
+            result.append("/")
+            result.append(contentsOf: part)
+        }
+        return result.isEmpty ? "/" : result
     }
 
     static func lastComponent(_ path: String) -> String {

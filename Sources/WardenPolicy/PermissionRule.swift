@@ -49,7 +49,11 @@ public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
         self.list = list
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw SyntaxError(message: "empty rule", offset: 0) }
-        guard let open = trimmed.firstIndex(of: "(") else {
+        // In ASCII text every byte is a character of its own (no combining mark can join one),
+        // so `(` is found as a byte there: the character search cost more than the rest of a
+        // rule's reading.
+        let openByte = trimmed.utf8.allSatisfy { $0 < 0x80 } ? trimmed.utf8.firstIndex(of: UInt8(ascii: "(")) : trimmed.firstIndex(of: "(")
+        guard let open = openByte else {
             try PermissionRule.validateToolName(trimmed)
             self.tool = trimmed
             self.matcher = trimmed.hasPrefix("mcp__") ? .toolName(trimmed) : .everyUse
@@ -152,6 +156,11 @@ public struct PermissionRule: Sendable, Hashable, CustomStringConvertible {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Most rules begin and end with a printable ASCII character, which is never whitespace,
+        // whatever follows it: no need to look at characters (grapheme breaking) for those.
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
         var slice = Substring(self)
         while let first = slice.first, first.isWhitespace { slice.removeFirst() }
         while let last = slice.last, last.isWhitespace { slice.removeLast() }

@@ -125,8 +125,9 @@ extension Policy {
 
 /// Claude Code's settings keys (https://code.claude.com/docs/en/settings). A key not listed is a
 /// warning, not an error: Claude Code adds settings faster than any list is kept, and an unknown
-/// key there does not weaken what Warden enforces.
-private let knownSettingsKeys: Set<String> = [
+/// key there does not weaken what Warden enforces. A list, not a set: a policy has a handful of
+/// top-level keys, and hashing these fifty names into a set cost more than every lookup.
+private let knownSettingsKeys: [String] = [
     "$schema", "apiKeyHelper", "awsAuthRefresh", "awsCredentialExport", "cleanupPeriodDays", "companyAnnouncements",
     "disableAllHooks", "allowManagedHooksOnly", "allowManagedPermissionRulesOnly", "allowManagedMcpServersOnly",
     "enableAllProjectMcpServers", "enabledMcpjsonServers", "disabledMcpjsonServers", "allowedMcpServers",

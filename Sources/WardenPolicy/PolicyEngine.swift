@@ -93,6 +93,7 @@ private struct Evaluation {
     var malformed: String? = nil
     /// Whether every part of the call is covered by an allow rule (Bash calls are judged per command).
     var allowedByParts = false
+    var anchorsCache: (workingDirectory: String?, anchors: PathPattern.Anchors)? = nil
 
     init(engine: PolicyEngine, call: ToolCall) {
         self.engine = engine
@@ -162,11 +163,16 @@ private struct Evaluation {
     }
 
     mutating func judgePathTool(paths: [String]) {
+        let pathRules = rules.filter { if case .path = $0.matcher { return true } else { return false } }
+        guard !pathRules.isEmpty else { return }
+        let anchors = PathPattern.Anchors(pathContext)
         for path in paths {
             let candidates = candidates(for: path, relativeTo: call.workingDirectory)
-            for rule in rules {
+            let subjects = candidates.map(GlobPattern.Subject.init)
+            for rule in pathRules {
                 guard case .path(let pattern) = rule.matcher else { continue }
-                if let hit = candidates.first(where: { pattern.matches($0, in: pathContext, strict: rule.list != .allow) }) {
+                if let hit = candidates.indices.first(where: { pattern.matches(subjects[$0], anchors: anchors, strict: rule.list != .allow) }) {
+                    let hit = candidates[hit]
                     matches.append(RuleMatch(rule: rule, subject: hit, context: hit == path ? nil : "from \(path)"))
                 }
             }
@@ -294,13 +300,24 @@ private struct Evaluation {
         }
     }
 
+    /// The anchors for commands run in `workingDirectory`, made once per directory: a script's
+    /// commands mostly share one.
+    mutating func anchors(workingDirectory: String?) -> PathPattern.Anchors {
+        if let cached = anchorsCache, cached.workingDirectory == workingDirectory { return cached.anchors }
+        var context = pathContext
+        context.workingDirectory = workingDirectory
+        let anchors = PathPattern.Anchors(context)
+        anchorsCache = (workingDirectory, anchors)
+        return anchors
+    }
+
     mutating func judgeFileAccesses(of invocation: CommandInvocation, against pathRules: [PermissionRule]) {
         guard !pathRules.isEmpty else { return }
         for access in invocation.fileAccesses {
             let relevant = pathRules.filter { $0.pathAccess == (access.mode == .read ? .read : .write) }
             guard !relevant.isEmpty else { continue }
             let word = access.path
-            let description = "\(access.mode == .read ? "read" : "written") by \(Evaluation.clip(invocation.source))"
+            var description: String { "\(access.mode == .read ? "read" : "written") by \(Evaluation.clip(invocation.source))" }
             if !word.isStatic {
                 if word.containsCommandOutput {
                     unverifiable.append("a path it \(access.mode == .read ? "reads" : "writes") is computed when it runs (\(word.text) in \(Evaluation.clip(invocation.source)))")
@@ -315,12 +332,13 @@ private struct Evaluation {
             let direct = self.candidates(for: word.text, relativeTo: invocation.workingDirectory)
             if direct.isEmpty && !word.text.hasPrefix("/") { floating = word.text }
             candidates += direct
-            var context = pathContext
-            context.workingDirectory = invocation.workingDirectory ?? call.workingDirectory
+            let anchors = anchors(workingDirectory: invocation.workingDirectory ?? call.workingDirectory)
+            candidates.removeAll(where: Paths.isPseudoFile)
+            let subjects = candidates.map(GlobPattern.Subject.init)
             for rule in relevant {
                 guard case .path(let pattern) = rule.matcher else { continue }
-                if let hit = candidates.first(where: { !Paths.isPseudoFile($0) && pattern.matches($0, in: context, strict: true) }) {
-                    matches.append(RuleMatch(rule: rule, subject: hit, context: description))
+                if let hit = candidates.indices.first(where: { pattern.matches(subjects[$0], anchors: anchors, strict: true) }) {
+                    matches.append(RuleMatch(rule: rule, subject: candidates[hit], context: description))
                 } else if let floating, pattern.mayMatch(relativePath: floating) {
                     matches.append(RuleMatch(rule: rule, subject: floating, context: description + ", in a directory Warden cannot know"))
                 }
@@ -331,6 +349,11 @@ private struct Evaluation {
     /// One line of at most `limit` characters; cut before anything else, so the cost does not
     /// grow with the text.
     static func clip(_ text: String, limit: Int = 160) -> String {
+        // A text of at most `limit` bytes has at most `limit` characters: without a line break it
+        // is its own clip, and counting its characters (grapheme breaking) is what cost most.
+        if text.utf8.count <= limit, !text.utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
+            return text
+        }
         let head = text.prefix(limit + 1)
         let flat = String(head.prefix(limit).map { $0 == "\n" || $0 == "\r" ? " " : $0 })
         return head.count > limit ? flat + "…" : flat

@@ -19,7 +19,11 @@ public struct Redactor: Sendable {
     }
 
     public let detector: Detector
-    public let treatments: [DetectionKind: Treatment]
+    /// How each kind is treated; nil for `everyKind`, which redacts every kind of the catalogue.
+    private let treatmentTable: [DetectionKind: Treatment]?
+    public var treatments: [DetectionKind: Treatment] {
+        treatmentTable ?? Dictionary(uniqueKeysWithValues: Detector.catalogue.map { ($0, Treatment.redact) })
+    }
     public private(set) var style: Style
     /// How many values of each kind were replaced or withheld so far.
     public private(set) var counts: [DetectionKind: Int] = [:]
@@ -33,20 +37,20 @@ public struct Redactor: Sendable {
         self.init(detector: Detector(kinds: Set(treatments.keys)), treatments: treatments, style: style)
     }
 
-    private init(detector: Detector, treatments: [DetectionKind: Treatment], style: Style) {
-        self.treatments = treatments
+    private init(detector: Detector, treatments: [DetectionKind: Treatment]?, style: Style) {
+        self.treatmentTable = treatments
         self.detector = detector
         self.style = style
     }
 
     /// A redactor that replaces every kind in the catalogue.
     public static func everyKind(style: Style = .placeholder) -> Redactor {
-        Redactor(detector: everyKindDetector, treatments: everyKindTreatments, style: style)
+        Redactor(detector: everyKindDetector, treatments: nil, style: style)
     }
 
-    // Built once per process: the hook redacts its log subject and its reason with them, and
-    // building the tables twice was a tenth of a hook call.
-    private static let everyKindTreatments = Dictionary(uniqueKeysWithValues: Detector.catalogue.map { ($0, Treatment.redact) })
+    // Built once per process: the hook redacts its log subject and its reason with it, and
+    // building the tables twice was a tenth of a hook call. Its treatments are no table at all
+    // (every kind is redacted): hashing every kind into one cost another twentieth.
     private static let everyKindDetector = Detector.all()
 
     /// Whether anything was replaced or withheld.
@@ -89,7 +93,8 @@ public struct Redactor: Sendable {
         var withheld: Set<DetectionKind> = []
         var treated: [Finding] = []
         for finding in findings where !Self.isAllowed(UnsafeBufferPointer(rebasing: bytes[finding.range]), among: allowedValues) {
-            switch treatments[finding.kind] {
+            let treatment: Treatment? = if let treatmentTable { treatmentTable[finding.kind] } else { .redact }
+            switch treatment {
             case .withhold?: withheld.insert(finding.kind); treated.append(finding)
             case .redact?: treated.append(finding)
             case nil: continue

@@ -28,54 +28,56 @@ enum DirectoryChange {
 }
 
 enum CommandWrappers {
-    /// Wrappers whose grammar is options followed by the command.
-    static let optionWrappers: [String: OptionGrammar] = [
-        "nohup": OptionGrammar(),
-        "setsid": OptionGrammar(),
-        "unbuffer": OptionGrammar(),
-        "catchsegv": OptionGrammar(),
-        "entr": OptionGrammar(),
-        "firejail": OptionGrammar(),
-        "valgrind": OptionGrammar(),
-        "caffeinate": OptionGrammar(short: "tw"),
-        "nice": OptionGrammar(OptionTables.nice),
-        "ionice": OptionGrammar(short: "cnpPu", long: ["--class", "--classdata", "--pid", "--pgid", "--uid"]),
-        "stdbuf": OptionGrammar(short: "ioe", long: ["--input", "--output", "--error"]),
-        "time": OptionGrammar(short: "fo", long: ["--format", "--output"]),
-        "strace": OptionGrammar(
-            short: "abeEIoOpPsSuUX", long: ["--output", "--attach", "--expr", "--string-limit", "--env", "--user", "--trace-path"]),
-        "ltrace": OptionGrammar(short: "aAeDlLnopsuwx", long: ["--output", "--library"]),
-        "doas": OptionGrammar(short: "Cu"),
-        "pkexec": OptionGrammar(long: ["--user"]),
-        "nsenter": OptionGrammar(short: "tSG", long: ["--target", "--setuid", "--setgid"]),
-        "unshare": OptionGrammar(short: "SGRw", long: ["--setuid", "--setgid", "--root", "--wd", "--propagation", "--setgroups"]),
-        "setpriv": OptionGrammar(long: [
-            "--reuid", "--regid", "--ruid", "--euid", "--rgid", "--egid", "--groups", "--inh-caps", "--ambient-caps",
-            "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile",
-        ]),
-        "proxychains": OptionGrammar(short: "f"),
-        "proxychains4": OptionGrammar(short: "f"),
-        "torsocks": OptionGrammar(short: "uapP", long: ["--user", "--pass", "--address", "--port"]),
-        "dbus-run-session": OptionGrammar(long: ["--config-file", "--dbus-daemon"]),
-        "systemd-run": OptionGrammar(
-            short: "pEMuH", long: [
-                "--unit", "--property", "--setenv", "--uid", "--gid", "--working-directory", "--description", "--slice",
-                "--machine", "--host", "--nice", "--on-calendar", "--on-active",
-            ]),
-        "dumb-init": OptionGrammar(short: "r", long: ["--rewrite"]),
-        "exec": OptionGrammar(short: "a"),
-        "command": OptionGrammar(),
-        "builtin": OptionGrammar(),
-    ]
+    /// Wrappers whose grammar is options followed by the command. A `switch`, not a dictionary:
+    /// building every wrapper's grammar to look one up cost the hook a twentieth of a call.
+    static func optionWrapper(_ name: String) -> OptionGrammar? {
+        switch name {
+        case "nohup", "setsid", "unbuffer", "catchsegv", "entr", "firejail", "valgrind", "command", "builtin":
+            OptionGrammar()
+        case "caffeinate": OptionGrammar(short: "tw")
+        case "nice": OptionGrammar(OptionTables.nice)
+        case "ionice": OptionGrammar(short: "cnpPu", long: ["--class", "--classdata", "--pid", "--pgid", "--uid"])
+        case "stdbuf": OptionGrammar(short: "ioe", long: ["--input", "--output", "--error"])
+        case "time": OptionGrammar(short: "fo", long: ["--format", "--output"])
+        case "strace":
+            OptionGrammar(
+                short: "abeEIoOpPsSuUX", long: ["--output", "--attach", "--expr", "--string-limit", "--env", "--user", "--trace-path"])
+        case "ltrace": OptionGrammar(short: "aAeDlLnopsuwx", long: ["--output", "--library"])
+        case "doas": OptionGrammar(short: "Cu")
+        case "pkexec": OptionGrammar(long: ["--user"])
+        case "nsenter": OptionGrammar(short: "tSG", long: ["--target", "--setuid", "--setgid"])
+        case "unshare": OptionGrammar(short: "SGRw", long: ["--setuid", "--setgid", "--root", "--wd", "--propagation", "--setgroups"])
+        case "setpriv":
+            OptionGrammar(long: [
+                "--reuid", "--regid", "--ruid", "--euid", "--rgid", "--egid", "--groups", "--inh-caps", "--ambient-caps",
+                "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile",
+            ])
+        case "proxychains", "proxychains4": OptionGrammar(short: "f")
+        case "torsocks": OptionGrammar(short: "uapP", long: ["--user", "--pass", "--address", "--port"])
+        case "dbus-run-session": OptionGrammar(long: ["--config-file", "--dbus-daemon"])
+        case "systemd-run":
+            OptionGrammar(
+                short: "pEMuH", long: [
+                    "--unit", "--property", "--setenv", "--uid", "--gid", "--working-directory", "--description", "--slice",
+                    "--machine", "--host", "--nice", "--on-calendar", "--on-active",
+                ])
+        case "dumb-init": OptionGrammar(short: "r", long: ["--rewrite"])
+        case "exec": OptionGrammar(short: "a")
+        default: nil
+        }
+    }
 
     /// Options after which these wrappers do not run a command (`strace -p PID`, `command -v x`).
-    static let optionsWithoutCommand: [String: Set<String>] = [
-        "strace": ["-p", "--attach"],
-        "ltrace": ["-p"],
-        "ionice": ["-p", "-P", "-u", "--pid", "--pgid", "--uid"],
-        "command": ["-v", "-V"],
-        "doas": ["-s", "-L"],
-    ]
+    static func optionsWithoutCommand(_ name: String) -> Set<String>? {
+        switch name {
+        case "strace": ["-p", "--attach"]
+        case "ltrace": ["-p"]
+        case "ionice": ["-p", "-P", "-u", "--pid", "--pgid", "--uid"]
+        case "command": ["-v", "-V"]
+        case "doas": ["-s", "-L"]
+        default: nil
+        }
+    }
 
     static func unwrap(name: String, words: [ExpandedWord]) -> [WrappedCommand] {
         switch name {
@@ -111,9 +113,9 @@ enum CommandWrappers {
         default:
             break
         }
-        guard let grammar = optionWrappers[name] else { return [] }
+        guard let grammar = optionWrapper(name) else { return [] }
         let scan = OptionScanner.scan(words, from: 1, grammar: grammar, stopAtFirstPositional: true)
-        if let stoppers = optionsWithoutCommand[name], scan.options.contains(where: { stoppers.contains($0.name) }) {
+        if let stoppers = optionsWithoutCommand(name), scan.options.contains(where: { stoppers.contains($0.name) }) {
             return []
         }
         guard scan.end < words.count else { return [] }

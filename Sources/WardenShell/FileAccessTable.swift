@@ -736,12 +736,18 @@ enum FileAccessTable {
         }
     }
 
-    static let gitPathCommands: [String: FileAccessMode] = [
-        "add": .read, "diff": .read, "show": .read, "log": .read, "blame": .read, "annotate": .read,
-        "cat-file": .read, "ls-files": .read, "stage": .read, "difftool": .read, "apply": .read, "am": .read,
-        "hash-object": .read, "commit": .read, "grep": .read, "checkout": .write, "restore": .write, "rm": .write,
-        "clean": .write, "mv": .write,
-    ]
+    /// A `switch`, not a dictionary built on first use, which cost more than every lookup.
+    static func gitPathCommand(_ subcommand: String) -> FileAccessMode? {
+        switch subcommand {
+        case "add", "diff", "show", "log", "blame", "annotate", "cat-file", "ls-files", "stage", "difftool", "apply", "am",
+            "hash-object", "commit", "grep":
+            .read
+        case "checkout", "restore", "rm", "clean", "mv":
+            .write
+        default:
+            nil
+        }
+    }
 
     /// Options of the path-taking git subcommands that take a value.
     static let gitGrammar = OptionGrammar(
@@ -762,7 +768,7 @@ enum FileAccessTable {
         }
         guard index < words.count else { return }
         let subcommand = words[index].text
-        guard let mode = gitPathCommands[subcommand] else { return }
+        guard let mode = gitPathCommand(subcommand) else { return }
         let scan = OptionScanner.scan(words, from: index + 1, grammar: gitGrammar)
         let via = "argument of git \(subcommand)"
         if subcommand == "commit" || subcommand == "tag" {

@@ -31,7 +31,14 @@ enum Paths {
                 components.append(component)
             }
         }
-        return "/" + components.joined(separator: "/")
+        // Appended one by one: the generic `joined(separator:)` over substrings looks up its
+        // conformances at run time on first use, a twentieth of a hook call.
+        var result = ""
+        for part in components {
+            result.append("/")
+            result.append(contentsOf: part)
+        }
+        return result.isEmpty ? "/" : result
     }
 
     /// The working directory after `cd`, `pushd` or `popd` with these arguments.

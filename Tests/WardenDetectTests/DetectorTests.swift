@@ -65,3 +65,22 @@ import Testing
         #expect(findings.map(\.kind.name) == ["EMAIL"])
     }
 }
+
+/// `Detector.all()` skips building the set of every kind; it must find exactly what a detector
+/// given that set finds, on every fixture of both scanners.
+@Suite struct EveryKindDetectorTests {
+    @Test func findsWhatTheCatalogueSetFinds() {
+        let everyKind = Detector.all()
+        let catalogue = Detector(kinds: Set(Detector.catalogue))
+        var texts = positiveCases.map(\.text) + negativeCases.map(\.text)
+        texts += PIIScannerTests.positives.map(\.1) + PIIScannerTests.negatives.map(\.1)
+        texts.append(texts.joined(separator: "\n"))
+        var found = 0
+        for text in texts {
+            let findings = everyKind.scan(text)
+            found += findings.count
+            #expect(findings == catalogue.scan(text), "\(text.prefix(60))")
+        }
+        #expect(found >= positiveCases.count, "the fixtures must give findings for the comparison to mean anything")
+    }
+}

@@ -187,3 +187,18 @@ let testFingerprint: @Sendable ([UInt8]) -> [UInt8] = { value in
         #expect(stream(text, pieces: [17]) == text)
     }
 }
+
+/// `Redactor.everyKind()` keeps no treatment table; it must treat every kind as one built from
+/// the catalogue does.
+@Suite struct EveryKindRedactorTests {
+    @Test func redactsAsAnExplicitTableOfEveryKind() throws {
+        var everyKind = Redactor.everyKind()
+        var explicit = Redactor(treatments: Dictionary(uniqueKeysWithValues: Detector.catalogue.map { ($0, Treatment.redact) }))
+        #expect(everyKind.treatments == explicit.treatments)
+        for text in ["key \(Fixtures.awsKey) and \(Fixtures.ada), \(Fixtures.grace)", "nothing here", "\(Fixtures.otherAWSKey)"] {
+            #expect(everyKind.redact(text) == explicit.redact(text))
+        }
+        #expect(everyKind.counts == explicit.counts)
+        #expect(!everyKind.counts.isEmpty)
+    }
+}

@@ -34,6 +34,11 @@ struct PIIScanner: Sendable {
     let ip: Bool
     let bitcoin: Bool
 
+    /// Every kind.
+    init() {
+        (email, phone, card, ssn, iban, ip, bitcoin) = (true, true, true, true, true, true, true)
+    }
+
     init(enabled: Set<DetectionKind>) {
         email = enabled.contains(PIIKinds.email)
         phone = enabled.contains(PIIKinds.phoneNumber)

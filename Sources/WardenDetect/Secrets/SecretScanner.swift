@@ -16,6 +16,12 @@ struct SecretScanner: Sendable {
     private let enabledMask: [Bool]
     private let anyEnabled: Bool
 
+    /// Every kind.
+    init() {
+        enabledMask = [Bool](repeating: true, count: SecretKind.allCases.count)
+        anyEnabled = true
+    }
+
     init(enabled: Set<DetectionKind>) {
         var mask = [Bool](repeating: false, count: SecretKind.allCases.count)
         for kind in SecretKind.allCases where enabled.contains(kind.detectionKind) { mask[Int(kind.rawValue)] = true }
