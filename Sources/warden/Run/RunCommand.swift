@@ -127,6 +127,9 @@ struct RunCommand: ParsableCommand {
             }
             commandLine[0] = resolved
             commandIsClaude = (resolved as NSString).lastPathComponent == "claude"
+        } else {
+            // `warden run -- /path/to/claude` (as `warden demo` and the claude shim run it).
+            commandIsClaude = (commandLine[0] as NSString).lastPathComponent == "claude"
         }
 
         let uid = getuid(), gid = getgid()
