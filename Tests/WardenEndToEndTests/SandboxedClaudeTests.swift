@@ -328,4 +328,50 @@ struct SandboxedClaudeTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).filter { $0.hasPrefix("warden-demo.") }
         #expect(left.isEmpty, "left behind: \(left)")
     }
+
+    @Test(
+        "`warden demo` as an unprivileged user the test creates: every step stopped (exit 0)",
+        .enabled("needs root, to create the user") { getuid() == 0 })
+    func demoPassesAsAUser() async throws {
+        let claude = try await ClaudeCode.requireBinary()
+        let name = "warden-e2e-user"
+        if case .exited(let status) = try await Subprocess.run(.name("id"), arguments: ["-u", name], output: .discarded).terminationStatus, status != 0 {
+            let made = try await Subprocess.run(.path("/usr/sbin/useradd"), arguments: ["-m", name], output: .discarded, error: .string(limit: 4096))
+            try #require(made.terminationStatus == .exited(0), "useradd -m \(name): \(made.standardError)")
+        }
+        let ids = try await Subprocess.run(.name("id"), arguments: [name], output: .string(limit: 4096))
+        let uid = try #require(ids.standardOutput.split(separator: "=").dropFirst().first?.prefix { $0.isNumber }).description
+        let gid = try #require(ids.standardOutput.split(separator: "=").dropFirst(2).first?.prefix { $0.isNumber }).description
+
+        // The user can reach neither root's home (where pip put the CLI) nor the test's scratch
+        // directory: a copy of the CLI and a TMPDIR of the user's own, in /var/tmp.
+        let base = URL(fileURLWithPath: "/var/tmp/warden-e2e-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let scratch = base.appendingPathComponent("tmp"), copy = base.appendingPathComponent("claude")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: claude, toPath: copy.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        try FileManager.default.setAttributes([.ownerAccountID: Int(uid)!, .groupOwnerAccountID: Int(gid)!], ofItemAtPath: scratch.path)
+
+        let workspace = try TemporaryDirectory()
+        let view = try ManagedSettingsView.command(claude: "/usr/bin/setpriv", for: ClaudeCodeSession(script: []), in: workspace.url)
+        let arguments = Array(view.dropFirst()) + [
+            "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "--reset-env",
+            "/usr/bin/env", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/\(name)", "TMPDIR=\(scratch.path)",
+            try SandboxedClaude.warden(), "demo", "--claude", copy.path, "--timeout", "240",
+        ]
+        var options = PlatformOptions()
+        options.createSession = true
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
+        let result = try await Subprocess.run(
+            .path(FilePath(view[0])), arguments: Arguments(arguments), workingDirectory: FilePath(scratch.path),
+            platformOptions: options, output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
+        let output = result.standardOutput
+        #expect(result.terminationStatus == .exited(0), "\(output.suffix(4000))\n\(result.standardError)")
+        #expect(output.contains("warden demo: all 7 steps were stopped as expected."), "\(output.suffix(3000))")
+        #expect(output.contains(name), "the report does not name the user: \(output.suffix(2000))")
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
 }
