@@ -222,7 +222,9 @@ private struct PlanBuilder {
                 if kind == .directory {
                     mounts.append(SandboxMount(.maskDirectory, item.path, reason: item.reason + " (absent: an empty read-only directory)"))
                 } else {
-                    let empty = item.path.hasSuffix(".json") ? "empty.json" : "empty"
+                    // Claude Code reads an absent .mcp.json's placeholder and reports `{}` as an
+                    // MCP configuration error: it gets an empty but valid one.
+                    let empty = item.path.hasSuffix("/.mcp.json") ? "empty-mcp.json" : item.path.hasSuffix(".json") ? "empty.json" : "empty"
                     mounts.append(SandboxMount(.maskFile, source: SandboxPaths.join(runtime, empty), item.path, reason: item.reason + " (absent: an empty read-only file)"))
                 }
             }

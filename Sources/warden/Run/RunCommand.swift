@@ -359,7 +359,7 @@ enum RunSupport {
     }
 
     static func writeRuntimeFiles(_ directory: String, spec: String?) throws(LaunchError) {
-        var files = [("empty", ""), ("empty.json", "{}\n")]
+        var files = [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n")]
         if let spec { files.append(("spec.json", spec)) }
         for (name, contents) in files {
             let path = "\(directory)/\(name)"
