@@ -374,4 +374,44 @@ struct SandboxedClaudeTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
         #expect(left.isEmpty, "left behind: \(left)")
     }
+
+    @Test("`warden demo` on a machine where Warden is installed: the managed policy and hook registration, no --settings hooks")
+    func demoUsesTheManagedRegistration() async throws {
+        let claude = try await ClaudeCode.requireBinary()
+        let hook = try ClaudeCode.wardenHook()
+        // What `warden install --profile baseline` merges into the managed settings, with this
+        // build's hook: profiles/baseline.json plus hooks/managed-settings.json's registration.
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let baseline = try JSONSerialization.jsonObject(with: Data(contentsOf: repository.appendingPathComponent("profiles/baseline.json"))) as! [String: Any]
+        var managed = baseline
+        let handler: [String: Any] = ["type": "command", "command": hook, "timeout": 30]
+        managed["env"] = ["CLAUDE_CODE_SHELL_PREFIX": hook + " --run"]
+        managed["hooks"] = [
+            "PreToolUse": [["matcher": "*", "hooks": [handler]]],
+            "PostToolUse": [["matcher": "*", "hooks": [handler]]],
+            "UserPromptSubmit": [["hooks": [handler]]],
+        ]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: managed, options: [.withoutEscapingSlashes]), as: UTF8.self)
+
+        let directory = try TemporaryDirectory()
+        var session = ClaudeCodeSession(script: [])
+        session.managedSettings = text
+        let command = try ManagedSettingsView.command(claude: try SandboxedClaude.warden(), for: session, in: directory.url)
+        var options = PlatformOptions()
+        options.createSession = true
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.uppercased().hasPrefix("ANTHROPIC_") && $0.key != "WARDEN_POLICY" }
+        variables["TMPDIR"] = directory.url.path
+        let result = try await Subprocess.run(
+            .path(FilePath(command[0])), arguments: Arguments(Array(command.dropFirst()) + ["demo", "--claude", claude, "--timeout", "240"]),
+            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(stringLiteral: $0.key), $0.value) })),
+            workingDirectory: FilePath(directory.url.path), platformOptions: options,
+            output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
+        let output = result.standardOutput
+        #expect(result.terminationStatus == .exited(0), "\(output.suffix(4000))\n\(result.standardError)")
+        #expect(output.contains("policy:  /etc/claude-code/managed-settings.json"), "\(output.prefix(1500))")
+        #expect(output.contains("hooks:   Warden's registration in /etc/claude-code/managed-settings.json"), "\(output.prefix(1500))")
+        #expect(output.contains("denied by warden-hook: Warden denied this: rule deny Read(**/.env*)"), "\(output.prefix(3000))")
+        #expect(output.contains("warden demo: all 7 steps were stopped as expected."), "\(output.suffix(3000))")
+    }
 }
