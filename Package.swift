@@ -68,6 +68,17 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
             ]
         ),
+        // `warden demo`: a Messages API stand-in on loopback that serves a scripted session to the
+        // real Claude Code CLI and records what it received, and the demo's scenario as data.
+        .target(
+            name: "WardenDemo",
+            dependencies: [
+                "WardenJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Debian's libseccomp (libseccomp-dev) as a system library.
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // `warden install`/`uninstall` without I/O: merging a profile and Warden's registration into
@@ -92,7 +103,7 @@ let package = Package(
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
                 "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit", "WardenExport",
-                "WardenNetwork", "WardenProxy", "WardenSandbox", "WardenLaunch", "WardenInstall",
+                "WardenNetwork", "WardenProxy", "WardenSandbox", "WardenLaunch", "WardenInstall", "WardenDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -156,11 +167,18 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        .testTarget(
+            name: "WardenDemoTests",
+            dependencies: [
+                "WardenDemo", "WardenJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // The real Claude Code CLI against a scripted Messages API server.
         .testTarget(
             name: "WardenEndToEndTests",
             dependencies: [
-                "warden-hook", "WardenJSON",
+                "warden-hook", "warden", "warden-sandbox-init", "WardenJSON", "WardenDemo",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             resources: [.copy("Fixtures")]

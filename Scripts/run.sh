@@ -9,7 +9,10 @@
 # 3. `warden install --profile …`: the binaries into /usr/local/bin, the profile and Warden's hook
 #    registration merged into /etc/claude-code/managed-settings.json (reversible: `warden uninstall`);
 # 4. `warden run -- claude …`: the session inside bubblewrap, seccomp and Landlock, its network
-#    through Warden's proxies.
+#    through Warden's proxies — when Claude Code has an account to use (ANTHROPIC_API_KEY,
+#    ANTHROPIC_AUTH_TOKEN, CLAUDE_CODE_OAUTH_TOKEN, or a login in ~/.claude/.credentials.json);
+#    otherwise `warden demo`: the same sandbox and hooks, driven by Warden's scripted Messages API
+#    stand-in, no account needed.
 # Needs root or sudo for step 3.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -36,5 +39,11 @@ echo "run: building Warden (release)" >&2
 bin_dir="$(cd "$repo" && Scripts/build-release.sh)"
 $sudo env WARDEN_SHARE="$repo" "$bin_dir/warden" install "${profile_option[@]}"
 
-echo "run: starting Claude Code inside Warden's sandbox ($profile)" >&2
-exec /usr/local/bin/warden run -- "$claude_bin" "$@"
+config_dir="${CLAUDE_CONFIG_DIR:-$HOME/.claude}"
+if [ -n "${ANTHROPIC_API_KEY:-}" ] || [ -n "${ANTHROPIC_AUTH_TOKEN:-}" ] || [ -n "${CLAUDE_CODE_OAUTH_TOKEN:-}" ] \
+    || [ -s "$config_dir/.credentials.json" ]; then
+    echo "run: starting Claude Code inside Warden's sandbox ($profile)" >&2
+    exec /usr/local/bin/warden run -- "$claude_bin" "$@"
+fi
+echo "run: no API key and no Claude login: showing \`warden demo\` instead (set ANTHROPIC_API_KEY or run claude /login for a real session)" >&2
+exec /usr/local/bin/warden demo --claude "$claude_bin"

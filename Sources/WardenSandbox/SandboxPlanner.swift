@@ -171,6 +171,13 @@ private struct PlanBuilder {
             mounts.append(SandboxMount(.writableBind, source: root.path, root.path, reason: root.reason))
         }
         let writableRoots = mounts.filter { $0.kind == .writableBind }.map(\.destination)
+        let claudeState = claudeStateRelocation(home: home)
+        if let claudeState {
+            mounts.append(SandboxMount(.writableBind, source: claudeState.source, claudeState.destination, reason: claudeState.reason))
+            if exists(claudeState.destination) == nil {
+                placeholders.append(HostPlaceholder(path: claudeState.destination, kind: .file, reason: "the mount point of ~/.claude.json in ~/.claude"))
+            }
+        }
         let pinIndex = mounts.count
         var protectedMounted: [String] = []
         for mask in masked.sorted(by: { SandboxPaths.depth($0.path) < SandboxPaths.depth($1.path) }) {
@@ -215,7 +222,9 @@ private struct PlanBuilder {
                 if kind == .directory {
                     mounts.append(SandboxMount(.maskDirectory, item.path, reason: item.reason + " (absent: an empty read-only directory)"))
                 } else {
-                    let empty = item.path.hasSuffix(".json") ? "empty.json" : "empty"
+                    // Claude Code reads an absent .mcp.json's placeholder and reports `{}` as an
+                    // MCP configuration error: it gets an empty but valid one.
+                    let empty = item.path.hasSuffix("/.mcp.json") ? "empty-mcp.json" : item.path.hasSuffix(".json") ? "empty.json" : "empty"
                     mounts.append(SandboxMount(.maskFile, source: SandboxPaths.join(runtime, empty), item.path, reason: item.reason + " (absent: an empty read-only file)"))
                 }
             }
@@ -250,7 +259,7 @@ private struct PlanBuilder {
         let seccomp = SeccompProfile.agent(
             allowUnixSocketPaths: request.policy.network.allowUnixSockets,
             allowAllUnixSockets: request.policy.network.allowAllUnixSockets)
-        let environment = environmentPlan(network: network, unixSockets: unixSockets)
+        let environment = environmentPlan(network: network, unixSockets: unixSockets, claudeConfigDirectory: claudeState.map { SandboxPaths.parent($0.destination) })
         let limits = limitsPlan()
         var command = request.command
         if request.commandIsClaude, settings.enabled == true {
@@ -485,7 +494,22 @@ private struct PlanBuilder {
         return hosts
     }
 
-    func environmentPlan(network: NetworkBridge, unixSockets: UnixSocketPlan) -> EnvironmentPlan {
+    /// Claude Code saves ~/.claude.json through a lock directory and a temporary file beside it,
+    /// which the read-only home refuses (EROFS; the CLI logs "continuing without persisting").
+    /// With CLAUDE_CONFIG_DIR=~/.claude it keeps that file in ~/.claude instead: the host's
+    /// ~/.claude.json is bound there, so the lock and the temporary file land in the writable
+    /// ~/.claude, and its write (a rename onto a mount point fails, and the CLI then writes the
+    /// file in place) reaches the same ~/.claude.json that sessions outside the sandbox use. Only
+    /// for claude itself, and not when CLAUDE_CONFIG_DIR is already set.
+    func claudeStateRelocation(home: String) -> (source: String, destination: String, reason: String)? {
+        guard request.commandIsClaude, !request.environment.contains(where: { $0.name == "CLAUDE_CONFIG_DIR" }) else { return nil }
+        let directory = SandboxPaths.join(home, ".claude"), file = SandboxPaths.join(home, ".claude.json")
+        guard exists(directory) == .directory, exists(file) == .file else { return nil }
+        return (file, SandboxPaths.join(directory, ".claude.json"),
+                "Claude Code's state (~/.claude.json) where CLAUDE_CONFIG_DIR=~/.claude finds it, so that its lock and temporary files are writable")
+    }
+
+    func environmentPlan(network: NetworkBridge, unixSockets: UnixSocketPlan, claudeConfigDirectory: String? = nil) -> EnvironmentPlan {
         let keep = Set(request.policy.sandbox.environmentKeep)
         var set: [EnvironmentPlan.Variable] = []
         let http = "http://127.0.0.1:\(network.httpPort)"
@@ -501,6 +525,9 @@ private struct PlanBuilder {
             name: "GIT_SSH_COMMAND", value: "ssh -o ProxyCommand='\(warden) connect --socks 127.0.0.1:\(network.socksPort) %h %p'",
             reason: "git over ssh through the SOCKS port (the `warden connect` relay is left for the proxy integration)"))
         set.append(.init(name: "TMPDIR", value: "/tmp", reason: "the sandbox's private /tmp"))
+        if let claudeConfigDirectory {
+            set.append(.init(name: "CLAUDE_CONFIG_DIR", value: claudeConfigDirectory, reason: "Claude Code keeps ~/.claude.json (bound) in ~/.claude, where it can write beside it"))
+        }
         let replaced = Set(set.map(\.name))
 
         var kept: [String] = []

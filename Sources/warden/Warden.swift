@@ -13,7 +13,7 @@ struct Warden: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            RunCommand.self, ProxyCommand.self, InstallCommand.self, UninstallCommand.self, DoctorCommand.self, PolicyCommand.self,
+            RunCommand.self, DemoCommand.self, ProxyCommand.self, InstallCommand.self, UninstallCommand.self, DoctorCommand.self, PolicyCommand.self,
             RedactCommand.self, ScanCommand.self, PrecommitCommand.self, LogCommand.self, ReportCommand.self, ConnectCommand.self,
         ]
     )

@@ -235,7 +235,7 @@ struct SandboxPlanTests {
         #expect(placeholders["/home/dev/.claude/commands"] == .directory)
         #expect(placeholders["/home/dev/.claude/settings.local.json"] == .file)
         #expect(placeholders["/home/dev/.bashrc"] == nil)  // exists, and is outside the writable roots
-        #expect(plan.mount(at: "/home/dev/src/app/.mcp.json")?.source == "/run/user/1000/warden-run.1000.42/empty.json")
+        #expect(plan.mount(at: "/home/dev/src/app/.mcp.json")?.source == "/run/user/1000/warden-run.1000.42/empty-mcp.json")
         #expect(plan.mount(at: "/home/dev/src/app/.gitmodules")?.source == "/run/user/1000/warden-run.1000.42/empty")
         #expect(plan.mount(at: "/home/dev/src/app/.vscode")?.kind == .maskDirectory)
     }

@@ -127,6 +127,9 @@ struct RunCommand: ParsableCommand {
             }
             commandLine[0] = resolved
             commandIsClaude = (resolved as NSString).lastPathComponent == "claude"
+        } else {
+            // `warden run -- /path/to/claude` (as `warden demo` and the claude shim run it).
+            commandIsClaude = (commandLine[0] as NSString).lastPathComponent == "claude"
         }
 
         let uid = getuid(), gid = getgid()
@@ -363,7 +366,7 @@ enum RunSupport {
     }
 
     static func writeRuntimeFiles(_ directory: String, spec: String?) throws(LaunchError) {
-        var files = [("empty", ""), ("empty.json", "{}\n")]
+        var files = [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n")]
         if let spec { files.append(("spec.json", spec)) }
         for (name, contents) in files {
             let path = "\(directory)/\(name)"
