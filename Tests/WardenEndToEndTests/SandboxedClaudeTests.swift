@@ -349,7 +349,11 @@ struct SandboxedClaudeTests {
         defer { try? FileManager.default.removeItem(at: base) }
         let scratch = base.appendingPathComponent("tmp"), copy = base.appendingPathComponent("claude")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: claude, toPath: copy.path)
+        // Copied by cp, not in this process: a descriptor open for writing here could be
+        // inherited by a child another test spawns at that moment, and exec of the copy would
+        // then fail with ETXTBSY ("Text file busy") for as long as that child lives.
+        let copied = try await Subprocess.run(.path("/bin/cp"), arguments: [claude, copy.path], output: .discarded, error: .discarded)
+        try #require(copied.terminationStatus == .exited(0), "cp \(claude) \(copy.path)")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: base.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
         try FileManager.default.setAttributes([.ownerAccountID: Int(uid)!, .groupOwnerAccountID: Int(gid)!], ofItemAtPath: scratch.path)

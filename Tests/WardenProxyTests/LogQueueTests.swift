@@ -36,7 +36,8 @@ struct LogQueueTests {
         #expect(await Self.waitFor({ log.written == 1 }, seconds: 2.5))
         for index in 1...20 { queue.enqueue(Self.record(index)) }
         try await Task.sleep(nanoseconds: 300_000_000)
-        #expect(log.written == 1, "records behind a write woke the writer before the batch delay")
+        // Not asserted as a time window (a loaded machine can hold any thread for longer): the
+        // twenty records behind the first must still go in one append, below.
         queue.close()
         #expect(log.written == 21)
         #expect(log.appends == 2)
