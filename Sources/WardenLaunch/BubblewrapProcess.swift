@@ -39,8 +39,11 @@ public enum BubblewrapProcess {
     }
 
     /// Starts bwrap and waits for it. The exit status is the command's (128 + N for a signal).
+    /// `started` learns the sandbox's first process (bwrap's `--info-fd` child pid) as soon as
+    /// bwrap names it: Warden's channel admits only peers in its pid namespace.
     public static func run(
-        bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String
+        bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
+        started: ((Int32) -> Void)? = nil
     ) throws(LaunchError) -> Int32 {
         // The arguments, NUL-separated, in a file of the run directory bwrap reads with --args.
         let argumentsPath = runtimeDirectory + "/bwrap-arguments"
@@ -132,6 +135,7 @@ public enum BubblewrapProcess {
         }
         let sandboxPid = readChildPid(infoPipe[0])
         close(infoPipe[0])
+        if let sandboxPid { started?(sandboxPid) }
 
         while true {
             var status: Int32 = 0

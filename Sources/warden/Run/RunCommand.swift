@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenChannel
 import WardenLaunch
 import WardenPolicy
 import WardenSandbox
@@ -60,14 +61,17 @@ struct RunCommand: ParsableCommand {
         // The proxies listen before the sandbox starts, so the agent's first connection finds them.
         let (bridge, originSocket, policyPath, environment) = (launch.plan.network, launch.originSocket, launch.policyPath, launch.environment)
         let network: RunNetwork
+        let channel: RunChannel?
         do {
             network = try waitFor {
                 try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
             }
+            channel = try RunChannel.start(plan: launch.plan, policy: launch.policy, runtimeDirectory: launch.runtimeDirectory)
         } catch {
             throw fail("\(error)")
         }
-        let result = launch.execute()
+        let result = launch.execute(started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
+        channel?.stop()
         try? waitFor { await network.stop() }
         switch result {
         case .success(let status): throw ExitCode(status)
@@ -174,7 +178,8 @@ struct RunCommand: ParsableCommand {
             environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
             kernel: KernelProbe.features(), uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
-            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort)
+            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
+            channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
         let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
 
         if dryRun {
@@ -263,11 +268,12 @@ final class RunLaunch {
     }
 
     /// bwrap to its end, between the session's start and end records.
-    func execute() -> Result<Int32, LaunchError> {
+    func execute(started: ((pid_t) -> Void)? = nil) -> Result<Int32, LaunchError> {
         let session = RunSession(policy: policy, policyPath: policyPath, plan: plan)
         session.started()
         do throws(LaunchError) {
-            let status = try BubblewrapProcess.run(bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory)
+            let status = try BubblewrapProcess.run(
+                bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory, started: started)
             session.ended(status: status)
             return .success(status)
         } catch {
