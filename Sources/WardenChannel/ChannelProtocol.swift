@@ -21,9 +21,9 @@ import WardenDigest
 
 public enum ChannelProtocol {
     public static let version = 1
-    /// A request's bytes, newline included: a record's subject is clipped to 4 KiB by the hook,
-    /// its reason and rules are short; anything longer is not Warden's hook talking.
-    public static let maximumRequestBytes = 64 * 1024
+    /// A request's bytes, newline included: room for the most pseudonym items a request may
+    /// name (about 90 bytes each) and for a record, whose strings are capped one by one.
+    public static let maximumRequestBytes = 256 * 1024
     public static let maximumResponseBytes = 64 * 1024
     /// Values one pseudonym request may name (a tool output with more gets placeholders).
     public static let maximumPseudonymItems = 2048

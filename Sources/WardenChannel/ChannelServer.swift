@@ -120,11 +120,14 @@ public final class ChannelServer: @unchecked Sendable {
     }
 
     func answer(_ connection: Int32) -> ChannelResponse {
+        // The line is read before the peer is judged (but parsed only after): a peer that is
+        // refused still gets its answer, rather than a reset for the bytes left unread.
+        let received = Self.receiveLine(connection)
         guard let peer = Self.peer(of: connection) else { return .refused("the peer's credentials cannot be read") }
         let identity = identity
         if let refusal = ChannelAdmission.refusal(peer: peer, identity: identity) { return .refused(refusal.description) }
         let bytes: [UInt8]
-        switch Self.receiveLine(connection) {
+        switch received {
         case .success(let line): bytes = line
         case .failure(let refusal): return .refused(refusal.description)
         }

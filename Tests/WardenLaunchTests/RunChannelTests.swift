@@ -50,7 +50,7 @@ private func connectRefusal(_ socketPath: String) -> String {
     }
     guard connected == 0 else { return "connect failed: \(String(cString: strerror(errno)))" }
     let line = Array(#"{"v":1,"op":"attest"}"#.utf8) + [10]
-    _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var buffer = [UInt8](repeating: 0, count: 4096)
     let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
     return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
