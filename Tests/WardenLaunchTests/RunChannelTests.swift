@@ -14,7 +14,7 @@ private let channelPolicy = #"""
 /// Run inside the sandbox with the hook's path and the policy's: one `name=value` line per check.
 private let channelScript = #"""
 H="$1"; POL="$2"; P="$PWD"
-printf '%s' '{"hook_event_name":"PreToolUse","session_id":"sess-1","tool_name":"Bash","tool_input":{"command":"ls"}}' | "$H" --policy "$POL" >/tmp/pre.out 2>/tmp/pre.err
+printf '{"hook_event_name":"PreToolUse","session_id":"sess-1","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy "$POL" >/tmp/pre.out 2>/tmp/pre.err
 echo pre_status=$?
 echo pre_err=$(head -c 300 /tmp/pre.err)
 printf '%s' '{"hook_event_name":"PostToolUse","session_id":"sess-1","tool_name":"Bash","tool_input":{"command":"cat a"},"tool_response":{"stdout":"write to bob@example.com"}}' | "$H" --policy "$POL" >/tmp/post1.out 2>&1
@@ -128,7 +128,7 @@ struct RunChannelTests {
         let scene = try RunScene(user: user, policy: channelPolicy)
         defer { scene.remove() }
         let hook = builtProduct("warden-hook", override: "WARDEN_HOOK_BIN")
-        let event = #"{"hook_event_name":"PreToolUse","session_id":"sess-out","tool_name":"Bash","tool_input":{"command":"ls"}}"#
+        let event = #"{"hook_event_name":"PreToolUse","session_id":"sess-out","cwd":"# + "\"" + scene.project + #"","tool_name":"Bash","tool_input":{"command":"ls"}}"#
         let command = "printf '%s' '\(event)' | HOME=\(scene.home) XDG_STATE_HOME=\(scene.home)/.local/state \(hook) --policy \(scene.policy)"
         let process = Process()
         if user == .unprivileged {
@@ -150,5 +150,6 @@ struct RunChannelTests {
         #expect(records.count == 1)
         #expect(records.first?["confinement"] as? String == "outside")
         #expect(records.first?["decision"] as? String == "deny")
+        #expect((records.first?["reason"] as? String)?.contains("warden.sandbox.required") == true)
     }
 }
