@@ -27,7 +27,7 @@ public enum SandboxRequirement {
         blocked.summary.tool = answer.summary.tool
         blocked.summary.session = answer.summary.session
         blocked.summary.subject = answer.summary.subject
-        blocked.summary.rules = answer.summary.rules
+        // The rules that would have decided did not: the key or the log did.
         return blocked
     }
 }

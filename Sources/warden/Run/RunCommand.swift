@@ -61,13 +61,18 @@ struct RunCommand: ParsableCommand {
         // The proxies listen before the sandbox starts, so the agent's first connection finds them.
         let (bridge, originSocket, policyPath, environment) = (launch.plan.network, launch.originSocket, launch.policyPath, launch.environment)
         let network: RunNetwork
-        let channel: RunChannel?
         do {
             network = try waitFor {
                 try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
             }
+        } catch {
+            throw fail("\(error)")
+        }
+        let channel: RunChannel?
+        do {
             channel = try RunChannel.start(plan: launch.plan, policy: launch.policy, runtimeDirectory: launch.runtimeDirectory)
         } catch {
+            try? waitFor { await network.stop() }
             throw fail("\(error)")
         }
         let result = launch.execute(started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
