@@ -21,6 +21,7 @@ printf '%s' '{"hook_event_name":"PostToolUse","session_id":"sess-1","tool_name":
 echo post1=$(grep -o '<EMAIL_[0-9]*>' /tmp/post1.out | tr '\n' ,)
 printf '%s' '{"hook_event_name":"PostToolUse","session_id":"sess-1","tool_name":"Bash","tool_input":{"command":"cat b"},"tool_response":{"stdout":"alice@example.com and bob@example.com"}}' | "$H" --policy "$POL" >/tmp/post2.out 2>&1
 echo post2=$(grep -o '<EMAIL_[0-9]*>' /tmp/post2.out | tr '\n' ,)
+echo run_out=$(CLAUDE_CODE_SESSION_ID=sess-1 WARDEN_POLICY="$POL" "$H" --run "eval 'echo mail carol@example.com then bob@example.com' < /dev/null && pwd -P >| /tmp/cwd-file" | grep -o '<EMAIL_[0-9]*>' | tr '\n' ,)
 echo books=$(ls -A "$HOME/.local/state/warden/pseudonyms" 2>/dev/null | wc -l)
 cat "$HOME/.local/state/warden/pseudonyms/sess-1" >/dev/null 2>&1 && echo book_read=yes || echo book_read=no
 echo log_write=$(echo x 2>/dev/null >> "$HOME/.local/state/warden/head" && echo yes || echo no)
@@ -72,7 +73,7 @@ private func hostRecords(_ scene: RunScene) -> [[String: Any]] {
 struct RunChannelTests {
     static var users: [RunTestUser] { getuid() == 0 ? [.root, .unprivileged] : [.root] }
 
-    @Test("inside warden run the hook's records reach the host's log, pseudonyms are the host's, forgeries and host peers are refused", arguments: users)
+    @Test("inside warden run the hook's and the shell prefix's records reach the host's log, pseudonyms are the host's, forgeries and host peers are refused", arguments: users)
     func inside(user: RunTestUser) throws {
         let scene = try RunScene(user: user, policy: channelPolicy)
         defer { scene.remove() }
@@ -101,6 +102,8 @@ struct RunChannelTests {
         // The same value has the same name in two hook calls; the names come from the host.
         #expect(values["post1"] == "<EMAIL_1>,", "\(stdout)")
         #expect(values["post2"] == "<EMAIL_2>,<EMAIL_1>,", "\(stdout)")
+        // warden-hook --run (the shell prefix) names from the same book on the host.
+        #expect(values["run_out"] == "<EMAIL_3>,<EMAIL_1>,", "\(stdout)")
         // The books are masked inside, the log read-only.
         #expect(values["books"] == "0")
         #expect(values["book_read"] == "no")
@@ -115,12 +118,12 @@ struct RunChannelTests {
         let records = hostRecords(scene)
         let run = "warden-run-\(process.processIdentifier)"
         let hooks = records.filter { ($0["confinement"] as? String) == run }
-        #expect(hooks.map { $0["event"] as? String ?? "" } == ["PreToolUse", "PostToolUse", "PostToolUse"], "\(records)")
+        #expect(hooks.map { $0["event"] as? String ?? "" } == ["PreToolUse", "PostToolUse", "PostToolUse", "CommandOutput"], "\(records)")
         #expect(records.filter { ($0["event"] as? String) == "SandboxStart" }.map { $0["session"] as? String ?? "" } == [run])
         // The book is on the host, and holds no value.
         let book = (try? String(contentsOfFile: scene.home + "/.local/state/warden/pseudonyms/sess-1", encoding: .utf8)) ?? ""
         #expect(book.hasPrefix("key ") && !book.contains("example.com"))
-        #expect(book.split(separator: "\n").count == 3)
+        #expect(book.split(separator: "\n").count == 4)
     }
 
     @Test("outside the sandbox warden.sandbox.required denies the tool call and the log says the session was outside", arguments: users)
