@@ -14,6 +14,7 @@ private let channelPolicy = #"""
 /// Run inside the sandbox with the hook's path and the policy's: one `name=value` line per check.
 private let channelScript = #"""
 H="$1"; POL="$2"; P="$PWD"
+touch "$P/inside-started"
 printf '{"hook_event_name":"PreToolUse","session_id":"sess-1","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy "$POL" >/tmp/pre.out 2>/tmp/pre.err
 echo pre_status=$?
 echo pre_err=$(head -c 300 /tmp/pre.err)
@@ -82,10 +83,12 @@ struct RunChannelTests {
         let out = scene.base + "/stdout", err = scene.base + "/stderr"
         let process = try scene.process(["--", "/bin/sh", "-c", channelScript, "sh", hook, scene.policy], stdout: out, stderr: err)
         try process.run()
-        // The host side: the run directory's socket, probed by this process (not in the sandbox).
+        // The host side: the run directory's socket, probed by this process (not in the sandbox)
+        // once the sandbox runs (before bwrap has named its first process every request is
+        // refused for that reason instead).
         let socketPath = "/tmp/warden-run.\(scene.uid).\(process.processIdentifier)/channel.sock"
         var waited = 0
-        while !FileManager.default.fileExists(atPath: socketPath) && waited < 300 && process.isRunning {
+        while !FileManager.default.fileExists(atPath: scene.project + "/inside-started") && waited < 300 && process.isRunning {
             usleep(50_000)
             waited += 1
         }
