@@ -18,6 +18,9 @@ touch "$P/inside-started"
 printf '{"hook_event_name":"PreToolUse","session_id":"sess-1","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy "$POL" >/tmp/pre.out 2>/tmp/pre.err
 echo pre_status=$?
 echo pre_err=$(head -c 300 /tmp/pre.err)
+printf '{"hook_event_name":"PreToolUse","session_id":"not a session id","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy "$POL" >/dev/null 2>/tmp/unlogged.err
+echo unlogged_status=$?
+echo unlogged_err=$(head -c 300 /tmp/unlogged.err)
 printf '%s' '{"hook_event_name":"PostToolUse","session_id":"sess-1","tool_name":"Bash","tool_input":{"command":"cat a"},"tool_response":{"stdout":"write to bob@example.com"}}' | "$H" --policy "$POL" >/tmp/post1.out 2>&1
 echo post1=$(grep -o '<EMAIL_[0-9]*>' /tmp/post1.out | tr '\n' ,)
 printf '%s' '{"hook_event_name":"PostToolUse","session_id":"sess-1","tool_name":"Bash","tool_input":{"command":"cat b"},"tool_response":{"stdout":"alice@example.com and bob@example.com"}}' | "$H" --policy "$POL" >/tmp/post2.out 2>&1
@@ -102,6 +105,9 @@ struct RunChannelTests {
 
         // warden.sandbox.required: inside, the tool call is not denied.
         #expect(values["pre_status"] == "0", "\(values["pre_err"] ?? "")")
+        // A record the host refuses (here: a session id that is none) blocks the tool call.
+        #expect(values["unlogged_status"] == "2")
+        #expect(values["unlogged_err"]?.contains("the decision log is unavailable (request.record.session") == true, "\(values["unlogged_err"] ?? "")")
         // The same value has the same name in two hook calls; the names come from the host.
         #expect(values["post1"] == "<EMAIL_1>,", "\(stdout)")
         #expect(values["post2"] == "<EMAIL_2>,<EMAIL_1>,", "\(stdout)")
