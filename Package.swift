@@ -89,10 +89,13 @@ let package = Package(
         .target(name: "WardenSandbox", dependencies: ["WardenPolicy", "WardenNetwork", "WardenJSON"], swiftSettings: hotPathSettings),
         // Carries a plan out: bwrap outside; inside, the forwarders, rlimits, Landlock and seccomp.
         .target(name: "WardenLaunch", dependencies: ["WardenSandbox", "CSeccomp", "WardenJSON", "WardenSystem"], swiftSettings: hotPathSettings),
+        // The channel between the hooks inside the sandbox and `warden run` on the host: the
+        // protocol and its checks (pure), the host's server, the hook's client, the pseudonym books.
+        .target(name: "WardenChannel", dependencies: ["WardenAudit", "WardenJSON", "WardenDigest", "WardenRedact", "WardenSystem"], swiftSettings: hotPathSettings),
 
         .executableTarget(
             name: "warden-hook",
-            dependencies: ["WardenHooks", "WardenSystem", "WardenAudit", "WardenDigest", "WardenDetect", "WardenRedact", "WardenJSON", "WardenPolicy"],
+            dependencies: ["WardenHooks", "WardenSystem", "WardenAudit", "WardenDigest", "WardenDetect", "WardenRedact", "WardenJSON", "WardenPolicy", "WardenChannel"],
             // Release builds link the Swift runtime statically (`swift build -c release
             // --static-swift-stdlib`, as Scripts/build-release.sh does): a linker flag here would
             // also reach the test bundles that link this target, and break them.
@@ -103,7 +106,7 @@ let package = Package(
             dependencies: [
                 "WardenHooks", "WardenPolicy", "WardenShell", "WardenJSON", "WardenSystem",
                 "WardenDetect", "WardenRedact", "WardenScan", "WardenAudit", "WardenExport",
-                "WardenNetwork", "WardenProxy", "WardenSandbox", "WardenLaunch", "WardenInstall", "WardenDemo",
+                "WardenNetwork", "WardenProxy", "WardenSandbox", "WardenLaunch", "WardenInstall", "WardenDemo", "WardenChannel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -150,10 +153,11 @@ let package = Package(
         .testTarget(
             name: "WardenLaunchTests",
             dependencies: [
-                "WardenLaunch", "WardenSandbox", "warden-sandbox-init", "warden",
+                "WardenLaunch", "WardenSandbox", "warden-sandbox-init", "warden", "warden-hook",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        .testTarget(name: "WardenChannelTests", dependencies: ["WardenChannel", "WardenDetect", "WardenAudit", "WardenJSON", "WardenDigest", "WardenSandbox"]),
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy", "WardenShell", "WardenJSON"]),
         .testTarget(name: "WardenDetectTests", dependencies: ["WardenDetect"]),
         .testTarget(name: "WardenScanTests", dependencies: ["WardenScan", "WardenDetect"]),

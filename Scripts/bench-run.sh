@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `warden run` costs over a bare bubblewrap sandbox, side by side in one run:
 #
-#   Scripts/bench-run.sh [--runs N] [--warden PATH]     (default: 200 runs, the release build)
+#   Scripts/bench-run.sh [--runs N] [--warden PATH] [--baseline PATH]
+#                                                       (default: 200 runs, the release build)
 #
 # Contenders, interleaved in a random order each round so a neighbour's load falls on all alike:
 #   bare bwrap       bwrap --unshare-all --die-with-parent --new-session --ro-bind / / --dev /dev
@@ -14,15 +15,19 @@
 # and, to show where the difference goes:
 #   warden --version                 the CLI's own start-up
 #   warden run --dry-run             the plan alone (policy, project, globs, environment)
+# and with --baseline, another build's `warden run` (e.g. the commit before a change), so that a
+# change's cost is measured in the same run as the change.
 # Wall time per run; p50 and p90 in milliseconds. Target: warden run within 15 ms of bare bwrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=200
 warden=""
+baseline=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="${2:?}"; shift 2 ;;
         --warden) warden="${2:?}"; shift 2 ;;
+        --baseline) baseline="${2:?}"; shift 2 ;;
         *) echo "bench-run: unknown argument $1" >&2; exit 64 ;;
     esac
 done
@@ -30,10 +35,11 @@ if [ -z "$warden" ]; then
     warden="$(Scripts/build-release.sh)/warden"
 fi
 warden="$(cd "$(dirname "$warden")" && pwd)/$(basename "$warden")"
-exec python3 - "$warden" "$runs" <<'PY'
+[ -z "$baseline" ] || baseline="$(cd "$(dirname "$baseline")" && pwd)/$(basename "$baseline")"
+exec python3 - "$warden" "$runs" "$baseline" <<'PY'
 import json, os, random, statistics, subprocess, sys, tempfile, time
 
-warden, runs = sys.argv[1], int(sys.argv[2])
+warden, runs, baseline = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 scratch = tempfile.mkdtemp(prefix="warden-bench-run-")
 project = os.path.join(scratch, "project")
 os.makedirs(project)
@@ -61,6 +67,8 @@ contenders = {
     "warden --version": [warden, "--version"],
     "warden run --dry-run": [warden, "run", "--dry-run", "--policy", policy, "--", "/bin/true"],
 }
+if baseline:
+    contenders["warden run (baseline)"] = [baseline, "run", "--policy", policy, "--", "/bin/true"]
 times = {name: [] for name in contenders}
 for _ in range(5):  # warm the page cache
     for command in contenders.values():
@@ -86,5 +94,7 @@ for name, values in times.items():
     print(f"{name:<32}{q(values, 0.5):>8.2f}{q(values, 0.9):>8.2f}")
 difference = q(times["warden run"], 0.5) - q(times["bare bwrap"], 0.5)
 print(f"warden run - bare bwrap at p50: {difference:.2f} ms (target: under 15 ms)")
+if baseline:
+    print(f"warden run - baseline at p50: {q(times['warden run'], 0.5) - q(times['warden run (baseline)'], 0.5):.2f} ms")
 print(f"plan mounts: {len([m for m in plan.get('mounts', [])])}; bwrap arguments: {len(plan.get('bwrapArguments', []))}")
 PY

@@ -14,6 +14,9 @@ public struct AuditQuery: Sendable, Hashable {
     public var since: AuditTime?
     /// Up to this moment, exclusive.
     public var until: AuditTime?
+    /// Where hook records' sessions ran: `outside` (the hook found itself outside Warden's
+    /// sandbox), `sandbox` (handed over through a `warden run` channel).
+    public var confinements: [String] = []
     /// Keep only the last this many matches.
     public var limit: Int?
 
@@ -40,6 +43,11 @@ public struct AuditQuery: Sendable, Hashable {
             guard let tool = record.tool?.lowercased(), tools.contains(where: { $0.lowercased() == tool }) else { return false }
         }
         if !events.isEmpty && !events.contains(where: { $0.lowercased() == record.event.lowercased() }) { return false }
+        if !confinements.isEmpty {
+            guard let confinement = record.confinement else { return false }
+            let place = confinement == "outside" ? "outside" : "sandbox"
+            if !confinements.contains(place) { return false }
+        }
         if !rules.isEmpty && !record.rules.contains(where: { rule in rules.contains { rule.contains($0) } }) { return false }
         return true
     }

@@ -95,6 +95,12 @@ public struct AuditRecord: Sendable, Hashable {
     public var network: NetworkDetails?
     /// For events `SandboxStart` and `SandboxEnd`: the sandboxed session. Not written when nil.
     public var sandbox: SandboxDetails?
+    /// Where a hook record's session ran, as Warden judged it: the run's id (`warden-run-PID`,
+    /// the session of that run's `SandboxStart`) when `warden run` received the record through
+    /// its channel and stamped it; `outside` when the hook found itself outside Warden's sandbox
+    /// and had to check (`warden.sandbox.required`, or a channel that failed its checks). Not
+    /// written when nil (records from before the field keep their bytes and hashes).
+    public var confinement: String?
     /// The previous record's hash (64 hex digits; all zeros before the first record).
     public var prev: String
     /// SHA-256 of this record's canonical bytes, in hex.
@@ -104,7 +110,7 @@ public struct AuditRecord: Sendable, Hashable {
         seq: Int = 0, time: AuditTime, host: String, user: String, uid: Int, session: String, event: String,
         tool: String?, decision: AuditDecision, rules: [String] = [], reason: String? = nil,
         redactions: [String: Int] = [:], subject: String? = nil, policy: String? = nil, latencyMicros: Int = 0,
-        network: NetworkDetails? = nil, sandbox: SandboxDetails? = nil, prev: String = "", hash: String = ""
+        network: NetworkDetails? = nil, sandbox: SandboxDetails? = nil, confinement: String? = nil, prev: String = "", hash: String = ""
     ) {
         self.seq = seq
         self.time = time
@@ -123,6 +129,7 @@ public struct AuditRecord: Sendable, Hashable {
         self.latencyMicros = latencyMicros
         self.network = network
         self.sandbox = sandbox
+        self.confinement = confinement
         self.prev = prev
         self.hash = hash
     }
@@ -142,8 +149,8 @@ public struct AuditRecord: Sendable, Hashable {
 
     /// The canonical bytes the hash covers: the JSON object with every member but `hash`, in
     /// the fixed order below, compact, without the closing brace. The line written is these
-    /// bytes followed by `,"hash":"<hex>"}`. `network` and `sandbox` come between `latencyUs` and
-    /// `prev`, and only when set.
+    /// bytes followed by `,"hash":"<hex>"}`. `network`, `sandbox` and `confinement` come between
+    /// `latencyUs` and `prev`, in that order, and only when set.
     public func canonicalPrefix() -> String {
         var out = ""
         out.reserveCapacity(384)
@@ -182,6 +189,10 @@ public struct AuditRecord: Sendable, Hashable {
         if let sandbox {
             out += ",\"sandbox\":"
             sandbox.write(to: &out)
+        }
+        if let confinement {
+            out += ",\"confinement\":"
+            JSONValue.writeString(confinement, to: &out)
         }
         out += ",\"prev\":\"\(prev)\""
         return out
@@ -255,7 +266,7 @@ public struct AuditRecord: Sendable, Hashable {
             tool: try optional("tool"), decision: decision, rules: rules, reason: try optional("reason"),
             redactions: redactions, subject: try optional("subject"), policy: try optional("policy"),
             latencyMicros: try integer("latencyUs"), network: network, sandbox: sandbox,
-            prev: try string("prev"), hash: try string("hash"))
+            confinement: try optional("confinement"), prev: try string("prev"), hash: try string("hash"))
     }
 
     /// The record as a JSON value (for tools: the same members as the line).
@@ -283,6 +294,7 @@ public struct AuditRecord: Sendable, Hashable {
         ]
         if let network { members.append(JSONMember(key: "network", value: network.json)) }
         if let sandbox { members.append(JSONMember(key: "sandbox", value: sandbox.json)) }
+        if let confinement { members.append(JSONMember(key: "confinement", value: .string(confinement))) }
         members.append(JSONMember(key: "prev", value: .string(prev)))
         members.append(JSONMember(key: "hash", value: .string(hash)))
         return .object(members)

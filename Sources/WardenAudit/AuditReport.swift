@@ -36,6 +36,8 @@ public struct AuditReport: Sendable {
         public var denied: Int
         public var asked: Int
         public var redactions: Int
+        /// A hook found the session outside Warden's sandbox (a record's confinement `outside`).
+        public var outsideSandbox = false
     }
 
     public struct Day: Sendable, Hashable {
@@ -148,6 +150,7 @@ public struct AuditReport: Sendable {
             if isDenied { session.denied += 1 }
             if record.decision == .ask { session.asked += 1 }
             session.redactions += redacted
+            if record.confinement == "outside" { session.outsideSandbox = true }
             sessions[record.session] = session
             days[record.time.day, default: [:]][record.decision, default: 0] += 1
         }

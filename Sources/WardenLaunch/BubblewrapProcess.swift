@@ -39,12 +39,15 @@ public enum BubblewrapProcess {
     }
 
     /// Starts bwrap and waits for it. The exit status is the command's (128 + N for a signal).
+    /// `started` learns the sandbox's first process (bwrap's `--info-fd` child pid) as soon as
+    /// bwrap names it (before a `cgroup` lets it go on): Warden's channel admits only peers in its
+    /// pid namespace.
     /// `supervisorChannel`: the sandbox's end of the unix socket supervisor's channel, given to
     /// bwrap (and through it to init) as descriptor `UnixSocketPlan.supervisorDescriptor`, and
     /// closed here once bwrap has it.
     public static func run(
         bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
-        cgroup: SessionCgroup? = nil, supervisorChannel: Int32? = nil
+        cgroup: SessionCgroup? = nil, supervisorChannel: Int32? = nil, started: ((Int32) -> Void)? = nil
     ) throws(LaunchError) -> Int32 {
         var supervisorChannel = supervisorChannel
         defer { if let channel = supervisorChannel { close(channel) } }
@@ -151,6 +154,7 @@ public enum BubblewrapProcess {
         }
         let sandboxPid = readChildPid(infoPipe[0])
         close(infoPipe[0])
+        if let sandboxPid { started?(sandboxPid) }
         if let cgroup, let blockPipe {
             defer { close(blockPipe[1]) }
             do throws(LaunchError) {

@@ -67,6 +67,12 @@ public struct Redactor: Sendable {
         if case .pseudonym = style { style = .pseudonym(book) }
     }
 
+    /// Continues with placeholders: when the book cannot be had (the sandbox's channel refused),
+    /// values are still hidden, only not told apart.
+    public mutating func usePlaceholders() {
+        style = .placeholder
+    }
+
     public static func placeholder(for kind: DetectionKind) -> String { "[REDACTED:\(kind.name)]" }
 
     public static func withheldNotice(for kinds: Set<DetectionKind>) -> String {

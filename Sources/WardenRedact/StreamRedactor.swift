@@ -44,6 +44,11 @@ public struct StreamRedactor: Sendable {
         redactor.adopt(book)
     }
 
+    /// See `Redactor.usePlaceholders()`.
+    public mutating func usePlaceholders() {
+        redactor.usePlaceholders()
+    }
+
     /// Everything still held, redacted: call once at the end of the stream.
     public mutating func finish() -> [UInt8] {
         release(final: true)

@@ -80,13 +80,19 @@ public struct SandboxRequest: Sendable {
     /// The port of an ANTHROPIC_BASE_URL on the host's loopback: init listens on it inside and
     /// hands each connection to the launcher's relay to that origin.
     public var originPort: Int?
+    /// Whether the launcher serves Warden's channel (`warden run` does): the hooks inside hand
+    /// their records and pseudonym look-ups to it.
+    public var channelAvailable: Bool
+    /// The pseudonym books' directory on the host: masked inside (their keys stay on the host).
+    public var pseudonymDirectory: String?
 
     public init(
         policy: Policy, policyPath: String?, home: String, workingDirectory: String,
         environment: [(name: String, value: String)], kernel: KernelFeatures, uid: UInt32, gid: UInt32,
         command: [String], wardenDirectory: String, initPath: String? = nil, logDirectory: String?,
         runtimeDirectory: String, httpProxyPort: Int? = nil, socksProxyPort: Int? = nil,
-        allowedHosts: [String] = [], commandIsClaude: Bool = false, proxyAvailable: Bool = false, originPort: Int? = nil
+        allowedHosts: [String] = [], commandIsClaude: Bool = false, proxyAvailable: Bool = false, originPort: Int? = nil,
+        channelAvailable: Bool = false, pseudonymDirectory: String? = nil
     ) {
         self.policy = policy
         self.policyPath = policyPath
@@ -107,5 +113,7 @@ public struct SandboxRequest: Sendable {
         self.commandIsClaude = commandIsClaude
         self.proxyAvailable = proxyAvailable
         self.originPort = originPort
+        self.channelAvailable = channelAvailable
+        self.pseudonymDirectory = pseudonymDirectory
     }
 }

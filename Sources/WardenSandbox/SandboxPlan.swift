@@ -165,4 +165,10 @@ public struct NetworkBridge: Sendable, Hashable {
     public var originPort: Int?
     public var originSocketOnHost: String
     public var originSocketInside: String
+    /// Warden's channel (WardenChannel): 127.0.0.1:`channelPort` inside, relayed by init to
+    /// `warden run`'s socket; nil when the launcher serves none. The port is also written to
+    /// `channel` in the run directory, where the hooks read it.
+    public var channelPort: Int?
+    public var channelSocketOnHost: String
+    public var channelSocketInside: String
 }

@@ -60,6 +60,8 @@ extension SandboxPlan {
                 "httpPort": .number(network.httpPort), "socksPort": .number(network.socksPort),
                 "allowedHosts": strings(network.allowedHosts), "proxyAvailable": .bool(network.proxyAvailable),
                 "originPort": network.originPort.map(JSONValue.number) ?? .null,
+                "channelPort": network.channelPort.map(JSONValue.number) ?? .null,
+                "channelSocketOnHost": .string(network.channelSocketOnHost),
             ])),
             JSONMember(key: "unixSockets", value: unixSockets.jsonValue),
             JSONMember(key: "landlockABI", value: .number(landlockABI)),
@@ -106,6 +108,9 @@ extension SandboxPlan {
         line("  bridged from \(network.httpSocketOnHost) and \(network.socksSocketOnHost)")
         if let port = network.originPort {
             line("  127.0.0.1:\(port) relayed to the host's ANTHROPIC_BASE_URL origin through \(network.originSocketOnHost)")
+        }
+        if let port = network.channelPort {
+            line("  127.0.0.1:\(port) is Warden's channel: the hooks hand their records and pseudonym look-ups to `warden run` through \(network.channelSocketOnHost) (its port in \(SandboxPlan.runtimeMountPoint)/channel)")
         }
         line("  allowed hosts: \(network.allowedHosts.isEmpty ? "none" : network.allowedHosts.joined(separator: " "))")
         for text in unixSockets.lines { line("  " + text) }

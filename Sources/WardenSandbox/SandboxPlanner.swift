@@ -121,6 +121,9 @@ private struct PlanBuilder {
                 masked.append((path, "sandbox.filesystem.denyRead \(quoted(pattern.text))"))
             }
         }
+        if let books = request.pseudonymDirectory {
+            masked.append((real(books), "Warden's pseudonym books: their per-session keys stay on the host, names come through the channel"))
+        }
         masked = deduplicated(masked).filter { exists($0.path) != nil }
 
         // 3. Re-opened inside a masked tree: allowRead.
@@ -154,7 +157,7 @@ private struct PlanBuilder {
             SandboxMount(.devices, "/dev", reason: "a minimal /dev"),
             SandboxMount(.processes, "/proc", reason: "the sandbox's own processes only"),
             SandboxMount(.tmpfs, "/tmp", reason: "a private /tmp"),
-            SandboxMount(.readOnlyBind, source: runtime, SandboxPlan.runtimeMountPoint, reason: "the run's directory: proxy sockets, inner spec"),
+            SandboxMount(.readOnlyBind, source: runtime, SandboxPlan.runtimeMountPoint, reason: "the run's directory: proxy sockets, Warden's channel socket and port file, inner spec"),
         ]
         // init starts from Warden's directory, and the hooks and `warden connect` run from it: one
         // under the host's /tmp (a build in a scratch clone) would be hidden by the private /tmp.
@@ -282,7 +285,8 @@ private struct PlanBuilder {
             forwarders: network.proxyAvailable
                 ? [.init(port: network.httpPort, socketPath: network.httpSocketInside), .init(port: network.socksPort, socketPath: network.socksSocketInside)]
                     + (network.originPort.map { [.init(port: $0, socketPath: network.originSocketInside)] } ?? [])
-                : [],
+                    + (network.channelPort.map { [.init(port: $0, socketPath: network.channelSocketInside)] } ?? [])
+                : network.channelPort.map { [.init(port: $0, socketPath: network.channelSocketInside)] } ?? [],
             limits: SandboxLimits(processes: limits.processes, memoryBytes: limits.memoryMegabytes * 1024 * 1024, openFiles: limits.openFiles),
             landlock: request.kernel.landlockABI > 0
                 ? LandlockProfile.forSandbox(abi: request.kernel.landlockABI, readable: ["/"], writable: writableRoots + ["/tmp"])
@@ -470,17 +474,24 @@ private struct PlanBuilder {
 
     func networkBridge() -> NetworkBridge {
         let runtime = request.runtimeDirectory
+        let httpPort = request.httpProxyPort ?? request.policy.network.httpProxyPort ?? 3128
+        let socksPort = request.socksProxyPort ?? request.policy.network.socksProxyPort ?? 1080
+        // The channel's port: 2997 unless a proxy or the origin relay has it, then the next free.
+        var channelPort = 2997
+        while [httpPort, socksPort, request.originPort].contains(channelPort) { channelPort += 1 }
         return NetworkBridge(
             httpSocketOnHost: SandboxPaths.join(runtime, "http.sock"), socksSocketOnHost: SandboxPaths.join(runtime, "socks.sock"),
             httpSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "http.sock"),
             socksSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "socks.sock"),
             // The sandbox has a network namespace of its own: any port is free there.
-            httpPort: request.httpProxyPort ?? request.policy.network.httpProxyPort ?? 3128,
-            socksPort: request.socksProxyPort ?? request.policy.network.socksProxyPort ?? 1080,
+            httpPort: httpPort, socksPort: socksPort,
             allowedHosts: request.allowedHosts.isEmpty ? defaultAllowedHosts() : request.allowedHosts,
             proxyAvailable: request.proxyAvailable, originPort: request.originPort,
             originSocketOnHost: SandboxPaths.join(runtime, "origin.sock"),
-            originSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "origin.sock"))
+            originSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "origin.sock"),
+            channelPort: request.channelAvailable && request.initPath != nil ? channelPort : nil,
+            channelSocketOnHost: SandboxPaths.join(runtime, "channel.sock"),
+            channelSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "channel.sock"))
     }
 
     /// What the egress policy lets through, each with where it comes from (as

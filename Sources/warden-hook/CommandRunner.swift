@@ -15,6 +15,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import WardenChannel
 import WardenDetect
 import WardenHooks
 import WardenPolicy
@@ -73,13 +74,19 @@ enum CommandRunner {
         // CLAUDE_CODE_SESSION_ID. Without it, placeholders: names of a book of this command's own
         // could be the hook's names for other values, and mislead the model.
         let session = Files.environment("CLAUDE_CODE_SESSION_ID")
+        // Inside `warden run` the book is the host's: names come through its channel.
+        var channelPort: Int? = nil
+        if case .inside(let port) = Confinement.detect() { channelPort = port }
         var book: PseudonymBook?
-        if settings.style == .pseudonym, let session,
-           let store = PseudonymStore.open(session: session, keepDays: keepDays) {
-            book = store.book
-            store.save(nil)
+        if settings.style == .pseudonym, let session {
+            if channelPort != nil, ChannelRequest.isSessionIdentifier(session) {
+                book = SandboxChannel.digestBook()
+            } else if channelPort == nil, let store = PseudonymStore.open(session: session, keepDays: keepDays) {
+                book = store.book
+                store.save(nil)
+            }
         }
-        let pseudonyms = SessionPseudonyms(session: book == nil ? nil : session, keepDays: keepDays)
+        let pseudonyms = SessionPseudonyms(session: book == nil ? nil : session, keepDays: keepDays, channelPort: channelPort)
         let redactor = HookResponder.toolOutputRedactor(settings, pseudonyms: book)
         let (status, streams) = runRedacted(shell: shell, command: command, redactor: redactor, pseudonyms: pseudonyms)
         var redactions: [String: Int] = [:]
@@ -90,7 +97,12 @@ enum CommandRunner {
         }
         let summary = HookResponder.commandOutputSummary(
             command: modelCommand(command), session: session, redactions: redactions, withheldKinds: withheld)
-        DecisionLogging.record(HookAnswer(exitStatus: 0, summary: summary), policy: loaded, latencyMicros: DecisionLogging.cpuMicros(), reportsTrouble: false)
+        if let channelPort {
+            // The command has run: a record the host does not take changes nothing now.
+            _ = ChannelClient.send(.record(SandboxChannel.channelRecord(summary, policy: loaded.bytes, latencyMicros: DecisionLogging.cpuMicros())), port: channelPort)
+        } else {
+            DecisionLogging.record(HookAnswer(exitStatus: 0, summary: summary), policy: loaded, latencyMicros: DecisionLogging.cpuMicros(), reportsTrouble: false)
+        }
         exit(status)
     }
 
@@ -130,11 +142,26 @@ enum CommandRunner {
     struct SessionPseudonyms {
         let session: String?
         let keepDays: Int
+        /// Inside `warden run`: the channel's port, through which the host numbers the values.
+        var channelPort: Int? = nil
 
         /// Runs `body`, a feed or finish that releases redacted output, with the newest book
         /// (locked meanwhile), and keeps the names it added. The lock is held only for a release,
         /// never for the whole command: a command may run for hours beside other tool calls.
+        /// Through the channel: a trial run on a copy collects the digests of what needs a name,
+        /// the host numbers them, and the release itself runs with every name known.
         func releasing(_ stream: inout StreamRedactor, _ body: (inout StreamRedactor) -> [UInt8]) -> [UInt8] {
+            if let session, let channelPort {
+                var trial = stream
+                trial.adopt(SandboxChannel.digestBook())
+                _ = body(&trial)
+                if let book = SandboxChannel.hostBook(for: trial.redactor.pseudonyms, session: session, port: channelPort) {
+                    stream.adopt(book)
+                } else {
+                    stream.usePlaceholders()
+                }
+                return body(&stream)
+            }
             guard let session, let store = PseudonymStore.open(session: session, keepDays: keepDays) else { return body(&stream) }
             stream.adopt(store.book)
             let released = body(&stream)

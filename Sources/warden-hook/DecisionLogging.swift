@@ -26,7 +26,7 @@ enum DecisionLogging {
     /// quiet, as its stderr is the command's, which the model reads (`warden doctor` still tells).
     static func record(
         _ answer: HookAnswer, policy: (policy: Result<Policy, PolicyLoadError>, bytes: [UInt8]?),
-        latencyMicros: @autoclosure () -> Int, reportsTrouble: Bool = true
+        latencyMicros: @autoclosure () -> Int, reportsTrouble: Bool = true, confinement: String? = nil
     ) {
         let settings = (try? policy.policy.get())?.audit ?? AuditSettings()
         guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
@@ -35,12 +35,13 @@ enum DecisionLogging {
             return
         }
         let summary = answer.summary
-        let record = AuditRecord(
+        var record = AuditRecord(
             summary: AuditSummary(
                 decision: AuditDecision(rawValue: summary.decision.rawValue) ?? .none, rules: summary.rules,
                 reason: summary.reason, redactions: summary.redactions, subject: summary.subject),
             event: summary.event ?? "unknown", tool: summary.tool, session: summary.session ?? "",
             policy: policy.bytes.map(AuditChain.policyHash), latencyMicros: latencyMicros())
+        record.confinement = confinement
         if let failure = settings.log(defaultDirectory: directory).append(record), reportsTrouble {
             report(failure.description, answer)
         }

@@ -12,6 +12,7 @@ import Glibc
 import Musl
 #endif
 import WardenAudit
+import WardenChannel
 import WardenHooks
 import WardenJSON
 import WardenPolicy
@@ -185,6 +186,12 @@ case .failure(let failure): finish(.block("the hook could not read its event (\(
 
 let policyLocation = PolicyFile.locate(given: policyPath)
 let loaded = PolicyFile.loadWithBytes(path: policyLocation)
+// Inside `warden run` the log and the pseudonym books are the host's, through its channel.
+let confinement = Confinement.detect()
+if case .inside(let port) = confinement {
+    finish(SandboxChannel.answer(
+        parsed: HookResponder.parse(event: event), policy: loaded, port: port, logEnabled: decisionLogEnabled, startedMicros: startedMicros))
+}
 // Pseudonyms are kept per session only when the policy asks for them: the common path reads no
 // extra file.
 let parsedEvent = HookResponder.parse(event: event)
@@ -195,7 +202,18 @@ if let policy = try? loaded.policy.get(), policy.detection.style == .pseudonym,
 }
 let responder = HookResponder(
     policy: loaded.policy, home: Files.environment("HOME"), fileSystem: SystemFileSystem(), pseudonyms: pseudonymStore?.book)
-let answer = responder.answer(parsed: parsedEvent)
+var answer = responder.answer(parsed: parsedEvent)
 pseudonymStore?.save(answer.pseudonyms)
-if decisionLogEnabled { DecisionLogging.record(answer, policy: loaded, latencyMicros: DecisionLogging.monotonicMicros() - startedMicros) }
+// Outside the sandbox: `warden.sandbox.required` denies the tool call, and the record says where
+// the session was.
+var confinementMark: String? = nil
+if case .counterfeit = confinement { confinementMark = "outside" }
+if let policy = try? loaded.policy.get(), policy.sandbox.required {
+    confinementMark = "outside"
+    let why = if case .counterfeit(let reason) = confinement { reason } else { "no channel at \(ChannelProtocol.portFileInside)" }
+    answer = SandboxRequirement.outside(answer, why: why)
+}
+if decisionLogEnabled {
+    DecisionLogging.record(answer, policy: loaded, latencyMicros: DecisionLogging.monotonicMicros() - startedMicros, confinement: confinementMark)
+}
 finish(answer)

@@ -34,6 +34,9 @@ struct LogCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only this event: a hook event (PreToolUse, PostToolUse, UserPromptSubmit, …), Network (proxy connections), SandboxStart or SandboxEnd; any case.", valueName: "event"))
     var event: [String] = []
 
+    @Option(help: ArgumentHelp("Only hook records of sessions outside Warden's sandbox (outside), or handed over through a warden run's channel (sandbox).", valueName: "where"))
+    var confinement: [String] = []
+
     @Option(help: ArgumentHelp("Show only the last N matching records.", valueName: "n"))
     var limit: Int?
 
@@ -48,9 +51,14 @@ struct LogCommand: ParsableCommand {
             }
             decisions.insert(value)
         }
+        for value in confinement where value != "outside" && value != "sandbox" {
+            throw UsageError("--confinement: expected outside or sandbox, got \(JSONValue.quoted(value))")
+        }
         if let limit, limit < 1 { throw UsageError("--limit: expected a number of records, 1 or more, got \(limit)") }
         let (since, until) = try period.period()
-        return AuditQuery(sessions: session, decisions: decisions, tools: tool, rules: rule, events: event, since: since, until: until, limit: limit)
+        var query = AuditQuery(sessions: session, decisions: decisions, tools: tool, rules: rule, events: event, since: since, until: until, limit: limit)
+        query.confinements = confinement
+        return query
     }
 
     func run() throws {
@@ -98,6 +106,9 @@ enum LogTable {
                 subject = sandboxDetail(sandbox) + (subject.isEmpty ? "" : " · " + subject)
             }
             if !subject.isEmpty { detail += (detail.isEmpty ? "" : " · ") + subject }
+            if let confinement = record.confinement {
+                detail = (confinement == "outside" ? "[outside the sandbox] " : "[in \(confinement)] ") + detail
+            }
             rows.append([
                 shortTime, String(record.seq), String(record.session.prefix(8)), record.event, record.tool ?? "-",
                 record.decision.rawValue, oneLine(detail, limit: 100),

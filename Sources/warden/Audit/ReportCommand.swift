@@ -112,7 +112,7 @@ enum ReportText {
         section("Tools", Array(report.tools.prefix(top)), empty: "none")
         out += "\nSessions (\(report.sessions.count); top \(min(top, report.sessions.count)) by decisions)\n"
         for session in report.sessions.prefix(top) {
-            out += "  \(session.id.prefix(8))  \(pad(session.user, 10)) \(padLeft(String(session.decisions), 6)) decisions, \(session.denied) denied, \(session.asked) asked, \(session.redactions) redacted  \(session.first.rfc3339) – \(session.last.rfc3339)\n"
+            out += "  \(session.id.prefix(8))  \(pad(session.user, 10)) \(padLeft(String(session.decisions), 6)) decisions, \(session.denied) denied, \(session.asked) asked, \(session.redactions) redacted  \(session.first.rfc3339) – \(session.last.rfc3339)\(session.outsideSandbox ? "  OUTSIDE the sandbox" : "")\n"
         }
         out += "\nHook latency: p50 \(ReportWords.micros(report.latencyP50)), p95 \(ReportWords.micros(report.latencyP95)), p99 \(ReportWords.micros(report.latencyP99)), max \(ReportWords.micros(report.latencyMax))\n"
         return out
@@ -145,6 +145,7 @@ enum ReportJSON {
                 JSONMember(key: "last", value: .string(s.last.rfc3339)), JSONMember(key: "decisions", value: .number(s.decisions)),
                 JSONMember(key: "denied", value: .number(s.denied)), JSONMember(key: "asked", value: .number(s.asked)),
                 JSONMember(key: "redactions", value: .number(s.redactions)),
+                JSONMember(key: "outsideSandbox", value: .bool(s.outsideSandbox)),
             ])
         }
         let days: [JSONValue] = report.days.map { day in

@@ -190,7 +190,7 @@ enum ReportHTML {
         guard !report.sessions.isEmpty else { return "<p class=\"empty\">No sessions in this period.</p>" }
         var html = "<table><thead><tr><th>Session</th><th>User</th><th>Host</th><th class=\"num\">Decisions</th><th class=\"num\">Denied</th><th class=\"num\">Asked</th><th class=\"num\">Redacted</th><th>From</th><th>To</th></tr></thead><tbody>\n"
         for s in report.sessions.prefix(top) {
-            html += "<tr><td><code title=\"\(escape(s.id))\">\(escape(String(s.id.prefix(8))))</code></td><td>\(escape(s.user))</td><td>\(escape(s.host))</td>"
+            html += "<tr><td><code title=\"\(escape(s.id))\">\(escape(String(s.id.prefix(8))))</code>\(s.outsideSandbox ? " <strong>outside the sandbox</strong>" : "")</td><td>\(escape(s.user))</td><td>\(escape(s.host))</td>"
             html += "<td class=\"num\">\(s.decisions)</td><td class=\"num\">\(s.denied)</td><td class=\"num\">\(s.asked)</td><td class=\"num\">\(s.redactions)</td>"
             html += "<td>\(escape(short(s.first)))</td><td>\(escape(short(s.last)))</td></tr>\n"
         }

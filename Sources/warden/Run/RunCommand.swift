@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenChannel
 import WardenLaunch
 import WardenPolicy
 import WardenSandbox
@@ -67,7 +68,15 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        let result = launch.execute()
+        let channel: RunChannel?
+        do {
+            channel = try RunChannel.start(plan: launch.plan, policy: launch.policy, runtimeDirectory: launch.runtimeDirectory)
+        } catch {
+            try? waitFor { await network.stop() }
+            throw fail("\(error)")
+        }
+        let result = launch.execute(started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
+        channel?.stop()
         try? waitFor { await network.stop() }
         switch result {
         case .success(let status): throw ExitCode(status)
@@ -177,7 +186,8 @@ struct RunCommand: ParsableCommand {
             environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
             kernel: KernelProbe.features(), uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
-            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort)
+            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
+            channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
         let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
 
         if dryRun {
@@ -270,14 +280,14 @@ final class RunLaunch {
     }
 
     /// bwrap to its end, between the session's start and end records.
-    func execute() -> Result<Int32, LaunchError> {
+    func execute(started: ((pid_t) -> Void)? = nil) -> Result<Int32, LaunchError> {
         let session = RunSession(policy: policy, policyPath: policyPath, plan: plan)
         session.started()
         do throws(LaunchError) {
             let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyPath: policyPath)
             let status = try BubblewrapProcess.run(
                 bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
-                cgroup: plan.limits.cgroup, supervisorChannel: supervisorChannel)
+                cgroup: plan.limits.cgroup, supervisorChannel: supervisorChannel, started: started)
             session.ended(status: status)
             return .success(status)
         } catch {

@@ -25,6 +25,7 @@ struct RunSession {
         if plan.landlockABI > 0 { features.append("landlock ABI \(plan.landlockABI)") }
         features.append("limits: \(plan.limits.method.rawValue)")
         if plan.network.proxyAvailable { features.append("egress proxy") }
+        if let port = plan.network.channelPort { features.append("channel 127.0.0.1:\(port)") }
         self.features = features
         policyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
         // The program, not its arguments: a prompt given on the command line may carry anything.
