@@ -81,10 +81,17 @@ struct InteractiveClaudeTests {
         try terminal.run(["send-keys", "-t", "c", "Enter"])
         #expect(terminal.waitFor({ $0.contains("Answer-two.") }), "no answer after fg:\n\(terminal.screen())")
 
-        try terminal.run(["send-keys", "-t", "c", "C-c"])
-        try await Task.sleep(for: .milliseconds(400))
-        try terminal.run(["send-keys", "-t", "c", "C-c"])
-        #expect(terminal.waitFor({ $0.contains("claude --resume") }), "Ctrl-C twice did not end the session:\n\(terminal.screen())")
+        // Ctrl-C, then Ctrl-C again while the CLI says "Press Ctrl-C again to exit" (its window
+        // is short: on a loaded machine a fixed pause can miss it, so each try waits for the hint).
+        var ended = false
+        for _ in 0..<5 where !ended {
+            try terminal.run(["send-keys", "-t", "c", "C-c"])
+            if terminal.waitFor({ $0.contains("Press Ctrl-C again") }, seconds: 5) {
+                try terminal.run(["send-keys", "-t", "c", "C-c"])
+            }
+            ended = terminal.waitFor({ $0.contains("claude --resume") }, seconds: 5)
+        }
+        #expect(ended, "Ctrl-C twice did not end the session:\n\(terminal.screen())")
         try terminal.run(["send-keys", "-t", "c", "echo status=$?", "Enter"])
         #expect(terminal.waitFor({ $0.contains("status=0") }), "\(terminal.screen())")
         await standIn.stop()
@@ -136,9 +143,10 @@ struct Tmux {
 
     func screen() -> String { (try? run(["capture-pane", "-p", "-J", "-t", "c", "-S", "-300"], capture: true)) ?? "" }
 
-    /// Waits up to 60 s (the CLI's first start in the sandbox is slow on a loaded machine).
-    func waitFor(_ condition: (String) -> Bool) -> Bool {
-        for _ in 0..<600 {
+    /// Waits up to `seconds` (60 by default: the CLI's first start in the sandbox is slow on a
+    /// loaded machine).
+    func waitFor(_ condition: (String) -> Bool, seconds: Int = 60) -> Bool {
+        for _ in 0..<(seconds * 10) {
             if condition(screen()) { return true }
             usleep(100_000)
         }
