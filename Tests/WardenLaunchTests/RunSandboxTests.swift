@@ -444,3 +444,27 @@ struct SharedPlaceholderTests {
         #expect(scene.leftovers() == [], "left on the host after both: \(scene.leftovers())")
     }
 }
+
+@Suite("warden run refuses a project that is no project")
+struct ProjectRefusalProcessTests {
+    @Test("started in / it refuses with one line and runs nothing")
+    func rootDirectory() throws {
+        let policy = NSTemporaryDirectory() + "/warden-refusal-\(UUID().uuidString).json"
+        try "{}".write(toFile: policy, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: policy) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RunSandboxTests.warden)
+        process.arguments = ["run", "--policy", policy, "--", "/bin/sh", "-c", "echo ran"]
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(String(decoding: out, as: UTF8.self) == "")
+        #expect(String(decoding: err, as: UTF8.self) == "warden: cannot start the sandbox: the project would be / (the whole file system): every command could rewrite the system; fix: start warden run in a project directory (a git repository, or a directory of its own)\n")
+    }
+}

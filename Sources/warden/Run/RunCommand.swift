@@ -189,6 +189,9 @@ struct RunCommand: ParsableCommand {
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
         let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
+        if let reason = ProjectRefusal.reason(root: plan.project.root, home: (home as NSString).resolvingSymlinksInPath) {
+            throw fail("cannot start the sandbox: \(reason); fix: start warden run in a project directory (a git repository, or a directory of its own)")
+        }
 
         if dryRun {
             if json {
