@@ -142,9 +142,6 @@ struct DemoCommand: AsyncParsableCommand {
         print("\n$ warden report --log-dir \(logDirectory)")
         flushOutput()
         await Self.show(wardenPath, ["report", "--log-dir", logDirectory, "--policy", policyPath], environment: variables)
-        if loaded.audit.directory == nil {
-            print("\n(The hooks run inside the sandbox, where the log's directory is read-only: their decisions are not in this log yet; the proxy's and the sandbox's are.)")
-        }
 
         let failed = outcomes.filter { !$0.passed }
         var problems = failed.map { "step \($0.step.number) (\($0.step.title)) was not stopped as expected" }
