@@ -176,14 +176,32 @@ public struct LaunchPlaceholders: Sendable {
         }
     }
 
-    /// Sweeps the state files of runs whose `warden` is no longer alive.
+    /// Sweeps the state files of runs whose `warden` is no longer alive. Called before this
+    /// run writes its own: a state file named after this process's pid is a dead run's whose
+    /// pid was reused (pid_max is 32768 on many machines), swept like the others.
     public static func sweepAbandoned(stateDirectory: String) {
         for entry in LaunchFileSystem().entries(of: stateDirectory) ?? [] where entry.name.hasSuffix(".run") {
-            guard let pid = pid_t(entry.name.dropLast(4)), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
+            guard let pid = pid_t(entry.name.dropLast(4)) else { continue }
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) {
                 sweep(stateFile: "\(stateDirectory)/\(entry.name)")
             }
         }
+    }
+
+    /// Creates the run directory (mode 0700). Its name carries this process's pid, so one that
+    /// exists already is a dead run's whose pid was reused and whose clean-up did not happen
+    /// (its watcher killed too): removed and made afresh when it is a real directory of this
+    /// uid; anything else there (a link, another user's) is refused, errno EEXIST.
+    public static func makeRunDirectory(_ path: String, uid: uid_t) -> Bool {
+        if mkdir(path, 0o700) == 0 { return true }
+        guard errno == EEXIST else { return false }
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == uid else {
+            errno = EEXIST
+            return false
+        }
+        removeTree(path)
+        return mkdir(path, 0o700) == 0
     }
 
     /// The run directory holds only what `warden run` put there (empty files, sockets, the spec).

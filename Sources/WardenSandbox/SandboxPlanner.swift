@@ -165,6 +165,14 @@ private struct PlanBuilder {
         if SandboxPaths.isInside(wardenDirectory, "/tmp") {
             mounts.append(SandboxMount(.readOnlyBind, source: wardenDirectory, wardenDirectory, reason: "Warden's binaries, under the host's /tmp"))
         }
+        // The hooks inside read the policy in use: one under the host's /tmp (`--policy
+        // /tmp/x.json`, a profile of a checkout there) would be hidden too, and every tool call
+        // then denied because the policy cannot be read. A project there is bound as it is.
+        if let policyPath = request.policyPath.map(real), SandboxPaths.isInside(policyPath, "/tmp"),
+            !SandboxPaths.isInside(policyPath, wardenDirectory), !writable.contains(where: { SandboxPaths.isInside(policyPath, $0.path) })
+        {
+            mounts.append(SandboxMount(.readOnlyBind, source: policyPath, policyPath, reason: "the policy in use, under the host's /tmp"))
+        }
         var placeholders: [HostPlaceholder] = []
         for root in writable.sorted(by: { SandboxPaths.depth($0.path) < SandboxPaths.depth($1.path) }) {
             guard exists(root.path) != nil else {

@@ -70,4 +70,42 @@ struct RunPlaceholderTests {
         #expect(FileManager.default.fileExists(atPath: base + "/project/.zshrc"))
         #expect(FileManager.default.fileExists(atPath: base + "/state/1.run"))
     }
+
+    @Test("a dead run that had this process's pid (reused) is swept too: its state file and its run directory")
+    func reusedPid() throws {
+        let base = try directory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/state", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: base + "/project/.mcp.json", contents: Data())
+        var info = stat()
+        stat(base + "/project/.mcp.json", &info)
+        let stale = "runtime\t0\t0\t\(base)/run\nfile\t\(info.st_dev)\t\(info.st_ino)\t\(base)/project/.mcp.json\n"
+        try stale.write(toFile: base + "/state/\(getpid()).run", atomically: false, encoding: .utf8)
+        LaunchPlaceholders.sweepAbandoned(stateDirectory: base + "/state")
+        #expect(!FileManager.default.fileExists(atPath: base + "/project/.mcp.json"))
+        #expect(!FileManager.default.fileExists(atPath: base + "/run"))
+        #expect(!FileManager.default.fileExists(atPath: base + "/state/\(getpid()).run"))
+    }
+
+    @Test("a run directory left by a dead run is made afresh; a link or another user's is refused")
+    func staleRunDirectory() throws {
+        let base = try directory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let run = base + "/run"
+        _ = FileManager.default.createFile(atPath: run + "/http.sock", contents: Data("stale".utf8))
+        #expect(LaunchPlaceholders.makeRunDirectory(run, uid: getuid()))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run).isEmpty)
+        var info = stat()
+        lstat(run, &info)
+        #expect(info.st_mode & 0o777 == 0o700)
+
+        // Someone else's directory, as far as this uid is concerned.
+        #expect(!LaunchPlaceholders.makeRunDirectory(run, uid: getuid() &+ 1))
+        #expect(errno == EEXIST)
+        // A symbolic link is never followed or removed.
+        let link = base + "/link"
+        symlink(base + "/project", link)
+        #expect(!LaunchPlaceholders.makeRunDirectory(link, uid: getuid()))
+        #expect(FileManager.default.fileExists(atPath: base + "/project"))
+    }
 }

@@ -42,8 +42,12 @@ struct ListenerTests {
         }
         other.close()
 
-        let first = try await RunningProxy.start(allow: [], socks: [])
-        let port = first.httpPort
+        // The port is chosen below the kernel's ephemeral range (32768–60999 here): the tests
+        // running beside this one bind port 0 and connect, and either could take a freed
+        // ephemeral port before the last bind below, which would fail for a reason not ours.
+        let port = try Self.freePortBelowEphemeralRange()
+        let first = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: [])
+        #expect(first.httpPort == port)
         await #expect {
             _ = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: [])
         } throws: { error in
@@ -53,5 +57,25 @@ struct ListenerTests {
         let again = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: [])
         #expect(again.httpPort == port)
         await again.stop()
+    }
+
+    /// A port in 20000..<32000 nothing is bound to now (a plain bind succeeds).
+    static func freePortBelowEphemeralRange() throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20000..<32000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
+            let status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if status == 0 { return port }
+        }
+        struct NoFreePort: Error {}
+        throw NoFreePort()
     }
 }

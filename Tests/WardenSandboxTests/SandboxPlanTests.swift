@@ -26,11 +26,11 @@ func makePlan(
     _ policyText: String = "{}", disk: MemoryFileSystem = standardDisk(), cwd: String = "/home/dev/src/app",
     environment: [(name: String, value: String)] = [("PATH", "/usr/bin:/bin"), ("HOME", "/home/dev")],
     kernel: KernelFeatures = KernelFeatures(landlockABI: 7), command: [String] = ["/usr/bin/claude"], claude: Bool = true,
-    wardenDirectory: String = "/opt/warden/bin"
+    wardenDirectory: String = "/opt/warden/bin", policyPath: String = "/etc/claude-code/managed-settings.json"
 ) throws -> SandboxPlan {
-    let policy = try Policy.parse(text: policyText, path: "/etc/claude-code/managed-settings.json")
+    let policy = try Policy.parse(text: policyText, path: policyPath)
     let request = SandboxRequest(
-        policy: policy, policyPath: "/etc/claude-code/managed-settings.json", home: "/home/dev", workingDirectory: cwd,
+        policy: policy, policyPath: policyPath, home: "/home/dev", workingDirectory: cwd,
         environment: environment, kernel: kernel, uid: 1000, gid: 1000, command: command,
         wardenDirectory: wardenDirectory, logDirectory: "/home/dev/.local/state/warden",
         runtimeDirectory: "/run/user/1000/warden-run.1000.42", commandIsClaude: claude)
@@ -69,6 +69,24 @@ struct SandboxPlanTests {
         #expect(try #require(plan.index(of: "/tmp/clone/.build/debug")) > (plan.mounts.firstIndex { $0.kind == .tmpfs } ?? .max))
         // Elsewhere the system's read-only view already shows them: no extra mount.
         #expect(try makePlan().mounts.filter { $0.reason == "Warden's binaries, under the host's /tmp" }.isEmpty)
+    }
+
+    @Test("a policy file under the host's /tmp is bound back read-only, so the hooks inside can read it")
+    func policyUnderTmp() throws {
+        var disk = standardDisk()
+        disk.add("/tmp/clone/profiles/baseline.json", "{}")
+        let plan = try makePlan(disk: disk, policyPath: "/tmp/clone/profiles/baseline.json")
+        let bind = try #require(plan.mount(at: "/tmp/clone/profiles/baseline.json"))
+        #expect(bind.kind == .readOnlyBind && bind.source == "/tmp/clone/profiles/baseline.json")
+        #expect(try #require(plan.index(of: "/tmp/clone/profiles/baseline.json")) > (plan.mounts.firstIndex { $0.kind == .tmpfs } ?? .max))
+        // Inside a project under /tmp it is bound with the project (and protected there): no bind of its own.
+        disk.add("/tmp/work/app/.git/config", "[core]\n")
+        disk.add("/tmp/work/app/policy.json", "{}")
+        let inProject = try makePlan(disk: disk, cwd: "/tmp/work/app", policyPath: "/tmp/work/app/policy.json")
+        #expect(inProject.mounts.filter { $0.reason == "the policy in use, under the host's /tmp" }.isEmpty)
+        #expect(inProject.mount(at: "/tmp/work/app/policy.json")?.kind == .readOnlyBind)
+        // Elsewhere the system's read-only view shows it.
+        #expect(try makePlan().mounts.filter { $0.reason == "the policy in use, under the host's /tmp" }.isEmpty)
     }
 
     @Test("the project is the git top level when started in a subdirectory")

@@ -208,7 +208,7 @@ struct RunCommand: ParsableCommand {
             throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
         }
         LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
-        guard mkdir(runtimeDirectory, 0o700) == 0 else {
+        guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
             throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
         }
         let placeholders: LaunchPlaceholders
