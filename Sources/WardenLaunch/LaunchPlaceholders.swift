@@ -192,7 +192,7 @@ public struct LaunchPlaceholders: Sendable {
     /// exists already is a dead run's whose pid was reused and whose clean-up did not happen
     /// (its watcher killed too): removed and made afresh when it is a real directory of this
     /// uid; anything else there (a link, another user's) is refused, errno EEXIST.
-    public static func makeRunDirectory(_ path: String, uid: uid_t) -> Bool {
+    public static func makeRunDirectory(_ path: String, uid: UInt32) -> Bool {
         if mkdir(path, 0o700) == 0 { return true }
         guard errno == EEXIST else { return false }
         var info = stat()
