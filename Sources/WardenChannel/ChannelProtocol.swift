@@ -38,6 +38,9 @@ public enum ChannelProtocol {
     /// The unix socket `warden run` serves in the run directory; init's relay connects to it.
     public static let socketName = "channel.sock"
     public static var portFileInside: String { runDirectoryInside + "/" + portFileName }
+    /// The file of the run directory that holds the hash (`sha256:…`, as in the log's records)
+    /// of the policy the sandbox was built from.
+    public static let policyFileName = "policy"
 }
 
 /// A hook decision as the hook hands it over: what `AuditRecord` holds minus what the host

@@ -11,6 +11,17 @@ public enum SandboxRequirement {
         return replaced(answer, reason: "warden.sandbox.required is true and this session is not inside Warden's sandbox (\(why)); start Claude Code with `warden run` (or the `claude` function of hooks/claude.sh).")
     }
 
+    /// Inside a sandbox built from another policy than the one the hook judges by (a hook pinned
+    /// to the managed settings, a `warden run --policy` of the developer's choosing, or a policy
+    /// changed since the session started): the walls are not the ones the policy requires, so
+    /// PreToolUse is denied as outside. `built` is nil when the run directory names no policy.
+    public static func sandboxPolicy(_ answer: HookAnswer, built: String?, judged: String) -> HookAnswer? {
+        guard built != judged else { return nil }
+        let why = built.map { "it was built from another policy (\($0.prefix(19))…) than this one (\(judged.prefix(19))…): started with --policy or --profile, or the policy changed since; restart it with `warden run` and no --policy" }
+            ?? "its run directory names no policy"
+        return outside(answer, why: why)
+    }
+
     /// Inside the sandbox the decision log is the host's, reached through the channel; when the
     /// record cannot be handed over, a PreToolUse or UserPromptSubmit answer becomes a block (an
     /// unlogged tool call or prompt is what the log exists to prevent, and the hook fails closed

@@ -544,6 +544,10 @@ private struct PlanBuilder {
             name: "GIT_SSH_COMMAND", value: "ssh -o ProxyCommand='\(warden) connect --socks 127.0.0.1:\(network.socksPort) %h %p'",
             reason: "git over ssh through the SOCKS port (the `warden connect` relay is left for the proxy integration)"))
         set.append(.init(name: "TMPDIR", value: "/tmp", reason: "the sandbox's private /tmp"))
+        if let policyPath = request.policyPath {
+            // Hooks registered without --policy then judge by the policy the walls are built from.
+            set.append(.init(name: "WARDEN_POLICY", value: real(policyPath), reason: "the hooks inside judge by the policy the sandbox is built from (a hook registered with --policy keeps its own)"))
+        }
         if let claudeConfigDirectory {
             set.append(.init(name: "CLAUDE_CONFIG_DIR", value: claudeConfigDirectory, reason: "Claude Code keeps ~/.claude.json (bound) in ~/.claude, where it can write beside it"))
         }

@@ -36,6 +36,16 @@ enum SandboxChannel {
         } else {
             answer = responder.answer(parsed: parsed)
         }
+        // `warden.sandbox.required`: the sandbox must be one built from this very policy.
+        if settings?.sandbox.required == true, let bytes = policy.bytes {
+            let built: String? = switch Files.read(path: ChannelProtocol.runDirectoryInside + "/" + ChannelProtocol.policyFileName, limit: 256) {
+            case .success(let text): String(decoding: text, as: UTF8.self).trimmingNewline()
+            case .failure: nil
+            }
+            if let refused = SandboxRequirement.sandboxPolicy(answer, built: built, judged: AuditChain.policyHash(bytes)) {
+                answer = refused
+            }
+        }
         guard logEnabled else {
             // Benchmarks only: without a record, `warden.sandbox.required` still asks the host.
             if settings?.sandbox.required == true, case .refused(let why) = ChannelClient.send(.attest, port: port) {
@@ -86,4 +96,8 @@ enum SandboxChannel {
         for (item, number) in zip(items, numbers) { entries[item.kind, default: [:]][item.digest] = number }
         return digestBook(entries: entries)
     }
+}
+
+extension String {
+    func trimmingNewline() -> String { hasSuffix("\n") ? String(dropLast()) : self }
 }

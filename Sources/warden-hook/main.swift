@@ -89,11 +89,17 @@ func installCrashPath() {
 }
 
 // Claude Code's shell prefix (see CommandRunner): a command to run, or this hook started through it.
+// `warden install` pins the prefix to the managed settings: `--policy FILE --run COMMAND`.
 var hookArguments = Array(CommandLine.arguments.dropFirst())
+var prefixPolicy: String? = nil
+if hookArguments.count >= 3, hookArguments[0] == "--policy", hookArguments[2] == "--run" {
+    prefixPolicy = hookArguments[1]
+    hookArguments.removeFirst(2)
+}
 if hookArguments.first == "--run" {
-    guard hookArguments.count == 2 else { CommandRunner.fail("usage: warden-hook --run COMMAND") }
+    guard hookArguments.count == 2 else { CommandRunner.fail("usage: warden-hook [--policy FILE] --run COMMAND") }
     guard let words = CommandRunner.ownInvocation(hookArguments[1]) else {
-        CommandRunner.run(hookArguments[1], policyPath: nil)
+        CommandRunner.run(hookArguments[1], policyPath: prefixPolicy)
     }
     hookArguments = Array(words.dropFirst())
 }
@@ -115,12 +121,14 @@ func finish(_ answer: HookAnswer) -> Never {
 
 let usage = """
     usage: warden-hook [--policy FILE]
-           warden-hook --run COMMAND
+           warden-hook [--policy FILE] --run COMMAND
 
     Reads one Claude Code hook event (JSON) on standard input and answers as Claude Code expects.
     Register it for PreToolUse, PostToolUse and UserPromptSubmit (see hooks/managed-settings.json).
 
-    The policy is FILE, else $WARDEN_POLICY, else /etc/claude-code/managed-settings.json.
+    The policy is FILE, else $WARDEN_POLICY, else /etc/claude-code/managed-settings.json. `warden
+    install` registers the hook with --policy naming the managed settings, so that no variable a
+    developer or a project's settings set can swap the policy.
     Exit status: 0 with a JSON decision (or nothing) on stdout; 2 with the reason on stderr when the
     event must be blocked because Warden cannot judge it (malformed event, unusable policy, crash).
 

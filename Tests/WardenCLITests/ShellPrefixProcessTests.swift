@@ -202,11 +202,24 @@ private enum ShellPrefix {
         #expect(output.stdout.contains(#""permissionDecision":"deny""#))
     }
 
+    @Test func aPinnedPolicyWinsOverWardenPolicy() async throws {
+        // `warden install` registers `warden-hook --policy MANAGED --run`: a $WARDEN_POLICY that
+        // lets the address through (allowValues) changes nothing then; without the pin it would.
+        let managed = try temporaryFile("managed.json", "{}")
+        let swapped = try temporaryFile("swapped.json", #"{"warden": {"detection": {"allowValues": ["\#(ShellPrefix.email)"]}}}"#)
+        let command = ShellPrefix.toolCommand("echo \(ShellPrefix.email)")
+        let pinned = try await ShellPrefix.hook(["--policy", managed, "--run", command], environment: ["WARDEN_POLICY": swapped])
+        #expect(pinned.exitCode == 0)
+        #expect(pinned.stdout == "[REDACTED:EMAIL]\n")
+        let unpinned = try await ShellPrefix.hook(["--run", command], environment: ["WARDEN_POLICY": swapped])
+        #expect(unpinned.stdout == "\(ShellPrefix.email)\n")
+    }
+
     @Test func aMissingCommandIsAUsageError() async throws {
         let result = try await Subprocess.run(
             .path(FilePath(builtProduct("warden-hook", override: "WARDEN_HOOK_BIN"))), arguments: ["--run"],
             output: .string(limit: 4096), error: .string(limit: 4096))
         #expect(result.terminationStatus == .exited(126))
-        #expect(result.standardError == "warden-hook --run: usage: warden-hook --run COMMAND\n")
+        #expect(result.standardError == "warden-hook --run: usage: warden-hook [--policy FILE] --run COMMAND\n")
     }
 }

@@ -36,4 +36,15 @@ struct SandboxRequirementTests {
         }
         #expect(SandboxRequirement.unlogged(answer("PostToolUse"), why: "x") == answer("PostToolUse"))
     }
+
+    @Test("inside a sandbox built from another policy, or one whose run directory names none, a PreToolUse is denied; the same policy passes")
+    func sandboxPolicy() {
+        let judged = "sha256:" + String(repeating: "a", count: 64), other = "sha256:" + String(repeating: "b", count: 64)
+        #expect(SandboxRequirement.sandboxPolicy(answer("PreToolUse"), built: judged, judged: judged) == nil)
+        let denied = SandboxRequirement.sandboxPolicy(answer("PreToolUse"), built: other, judged: judged)
+        #expect(denied?.exitStatus == 2)
+        #expect(denied?.stderr.contains("it was built from another policy (sha256:bbbbbbbbbbbb…) than this one (sha256:aaaaaaaaaaaa…)") == true, "\(denied?.stderr ?? "")")
+        #expect(SandboxRequirement.sandboxPolicy(answer("PreToolUse"), built: nil, judged: judged)?.stderr.contains("names no policy") == true)
+        #expect(SandboxRequirement.sandboxPolicy(answer("PostToolUse"), built: other, judged: judged) == answer("PostToolUse"))
+    }
 }

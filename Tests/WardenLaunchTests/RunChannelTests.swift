@@ -18,6 +18,11 @@ touch "$P/inside-started"
 printf '{"hook_event_name":"PreToolUse","session_id":"sess-1","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy "$POL" >/tmp/pre.out 2>/tmp/pre.err
 echo pre_status=$?
 echo pre_err=$(head -c 300 /tmp/pre.err)
+{ cat "$POL"; echo; } > /tmp/other.json
+printf '{"hook_event_name":"PreToolUse","session_id":"sess-1","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy /tmp/other.json >/dev/null 2>/tmp/other.err
+echo other_status=$?
+echo other_err=$(head -c 400 /tmp/other.err)
+echo warden_policy=$WARDEN_POLICY
 printf '{"hook_event_name":"PreToolUse","session_id":"not a session id","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy "$POL" >/dev/null 2>/tmp/unlogged.err
 echo unlogged_status=$?
 echo unlogged_err=$(head -c 300 /tmp/unlogged.err)
@@ -105,6 +110,12 @@ struct RunChannelTests {
 
         // warden.sandbox.required: inside, the tool call is not denied.
         #expect(values["pre_status"] == "0", "\(values["pre_err"] ?? "")")
+        // A hook judging by another policy that requires the sandbox (one byte more): this
+        // sandbox was not built from it, so the tool call is denied.
+        #expect(values["other_status"] == "2")
+        #expect(values["other_err"]?.contains("it was built from another policy") == true, "\(values["other_err"] ?? "")")
+        // Hooks registered without --policy judge by the policy the walls are built from.
+        #expect(values["warden_policy"] == URL(fileURLWithPath: scene.policy).resolvingSymlinksInPath().path, "\(stdout)")
         // A record the host refuses (here: a session id that is none) blocks the tool call.
         #expect(values["unlogged_status"] == "2")
         #expect(values["unlogged_err"]?.contains("the decision log is unavailable (request.record.session") == true, "\(values["unlogged_err"] ?? "")")
@@ -127,7 +138,7 @@ struct RunChannelTests {
         let records = hostRecords(scene)
         let run = "warden-run-\(process.processIdentifier)"
         let hooks = records.filter { ($0["confinement"] as? String) == run }
-        #expect(hooks.map { $0["event"] as? String ?? "" } == ["PreToolUse", "PostToolUse", "PostToolUse", "CommandOutput"], "\(records)")
+        #expect(hooks.map { $0["event"] as? String ?? "" } == ["PreToolUse", "PreToolUse", "PostToolUse", "PostToolUse", "CommandOutput"], "\(records)")
         #expect(records.filter { ($0["event"] as? String) == "SandboxStart" }.map { $0["session"] as? String ?? "" } == [run])
         // The book is on the host, and holds no value.
         let book = (try? String(contentsOfFile: scene.home + "/.local/state/warden/pseudonyms/sess-1", encoding: .utf8)) ?? ""

@@ -1,4 +1,5 @@
 import Foundation
+import WardenInstall
 import WardenJSON
 import WardenLaunch
 import WardenPolicy
@@ -108,7 +109,7 @@ struct RuntimeChecks {
         var missing: [String] = []
         var elsewhere: [String] = []
         for event in ["PreToolUse", "PostToolUse", "UserPromptSubmit"] {
-            let registered = commands(event).filter { $0.hasSuffix("/warden-hook") }
+            let registered = commands(event).compactMap(WardenRegistration.hookExecutable(in:))
             if registered.isEmpty {
                 missing.append(event)
             } else if !registered.contains(where: { ($0 as NSString).resolvingSymlinksInPath == hook }) {
@@ -121,9 +122,15 @@ struct RuntimeChecks {
             report(false, "hooks: registered, but not this installation's \(hook): \(elsewhere.joined(separator: "; ")); \(fix)")
         } else {
             report(true, "hooks: PreToolUse, PostToolUse and UserPromptSubmit run \(hook)")
+            let pinned = ["PreToolUse", "PostToolUse", "UserPromptSubmit"].allSatisfy { event in
+                commands(event).contains { $0.hasSuffix(" --policy \(settingsPath)") }
+            }
+            if !pinned {
+                report(false, "hooks: not pinned to \(settingsPath) (--policy): $WARDEN_POLICY or a settings env could swap the policy; \(fix)")
+            }
         }
         let prefix = json["env"]?["CLAUDE_CODE_SHELL_PREFIX"]?.string
-        if let prefix, prefix.hasSuffix("warden-hook --run") {
+        if let prefix, prefix.hasSuffix(" --run"), WardenRegistration.hookExecutable(in: prefix) != nil {
             report(true, "shell prefix: \(prefix) (Bash output redacted, failing commands included)")
         } else {
             report(false, "shell prefix: env.CLAUDE_CODE_SHELL_PREFIX is \(prefix.map { JSONValue.quoted($0) } ?? "not set"), so a failing command's output reaches the model unredacted; \(fix)")

@@ -190,7 +190,7 @@ struct Installer {
             guard existing.members != nil else { throw CLIError("\(path): the settings must be a JSON object, found \(existing.typeName)") }
         }
         var merged = SettingsMerge.merge(existing, adding: profile)
-        let registration = SettingsMerge.merge(merged.result, adding: WardenRegistration.settings(hook: location.hookPath))
+        let registration = SettingsMerge.merge(merged.result, adding: WardenRegistration.settings(hook: location.hookPath, policy: location.settings))
         merged = (registration.result, merged.changes + registration.changes)
         if lock {
             let locked = SettingsMerge.merge(merged.result, adding: WardenRegistration.lock)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAudit
 import WardenChannel
 import WardenLaunch
 import WardenPolicy
@@ -116,7 +117,8 @@ struct RunCommand: ParsableCommand {
             throw fail("no policy at \(policyPath); pass --policy FILE or --profile NAME, or set $WARDEN_POLICY")
         }
         let loaded: Policy
-        switch PolicyFile.load(path: policyPath) {
+        let policyRead = PolicyFile.loadWithBytes(path: policyPath)
+        switch policyRead.policy {
         case .success(let policy): loaded = policy
         case .failure(let error): throw fail("\(error)")
         }
@@ -216,7 +218,8 @@ struct RunCommand: ParsableCommand {
         do {
             placeholders = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
             watcher = try LaunchPlaceholders.startWatcher(executable: wardenPath, arguments: ["run", "--watch-cleanup", placeholders.stateFile])
-            try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json())
+            try RunSupport.writeRuntimeFiles(
+                runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json(), policyHash: AuditChain.policyHash(policyRead.bytes ?? []))
             try placeholders.create(plan.hostPlaceholders)
             placeholders.adoptShared(destinations: plan.mounts.map(\.destination))
             if let cgroup = plan.limits.cgroup {
@@ -378,8 +381,11 @@ enum RunSupport {
         }
     }
 
-    static func writeRuntimeFiles(_ directory: String, spec: String?) throws(LaunchError) {
-        var files = [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n")]
+    /// The run directory's files, read-only inside at /tmp/.warden: the empty files masks bind,
+    /// init's spec, and the hash of the policy the walls are built from, which the hooks inside
+    /// compare with the policy they judge by (`warden.sandbox.required`).
+    static func writeRuntimeFiles(_ directory: String, spec: String?, policyHash: String) throws(LaunchError) {
+        var files = [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n"), (ChannelProtocol.policyFileName, policyHash + "\n")]
         if let spec { files.append(("spec.json", spec)) }
         for (name, contents) in files {
             let path = "\(directory)/\(name)"
