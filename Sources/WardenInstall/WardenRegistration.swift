@@ -15,7 +15,9 @@ public enum WardenRegistration {
         let command = JSONValue.object(["type": .string("command"), "command": .string(pinned), "timeout": .number(30)])
         let group = JSONValue.object(["matcher": .string("*"), "hooks": .array([command])])
         return .object([
-            "env": .object(["CLAUDE_CODE_SHELL_PREFIX": .string("\(pinned) --run")]),
+            // One option word after the executable: Claude Code splits the prefix at its last
+            // " -" and quotes everything before it as the program.
+            "env": .object(["CLAUDE_CODE_SHELL_PREFIX": .string("\(hook) --run-policy=\(policy)")]),
             "hooks": .object([
                 "PreToolUse": .array([group]),
                 "PostToolUse": .array([group]),

@@ -89,15 +89,18 @@ func installCrashPath() {
 }
 
 // Claude Code's shell prefix (see CommandRunner): a command to run, or this hook started through it.
-// `warden install` pins the prefix to the managed settings: `--policy FILE --run COMMAND`.
+// `warden install` pins the prefix to the managed settings with `--run-policy=FILE COMMAND`: one
+// word, because Claude Code splits CLAUDE_CODE_SHELL_PREFIX at its last " -" and quotes all
+// before it as the executable (`--policy FILE --run` would make "warden-hook --policy FILE" the
+// program's name, and every command and hook fail with 127, open).
 var hookArguments = Array(CommandLine.arguments.dropFirst())
 var prefixPolicy: String? = nil
-if hookArguments.count >= 3, hookArguments[0] == "--policy", hookArguments[2] == "--run" {
-    prefixPolicy = hookArguments[1]
-    hookArguments.removeFirst(2)
+if let first = hookArguments.first, first.hasPrefix("--run-policy=") {
+    prefixPolicy = String(first.dropFirst("--run-policy=".count))
+    hookArguments[0] = "--run"
 }
 if hookArguments.first == "--run" {
-    guard hookArguments.count == 2 else { CommandRunner.fail("usage: warden-hook [--policy FILE] --run COMMAND") }
+    guard hookArguments.count == 2 else { CommandRunner.fail("usage: warden-hook [--run | --run-policy=FILE] COMMAND") }
     guard let words = CommandRunner.ownInvocation(hookArguments[1]) else {
         CommandRunner.run(hookArguments[1], policyPath: prefixPolicy)
     }
@@ -121,7 +124,7 @@ func finish(_ answer: HookAnswer) -> Never {
 
 let usage = """
     usage: warden-hook [--policy FILE]
-           warden-hook [--policy FILE] --run COMMAND
+           warden-hook --run COMMAND | --run-policy=FILE COMMAND
 
     Reads one Claude Code hook event (JSON) on standard input and answers as Claude Code expects.
     Register it for PreToolUse, PostToolUse and UserPromptSubmit (see hooks/managed-settings.json).
@@ -141,6 +144,9 @@ let usage = """
                             redacted as the policy says for tool output and its exit status kept.
                             Anything else Claude Code starts through the prefix (hooks, MCP servers)
                             runs unchanged; this hook itself is answered in the same process.
+    --run-policy=FILE COMMAND
+                            --run with FILE as the policy (one word: Claude Code splits the prefix
+                            at its last " -"); what `warden install` registers.
     --crash-for-test KIND   crash on purpose (trap, overflow, segfault) to prove a crash blocks.
 
     """

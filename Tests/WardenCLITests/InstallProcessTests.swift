@@ -61,7 +61,7 @@ import Testing
         #expect(first.exitCode == 0, "\(first.stderr)")
         let installed = try #require(root.read(root.settings))
         #expect(installed.contains("\"model\": \"claude-opus\""))
-        #expect(installed.contains("\(root.prefix)/bin/warden-hook --policy \(root.settings) --run"))
+        #expect(installed.contains("\(root.prefix)/bin/warden-hook --run-policy=\(root.settings)"))
         #expect(installed.contains("\"command\": \"\(root.prefix)/bin/warden-hook --policy \(root.settings)\""))
         #expect(installed.contains("\"allowManagedHooksOnly\": true"))
         #expect(FileManager.default.isExecutableFile(atPath: root.prefix + "/bin/warden"))

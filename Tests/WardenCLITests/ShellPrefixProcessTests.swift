@@ -203,12 +203,12 @@ private enum ShellPrefix {
     }
 
     @Test func aPinnedPolicyWinsOverWardenPolicy() async throws {
-        // `warden install` registers `warden-hook --policy MANAGED --run`: a $WARDEN_POLICY that
+        // `warden install` registers `warden-hook --run-policy=MANAGED`: a $WARDEN_POLICY that
         // lets the address through (allowValues) changes nothing then; without the pin it would.
         let managed = try temporaryFile("managed.json", "{}")
         let swapped = try temporaryFile("swapped.json", #"{"warden": {"detection": {"allowValues": ["\#(ShellPrefix.email)"]}}}"#)
         let command = ShellPrefix.toolCommand("echo \(ShellPrefix.email)")
-        let pinned = try await ShellPrefix.hook(["--policy", managed, "--run", command], environment: ["WARDEN_POLICY": swapped])
+        let pinned = try await ShellPrefix.hook(["--run-policy=\(managed)", command], environment: ["WARDEN_POLICY": swapped])
         #expect(pinned.exitCode == 0)
         #expect(pinned.stdout == "[REDACTED:EMAIL]\n")
         let unpinned = try await ShellPrefix.hook(["--run", command], environment: ["WARDEN_POLICY": swapped])
@@ -220,6 +220,6 @@ private enum ShellPrefix {
             .path(FilePath(builtProduct("warden-hook", override: "WARDEN_HOOK_BIN"))), arguments: ["--run"],
             output: .string(limit: 4096), error: .string(limit: 4096))
         #expect(result.terminationStatus == .exited(126))
-        #expect(result.standardError == "warden-hook --run: usage: warden-hook [--policy FILE] --run COMMAND\n")
+        #expect(result.standardError == "warden-hook --run: usage: warden-hook [--run | --run-policy=FILE] COMMAND\n")
     }
 }

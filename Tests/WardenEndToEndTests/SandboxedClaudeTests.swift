@@ -28,6 +28,10 @@ enum SandboxedClaude {
         /// A HOME outside /tmp (in /var/tmp): inside the sandbox a home under the host's /tmp sits
         /// on the private /tmp and is writable, where a real home is read-only.
         var homeOutsideTmp = false
+        /// The PreToolUse hook crashes (`--crash-for-test KIND`): the fail-closed path, for real.
+        var crashingPreToolUse: String? = nil
+        /// What the CLI finds at /etc/claude-code/managed-settings.json (its own view either way).
+        var managedSettings: String? = nil
     }
 
     struct Outcome {
@@ -125,11 +129,13 @@ enum SandboxedClaude {
         try Data(session.policy.utf8).write(to: policy)
         let hook = try ClaudeCode.wardenHook()
         let handler: [String: Any] = ["type": "command", "command": ClaudeCode.shellQuoted(hook) + " --policy " + ClaudeCode.shellQuoted(policy.path)]
+        var preToolUse = handler
+        if let kind = session.crashingPreToolUse { preToolUse["command"] = (handler["command"] as! String) + " --crash-for-test " + kind }
         let settings: [String: Any] = [
             "skipWebFetchPreflight": true,
             "env": ["CLAUDE_CODE_SHELL_PREFIX": hook + " --run"],
             "hooks": [
-                "PreToolUse": [["matcher": "*", "hooks": [handler]]],
+                "PreToolUse": [["matcher": "*", "hooks": [preToolUse]]],
                 "PostToolUse": [["matcher": "*", "hooks": [handler]]],
                 "UserPromptSubmit": [["hooks": [handler]]],
             ],
@@ -143,8 +149,9 @@ enum SandboxedClaude {
             })
         }
         let standIn = try await MessagesStandIn.start(script: StandInScript(turns))
-        let command = try ManagedSettingsView.command(
-            claude: try warden(), for: ClaudeCodeSession(script: []), in: directory.url)
+        var view = ClaudeCodeSession(script: [])
+        view.managedSettings = session.managedSettings
+        let command = try ManagedSettingsView.command(claude: try warden(), for: view, in: directory.url)
         let arguments = Array(command.dropFirst()) + [
             "run", "--policy", policy.path, "--", claude, "-p", "Please look at this project.", "--output-format", "json",
             "--settings", settingsFile.path,
@@ -301,6 +308,91 @@ struct SandboxedClaudeTests {
         // Claude Code saved its state into the host's ~/.claude.json (through the bind in
         // ~/.claude), keeping what was there.
         #expect(outcome.claudeState.contains("seenByTheTest") && outcome.claudeState.contains("firstStartTime"), "\(outcome.claudeState)")
+    }
+
+    @Test("a PreToolUse hook that crashes (SIGSEGV) inside the sandbox still denies: the command never runs")
+    func crashingHookDenies() async throws {
+        let claude = try await ClaudeCode.requireBinary()
+        let outcome = try await SandboxedClaude.run(.init(
+            script: [
+                StandInTurn(toolUses: [SandboxedClaude.bash("touch ran-despite-the-crash")]),
+                StandInTurn(text: "done"),
+            ],
+            projectFiles: Self.files, policy: Self.policy, arguments: ["--allowedTools", "Bash(touch:*)"],
+            crashingPreToolUse: "segfault"), claude: claude)
+        try #require(outcome.succeeded, "\(outcome.diagnostics)")
+        let touch = try #require(outcome.bash("touch ran-despite-the-crash"), "\(outcome.diagnostics)")
+        #expect(touch.isError, "\(touch.text)")
+        #expect(touch.text.contains("the hook failed unexpectedly (fatal signal)"), "\(touch.text)")
+        #expect(!FileManager.default.fileExists(atPath: outcome.project.appendingPathComponent("ran-despite-the-crash").path))
+    }
+
+    @Test("Claude Code's own sandbox.enabled: true in the managed settings: turned off inside Warden's, and commands run")
+    func claudeCodeSandboxEnabled() async throws {
+        let claude = try await ClaudeCode.requireBinary()
+        // The policy is the managed settings, as on a machine where `warden install` merged it.
+        let policy = #"{"sandbox": {"enabled": true}, "permissions": {"deny": ["Read(**/.env*)"]}}"#
+        let outcome = try await SandboxedClaude.run(.init(
+            script: [
+                StandInTurn(toolUses: [SandboxedClaude.bash("echo ran-inside-without-a-nested-bwrap")]),
+                StandInTurn(toolUses: [SandboxedClaude.bash("cat .env")]),
+                StandInTurn(text: "done"),
+            ],
+            projectFiles: Self.files, policy: policy, arguments: ["--allowedTools", "Bash(echo:*),Bash(cat:*)"],
+            managedSettings: policy), claude: claude)
+        try #require(outcome.succeeded, "\(outcome.diagnostics)")
+        // Claude Code's sandbox would wrap the command in a bwrap of its own, which cannot start
+        // inside Warden's (no new user namespace there): the command's output proves it did not.
+        let echo = try #require(outcome.bash("echo ran-inside-without-a-nested-bwrap"), "\(outcome.diagnostics)")
+        #expect(!echo.isError && echo.text.contains("ran-inside-without-a-nested-bwrap"), "\(echo.text)")
+        // Warden's hook still judges: the .env rule denies the cat.
+        let cat = try #require(outcome.bash("cat .env"), "\(outcome.diagnostics)")
+        #expect(cat.isError && !outcome.received(Self.secretValue), "\(cat.text)")
+    }
+
+    @Test(
+        "a session set up by the real `warden install` (stripped binaries, pinned registration), then `warden uninstall` leaves nothing",
+        .enabled("needs root: the view of /etc/claude-code is made by bwrap as root") { getuid() == 0 })
+    func installedSession() async throws {
+        let claude = try await ClaudeCode.requireBinary()
+        let directory = try TemporaryDirectory()
+        let prefix = directory.url.appendingPathComponent("prefix").path, state = directory.url.appendingPathComponent("var-lib-warden").path
+        let profiles = directory.url.appendingPathComponent("profile.d").path
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        // /etc/claude-code is the view's own (empty, writable) directory: install writes there.
+        let view = try ManagedSettingsView.command(claude: "/bin/sh", for: ClaudeCodeSession(script: []), in: directory.url)
+        let locations = "--prefix \(prefix) --state-directory \(state) --profile-directory \(profiles)"
+        let script = """
+            set -e
+            \(try SandboxedClaude.warden()) install --profile baseline \(locations)
+            \(try SandboxedClaude.warden()) install --profile baseline \(locations)
+            cp /etc/claude-code/managed-settings.json "$1/installed.json"
+            \(prefix)/bin/warden demo --claude \(claude) --timeout 240
+            nm \(prefix)/bin/warden-hook > "$1/nm" 2>&1 || true
+            \(prefix)/bin/warden uninstall \(locations)
+            ls -A /etc/claude-code > "$1/left-in-etc"
+            """
+        var options = PlatformOptions()
+        options.createSession = true
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.uppercased().hasPrefix("ANTHROPIC_") && $0.key != "WARDEN_POLICY" }
+        variables["TMPDIR"] = directory.url.path
+        let result = try await Subprocess.run(
+            .path(FilePath(view[0])), arguments: Arguments(Array(view.dropFirst()) + ["-c", script, "sh", directory.url.path]),
+            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(stringLiteral: $0.key), $0.value) })),
+            workingDirectory: FilePath(directory.url.path), platformOptions: options,
+            output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
+        let output = result.standardOutput
+        #expect(result.terminationStatus == .exited(0), "\(output.suffix(4000))\n\(result.standardError)")
+        let installed = (try? String(contentsOfFile: directory.url.path + "/installed.json", encoding: .utf8)) ?? ""
+        #expect(installed.contains("\"command\": \"\(prefix)/bin/warden-hook --policy /etc/claude-code/managed-settings.json\""), "\(installed)")
+        #expect(output.contains("hooks:   Warden's registration in /etc/claude-code/managed-settings.json"), "\(output.prefix(1500))")
+        #expect(output.contains("warden demo: all 7 steps were stopped as expected."), "\(output.suffix(3000))")
+        // Installed binaries carry no symbol table (stripped).
+        let symbols = (try? String(contentsOfFile: directory.url.path + "/nm", encoding: .utf8)) ?? ""
+        #expect(symbols.contains("no symbols"), "\(symbols.prefix(500))")
+        // Uninstall took back exactly what install wrote: the managed settings did not exist before.
+        #expect((try? String(contentsOfFile: directory.url.path + "/left-in-etc", encoding: .utf8)) == "", "left in /etc/claude-code")
     }
 
     @Test("`warden demo` runs to its end and every step is stopped (exit 0)")

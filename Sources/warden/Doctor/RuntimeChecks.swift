@@ -130,7 +130,7 @@ struct RuntimeChecks {
             }
         }
         let prefix = json["env"]?["CLAUDE_CODE_SHELL_PREFIX"]?.string
-        if let prefix, prefix.hasSuffix(" --run"), WardenRegistration.hookExecutable(in: prefix) != nil {
+        if let prefix, prefix.hasSuffix(" --run") || prefix.contains(" --run-policy="), WardenRegistration.hookExecutable(in: prefix) != nil {
             report(true, "shell prefix: \(prefix) (Bash output redacted, failing commands included)")
         } else {
             report(false, "shell prefix: env.CLAUDE_CODE_SHELL_PREFIX is \(prefix.map { JSONValue.quoted($0) } ?? "not set"), so a failing command's output reaches the model unredacted; \(fix)")
