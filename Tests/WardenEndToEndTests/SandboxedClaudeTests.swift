@@ -212,6 +212,25 @@ enum SandboxedClaude {
             claudeState: (try? String(contentsOf: home.appendingPathComponent(".claude.json"), encoding: .utf8)) ?? "")
     }
 
+    /// Runs `command` (a ManagedSettingsView command line and what follows) in a session of its
+    /// own in `directory`, which is also its TMPDIR, without the test's ANTHROPIC_* and
+    /// WARDEN_POLICY (or with exactly `environment` when given): standard output and error, whole.
+    static func runInView(
+        _ command: [String], in directory: String, environment: [String: String]? = nil
+    ) async throws -> (status: TerminationStatus, output: String, error: String) {
+        var options = PlatformOptions()
+        options.createSession = true
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.uppercased().hasPrefix("ANTHROPIC_") && $0.key != "WARDEN_POLICY" }
+        variables["TMPDIR"] = directory
+        let result = try await Subprocess.run(
+            .path(FilePath(command[0])), arguments: Arguments(Array(command.dropFirst())),
+            environment: .custom(Dictionary(uniqueKeysWithValues: (environment ?? variables).map { (Environment.Key(stringLiteral: $0.key), $0.value) })),
+            workingDirectory: FilePath(directory), platformOptions: options,
+            output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
+        return (result.terminationStatus, result.standardOutput, result.standardError)
+    }
+
     static func substitute(_ value: WardenJSON.JSONValue, project: String) -> WardenJSON.JSONValue {
         switch value.kind {
         case .string(let text): return .string(text.replacingOccurrences(of: "@PROJECT@", with: project))
@@ -372,18 +391,9 @@ struct SandboxedClaudeTests {
             \(prefix)/bin/warden uninstall \(locations)
             ls -A /etc/claude-code > "$1/left-in-etc"
             """
-        var options = PlatformOptions()
-        options.createSession = true
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
-        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.uppercased().hasPrefix("ANTHROPIC_") && $0.key != "WARDEN_POLICY" }
-        variables["TMPDIR"] = directory.url.path
-        let result = try await Subprocess.run(
-            .path(FilePath(view[0])), arguments: Arguments(Array(view.dropFirst()) + ["-c", script, "sh", directory.url.path]),
-            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(stringLiteral: $0.key), $0.value) })),
-            workingDirectory: FilePath(directory.url.path), platformOptions: options,
-            output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
-        let output = result.standardOutput
-        #expect(result.terminationStatus == .exited(0), "\(output.suffix(4000))\n\(result.standardError)")
+        let result = try await SandboxedClaude.runInView(view + ["-c", script, "sh", directory.url.path], in: directory.url.path)
+        let output = result.output
+        #expect(result.status == .exited(0), "\(output.suffix(4000))\n\(result.error)")
         let installed = (try? String(contentsOfFile: directory.url.path + "/installed.json", encoding: .utf8)) ?? ""
         #expect(installed.contains("\"command\": \"\(prefix)/bin/warden-hook --policy /etc/claude-code/managed-settings.json\""), "\(installed)")
         #expect(output.contains("hooks:   Warden's registration in /etc/claude-code/managed-settings.json"), "\(output.prefix(1500))")
@@ -400,18 +410,9 @@ struct SandboxedClaudeTests {
         let claude = try await ClaudeCode.requireBinary()
         let directory = try TemporaryDirectory()
         let command = try ManagedSettingsView.command(claude: try SandboxedClaude.warden(), for: ClaudeCodeSession(script: []), in: directory.url)
-        var options = PlatformOptions()
-        options.createSession = true
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
-        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.uppercased().hasPrefix("ANTHROPIC_") && $0.key != "WARDEN_POLICY" }
-        variables["TMPDIR"] = directory.url.path
-        let result = try await Subprocess.run(
-            .path(FilePath(command[0])), arguments: Arguments(Array(command.dropFirst()) + ["demo", "--claude", claude, "--timeout", "240"]),
-            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(stringLiteral: $0.key), $0.value) })),
-            workingDirectory: FilePath(directory.url.path), platformOptions: options,
-            output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
-        let output = result.standardOutput
-        #expect(result.terminationStatus == .exited(0), "\(output.suffix(4000))\n\(result.standardError)")
+        let result = try await SandboxedClaude.runInView(command + ["demo", "--claude", claude, "--timeout", "240"], in: directory.url.path)
+        let output = result.output
+        #expect(result.status == .exited(0), "\(output.suffix(4000))\n\(result.error)")
         #expect(output.contains("scripted session"), "\(output.prefix(2000))")
         #expect(output.contains("warden demo: all 7 steps were stopped as expected."), "\(output.suffix(3000))")
         #expect(output.contains("Warden refused paste.example.net"), "\(output)")
@@ -457,14 +458,10 @@ struct SandboxedClaudeTests {
             "/usr/bin/env", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/\(name)", "TMPDIR=\(scratch.path)",
             try SandboxedClaude.warden(), "demo", "--claude", copy.path, "--timeout", "240",
         ]
-        var options = PlatformOptions()
-        options.createSession = true
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
-        let result = try await Subprocess.run(
-            .path(FilePath(view[0])), arguments: Arguments(arguments), workingDirectory: FilePath(scratch.path),
-            platformOptions: options, output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
-        let output = result.standardOutput
-        #expect(result.terminationStatus == .exited(0), "\(output.suffix(4000))\n\(result.standardError)")
+        let result = try await SandboxedClaude.runInView(
+            [view[0]] + arguments, in: scratch.path, environment: ProcessInfo.processInfo.environment)
+        let output = result.output
+        #expect(result.status == .exited(0), "\(output.suffix(4000))\n\(result.error)")
         #expect(output.contains("warden demo: all 7 steps were stopped as expected."), "\(output.suffix(3000))")
         #expect(output.contains(name), "the report does not name the user: \(output.suffix(2000))")
         let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
@@ -480,8 +477,8 @@ struct SandboxedClaudeTests {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let baseline = try JSONSerialization.jsonObject(with: Data(contentsOf: repository.appendingPathComponent("profiles/baseline.json"))) as! [String: Any]
         var managed = baseline
-        let handler: [String: Any] = ["type": "command", "command": hook, "timeout": 30]
-        managed["env"] = ["CLAUDE_CODE_SHELL_PREFIX": hook + " --run"]
+        let handler: [String: Any] = ["type": "command", "command": hook + " --policy /etc/claude-code/managed-settings.json", "timeout": 30]
+        managed["env"] = ["CLAUDE_CODE_SHELL_PREFIX": hook + " --run-policy=/etc/claude-code/managed-settings.json"]
         managed["hooks"] = [
             "PreToolUse": [["matcher": "*", "hooks": [handler]]],
             "PostToolUse": [["matcher": "*", "hooks": [handler]]],
@@ -493,18 +490,9 @@ struct SandboxedClaudeTests {
         var session = ClaudeCodeSession(script: [])
         session.managedSettings = text
         let command = try ManagedSettingsView.command(claude: try SandboxedClaude.warden(), for: session, in: directory.url)
-        var options = PlatformOptions()
-        options.createSession = true
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
-        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.uppercased().hasPrefix("ANTHROPIC_") && $0.key != "WARDEN_POLICY" }
-        variables["TMPDIR"] = directory.url.path
-        let result = try await Subprocess.run(
-            .path(FilePath(command[0])), arguments: Arguments(Array(command.dropFirst()) + ["demo", "--claude", claude, "--timeout", "240"]),
-            environment: .custom(Dictionary(uniqueKeysWithValues: variables.map { (Environment.Key(stringLiteral: $0.key), $0.value) })),
-            workingDirectory: FilePath(directory.url.path), platformOptions: options,
-            output: .string(limit: 16 << 20), error: .string(limit: 1 << 20))
-        let output = result.standardOutput
-        #expect(result.terminationStatus == .exited(0), "\(output.suffix(4000))\n\(result.standardError)")
+        let result = try await SandboxedClaude.runInView(command + ["demo", "--claude", claude, "--timeout", "240"], in: directory.url.path)
+        let output = result.output
+        #expect(result.status == .exited(0), "\(output.suffix(4000))\n\(result.error)")
         #expect(output.contains("policy:  /etc/claude-code/managed-settings.json"), "\(output.prefix(1500))")
         #expect(output.contains("hooks:   Warden's registration in /etc/claude-code/managed-settings.json"), "\(output.prefix(1500))")
         #expect(output.contains("denied by warden-hook: Warden denied this: rule deny Read(**/.env*)"), "\(output.prefix(3000))")
