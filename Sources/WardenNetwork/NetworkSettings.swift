@@ -128,8 +128,12 @@ public struct NetworkSettings: Sendable, Hashable {
 
     /// The egress policy: allowed are `allowedDomains`, each `WebFetch(domain:X)` allow rule's
     /// domain with its subdomains (as the hook reads those rules), and the host and port of
-    /// `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`: api.anthropic.com:443); denied
-    /// are `deniedDomains`.
+    /// `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`: api.anthropic.com:443, and then
+    /// platform.claude.com:443 for a Claude login's token renewal); denied are `deniedDomains`.
+    /// Where Claude Code renews a Claude login's OAuth token, and the key its entry is reported under.
+    public static let oauthTokenOrigin = "platform.claude.com:443"
+    public static let oauthKey = "Claude Code's login (OAuth token renewal)"
+
     public func egressPolicy(webFetchDomains: [String], anthropicBaseURL: String?) throws(HostSyntaxError) -> EgressPolicy {
         var allowed = allowedDomains.map { (entry: $0, key: EgressPolicy.allowedKey) }
         for domain in webFetchDomains {
@@ -140,9 +144,15 @@ public struct NetworkSettings: Sendable, Hashable {
                 allowed.append((try NetworkEntry(parsing: "*." + domain), key))
             }
         }
-        let baseURL = anthropicBaseURL.flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.anthropic.com"
-        let api = try splitURL(baseURL, allowedSchemes: ["https", "http"]).authority
+        let chosenBaseURL = anthropicBaseURL.flatMap { $0.isEmpty ? nil : $0 }
+        let api = try splitURL(chosenBaseURL ?? "https://api.anthropic.com", allowedSchemes: ["https", "http"]).authority
         allowed.append((try NetworkEntry(parsing: api.description), "ANTHROPIC_BASE_URL"))
+        if chosenBaseURL == nil {
+            // A developer logged in with a Claude account: the CLI renews its OAuth access token
+            // at platform.claude.com (its TOKEN_URL); without it the login ends inside the sandbox
+            // when the token expires. A gateway in ANTHROPIC_BASE_URL takes its place.
+            allowed.append((try NetworkEntry(parsing: Self.oauthTokenOrigin), Self.oauthKey))
+        }
         return EgressPolicy(allowed: allowed, denied: deniedDomains.map { (entry: $0, key: EgressPolicy.deniedKey) })
     }
 }

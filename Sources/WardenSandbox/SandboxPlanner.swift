@@ -1,4 +1,5 @@
 import WardenPolicy
+import WardenNetwork
 
 /// (policy, home, project, environment, kernel features, disk) → `SandboxPlan`. No I/O but
 /// through the `SandboxFileSystem` it is given.
@@ -509,6 +510,9 @@ private struct PlanBuilder {
         hosts += request.policy.webFetchAllowedDomains.map { "\($0) (WebFetch(domain:\($0)))" }
         if let base = request.environment.last(where: { $0.name == "ANTHROPIC_BASE_URL" })?.value, !base.isEmpty {
             hosts.append("\(base) (ANTHROPIC_BASE_URL)")
+        } else {
+            hosts.append("api.anthropic.com:443 (ANTHROPIC_BASE_URL's default)")
+            hosts.append("\(NetworkSettings.oauthTokenOrigin) (\(NetworkSettings.oauthKey))")
         }
         return hosts
     }

@@ -140,6 +140,12 @@ private func read(_ text: String) throws -> (settings: NetworkSettings, problems
             reason: #"Warden allowed api.anthropic.com:443: allowed by "api.anthropic.com:443" in ANTHROPIC_BASE_URL"#))
         #expect(try verdict("api.anthropic.com", 80).allowed == false)
         #expect(try verdict("anthropic.com", 443).allowed == false)
+        // The default origin brings the login's token renewal, that port only; a gateway does not.
+        #expect(try verdict("platform.claude.com", 443).key == "Claude Code's login (OAuth token renewal)")
+        #expect(try verdict("platform.claude.com", 80).allowed == false)
+        #expect(try verdict("claude.com", 443).allowed == false)
+        let gateway = try settings.egressPolicy(webFetchDomains: [], anthropicBaseURL: "https://gateway.corp.example")
+        #expect(gateway.judge(host: try canonicalHost("platform.claude.com"), port: 443).allowed == false)
         // A WebFetch apex is an exact name: it may reach a special address; its subdomains may not.
         #expect(policy.judge(host: .name("docs.example"), port: 443, resolved: IPAddress.parse("127.0.0.1")!).allowed)
         #expect(policy.judge(host: .name("a.docs.example"), port: 443, resolved: IPAddress.parse("127.0.0.1")!).allowed == false)
