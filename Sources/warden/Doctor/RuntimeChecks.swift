@@ -116,6 +116,13 @@ struct RuntimeChecks {
                 elsewhere.append("\(event) runs \(registered[0])")
             }
         }
+        // Claude Code lets a tool run when its hook cannot be started (exit 127): a registration
+        // whose executable is gone guards nothing.
+        let gone = Set(["PreToolUse", "PostToolUse", "UserPromptSubmit"].flatMap { commands($0).compactMap(WardenRegistration.hookExecutable(in:)) })
+            .filter { access($0, X_OK) != 0 }.sorted()
+        if !gone.isEmpty {
+            report(false, "hooks: the registered \(gone.joined(separator: ", ")) cannot be run, and Claude Code lets every tool run when its hook cannot start (exit 127); \(fix)")
+        }
         if !missing.isEmpty {
             report(false, "hooks: warden-hook is not registered for \(missing.joined(separator: ", ")) in \(settingsPath); \(fix)")
         } else if !elsewhere.isEmpty {
