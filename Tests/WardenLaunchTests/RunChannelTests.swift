@@ -13,7 +13,8 @@ private let channelPolicy = #"""
 
 /// Run inside the sandbox with the hook's path and the policy's: one `name=value` line per check.
 private let channelScript = #"""
-H="$1"; POL="$2"; P="$PWD"
+H="$1"; POL="$2"; W="$3"; P="$PWD"
+echo doctor=$("$W" doctor 2>&1 | grep -c '^ok    channel: inside warden-run-')
 touch "$P/inside-started"
 printf '{"hook_event_name":"PreToolUse","session_id":"sess-1","cwd":"%s","tool_name":"Bash","tool_input":{"command":"ls"}}' "$P" | "$H" --policy "$POL" >/tmp/pre.out 2>/tmp/pre.err
 echo pre_status=$?
@@ -89,7 +90,7 @@ struct RunChannelTests {
         _ = FileManager.default.createFile(atPath: scene.project + "/forge.py", contents: Data(forgeScript.utf8))
         let hook = builtProduct("warden-hook", override: "WARDEN_HOOK_BIN")
         let out = scene.base + "/stdout", err = scene.base + "/stderr"
-        let process = try scene.process(["--", "/bin/sh", "-c", channelScript, "sh", hook, scene.policy], stdout: out, stderr: err)
+        let process = try scene.process(["--", "/bin/sh", "-c", channelScript, "sh", hook, scene.policy, (hook as NSString).deletingLastPathComponent + "/warden"], stdout: out, stderr: err)
         try process.run()
         // The host side: the run directory's socket, probed by this process (not in the sandbox)
         // once the sandbox runs (before bwrap has named its first process every request is
@@ -108,6 +109,8 @@ struct RunChannelTests {
         let values = RunResult(status: process.terminationStatus, stdout: stdout, stderr: stderr).values
         #expect(process.terminationStatus == 0, "\(stdout)\n\(stderr)")
 
+        // warden doctor inside says so, from the channel's attestation.
+        #expect(values["doctor"] == "1", "\(stdout)")
         // warden.sandbox.required: inside, the tool call is not denied.
         #expect(values["pre_status"] == "0", "\(values["pre_err"] ?? "")")
         // A hook judging by another policy that requires the sandbox (one byte more): this

@@ -1,4 +1,5 @@
 import Foundation
+import WardenChannel
 import WardenInstall
 import WardenJSON
 import WardenLaunch
@@ -21,7 +22,7 @@ struct RuntimeChecks {
 
     func run() {
         let policy = checkPolicy()
-        checkSandbox()
+        if !checkConfinement() { checkSandbox() }
         checkClaude()
         checkRegistration()
         checkShellFunction()
@@ -40,6 +41,28 @@ struct RuntimeChecks {
         case .failure(let error):
             report(false, "policy: \(error); fix it, then: warden policy check \(policyPath)")
             return nil
+        }
+    }
+
+    /// Inside `warden run`: whether the launcher's channel attests this process, as the hooks
+    /// inside rely on it (their records and pseudonyms go there). True when inside, where the
+    /// host's checks (bwrap, which cannot nest) do not apply.
+    func checkConfinement() -> Bool {
+        switch Confinement.detect() {
+        case .outside:
+            return false
+        case .counterfeit(let reason):
+            report(false, "channel: \(ChannelProtocol.portFileInside) is there but this is not Warden's sandbox (\(reason)); the hooks log locally and warden.sandbox.required denies")
+            return false
+        case .inside(let port):
+            switch ChannelClient.send(.attest, port: port) {
+            case .done(let run, _):
+                report(true, "channel: inside \(run); the hooks' records and pseudonyms go to the host through 127.0.0.1:\(port)")
+            case .refused(let why):
+                report(false, "channel: inside Warden's sandbox, but the host's channel refused (\(why)): every tool call is blocked unlogged; fix: restart the session with warden run")
+            }
+            report(true, "bwrap, seccomp, landlock: not checked inside warden run (a sandbox cannot start another); run warden doctor outside")
+            return true
         }
     }
 
