@@ -1,4 +1,4 @@
-public import WardenJSON
+import WardenJSON
 
 /// One connection through Warden's egress proxies, as the decision log keeps it: what the client
 /// asked for, what Warden made of it, where it went and how much passed. The record that carries

@@ -16,7 +16,7 @@
 //   any refusal → {"v":1,"ok":false,"error":"one line naming what is wrong"}
 
 public import WardenAudit
-public import WardenJSON
+import WardenJSON
 import WardenDigest
 
 public enum ChannelProtocol {
