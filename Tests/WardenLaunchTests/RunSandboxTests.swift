@@ -5,7 +5,7 @@ import Testing
 //
 // The scratch directories are not under $TMPDIR: the sandbox puts a private tmpfs on /tmp, so
 // under /tmp a masked file would be out of sight anyway and the test could not tell a mask from
-// the tmpfs. They go in the home of the test user instead (/home/warden-sbx-test), one directory
+// the tmpfs. They go in the home of the test user instead (/home/warden-sbx-test; when the tests run as another user than root, in that user's ~/.cache/warden-test-scenes), one directory
 // per test, removed at its end.
 
 /// The built `warden`: beside the test runner during `swift test`, or $WARDEN_BIN.
@@ -74,8 +74,7 @@ struct RunScene {
         } else {
             (uid, gid) = (getuid(), getgid())
         }
-        _ = try RunTestUser.unprivilegedIDs()  // its home holds the scenes of both
-        base = "/home/\(RunTestUser.name)/scene-\(user.rawValue)-\(UUID().uuidString.prefix(8))"
+        base = try Self.parentDirectory() + "/scene-\(user.rawValue)-\(UUID().uuidString.prefix(8))"
         home = base + "/home"
         project = home + "/project"
         self.policy = base + "/policy.json"
@@ -89,7 +88,23 @@ struct RunScene {
         try "let x = 1\n".write(toFile: project + "/src/main.swift", atomically: false, encoding: .utf8)
         try policy.write(toFile: self.policy, atomically: false, encoding: .utf8)
         try Self.shell("git init -q \(project) && git -C \(project) config user.email t@example.com && git -C \(project) config user.name t")
-        try Self.shell("chmod 755 /home/\(RunTestUser.name) \(base) && chown -R \(uid):\(gid) \(home) && chmod 644 \(self.policy)")
+        try Self.shell("chmod 755 \((base as NSString).deletingLastPathComponent) \(base) && chown -R \(uid):\(gid) \(home) && chmod 644 \(self.policy)")
+    }
+
+    /// Where the scenes go: as root, the test user's home (it holds the scenes of both users,
+    /// and the user can reach it); as anyone else (the tests run by a developer), a directory
+    /// in that user's own home. Never under /tmp (see the top of the file).
+    static func parentDirectory() throws -> String {
+        if getuid() == 0 {
+            _ = try RunTestUser.unprivilegedIDs()
+            return "/home/\(RunTestUser.name)"
+        }
+        guard let home = ProcessInfo.processInfo.environment["HOME"], home.hasPrefix("/"), !home.hasPrefix("/tmp/") else {
+            throw RunTestFailure("the sandbox tests put their scenes in $HOME, which must be an absolute path outside /tmp")
+        }
+        let parent = home + "/.cache/warden-test-scenes"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        return parent
     }
 
     static func shell(_ command: String) throws {
