@@ -247,8 +247,6 @@ struct RunCommand: ParsableCommand {
                 try SessionCgroupSetup.create(cgroup, record: placeholders.recordCgroup)
                 trace("cgroup made")
             }
-            placeholders.synchronize()
-            trace("state file synchronised")
         } catch {
             if let started = try? network.wait() { try? waitFor { await started.stop() } }
             rmdir(runtimeDirectory)
