@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import WardenSandbox
+import WardenSystem
 
 /// Why bwrap could not be started.
 public struct LaunchError: Error, Sendable, CustomStringConvertible {
@@ -147,6 +148,7 @@ public enum BubblewrapProcess {
             close(channel)
             supervisorChannel = nil
         }
+        StartTrace.mark("warden", "bwrap spawned")
         guard spawned == 0 else {
             close(infoPipe[0])
             if let blockPipe { close(blockPipe[1]) }
@@ -154,6 +156,7 @@ public enum BubblewrapProcess {
         }
         let sandboxPid = readChildPid(infoPipe[0])
         close(infoPipe[0])
+        StartTrace.mark("warden", "sandbox pid read")
         if let sandboxPid { started?(sandboxPid) }
         if let cgroup, let blockPipe {
             defer { close(blockPipe[1]) }
@@ -169,6 +172,7 @@ public enum BubblewrapProcess {
             }
             var go: UInt8 = 1
             _ = write(blockPipe[1], &go, 1)
+            StartTrace.mark("warden", "cgroup entered")
         }
 
         var jobControl = JobControl(sandboxPid: sandboxPid)
@@ -176,6 +180,7 @@ public enum BubblewrapProcess {
             var status: Int32 = 0
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid {
+                StartTrace.mark("warden", "bwrap exited")
                 if status & 0x7f == 0 { return (status >> 8) & 0xff }
                 return 128 + (status & 0x7f)
             }

@@ -37,21 +37,26 @@ public enum InsideSandbox {
         case .success(let ready): listeners = ready
         case .failure(let failure): return failure.message
         }
+        StartTrace.mark("init", "forwarders listening")
         if spec.newSession && setsid() < 0 && getsid(0) != getpid() {
             return "session: setsid: \(SystemCallError(errno))"
         }
         guard chdir(spec.workingDirectory) == 0 else { return "cannot enter the working directory \(spec.workingDirectory): \(SystemCallError(errno))" }
         if let failure = ProcessLimits.apply(spec.limits) { return failure }
+        StartTrace.mark("init", "limits applied")
         if !listeners.isEmpty {
             if case .failure(let failure) = ForwarderRelay.start(listeners) { return failure.message }
         }
+        StartTrace.mark("init", "relay started")
         if let failure = Privileges.dropAll() { return failure }
         if let landlock = spec.landlock, let failure = LandlockRuleset.apply(landlock) { return failure }
+        StartTrace.mark("init", "landlock applied")
         if let descriptor = spec.supervisorDescriptor {
             if let failure = SupervisorHandoff.loadAndSend(spec.seccomp, over: Int32(descriptor)) { return failure }
         } else if let failure = SeccompFilter.load(spec.seccomp) {
             return failure
         }
+        StartTrace.mark("init", "seccomp loaded")
         // The command leads a process group of its own, below init's: a group whose parent is in
         // another group of the same session is not orphaned, so a stop signal (Claude Code's
         // Ctrl-Z sends SIGTSTP to its group) stops it instead of being discarded, and the

@@ -22,39 +22,32 @@ public final class EgressProxy: Sendable {
     private let runtime: ProxyRuntime
     private let servers: [any Channel]
     private let ownedGroup: MultiThreadedEventLoopGroup?
-    private let ownedPool: NIOThreadPool?
+    private let ownedResolver: SystemResolver?
 
     private init(
         runtime: ProxyRuntime, servers: [any Channel], http: [ListenAddress], socks: [ListenAddress],
-        ownedGroup: MultiThreadedEventLoopGroup?, ownedPool: NIOThreadPool?
+        ownedGroup: MultiThreadedEventLoopGroup?, ownedResolver: SystemResolver?
     ) {
         self.runtime = runtime
         self.servers = servers
         self.httpAddresses = http
         self.socksAddresses = socks
         self.ownedGroup = ownedGroup
-        self.ownedPool = ownedPool
+        self.ownedResolver = ownedResolver
     }
 
     /// Binds every address and starts serving. `resolver` defaults to the system resolver on a
-    /// thread pool of the proxy's own; `group` to an event loop group of the proxy's own (one
-    /// loop per core). A unix socket path that exists as a socket is replaced.
+    /// thread pool of the proxy's own, started when the first name is resolved; `group` to an
+    /// event loop group of the proxy's own (one loop per core). A unix socket path that exists as
+    /// a socket is replaced.
     public static func start(
         configuration: ProxyConfiguration, http: [ListenAddress], socks: [ListenAddress],
         log: (any ConnectionLog)?, resolver: (any HostResolver)? = nil, group: (any EventLoopGroup)? = nil
     ) async throws -> EgressProxy {
         let ownedGroup = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount) : nil
         let eventLoops: any EventLoopGroup = group ?? ownedGroup!
-        var ownedPool: NIOThreadPool?
-        let chosenResolver: any HostResolver
-        if let resolver {
-            chosenResolver = resolver
-        } else {
-            let pool = NIOThreadPool(numberOfThreads: 4)
-            pool.start()
-            ownedPool = pool
-            chosenResolver = SystemResolver(pool: pool)
-        }
+        let ownedResolver = resolver == nil ? SystemResolver(onDemandThreads: 4) : nil
+        let chosenResolver: any HostResolver = resolver ?? ownedResolver!
         let runtime = ProxyRuntime(configuration: configuration, resolver: chosenResolver, log: log.map { ConnectionLogQueue(sink: $0) })
         var servers: [any Channel] = []
         var bound: [[ListenAddress]] = [[], []]
@@ -69,11 +62,11 @@ public final class EgressProxy: Sendable {
         } catch {
             for server in servers { try? await server.close() }
             try? await ownedGroup?.shutdownGracefully()
-            try? await ownedPool?.shutdownGracefully()
+            await ownedResolver?.shutdown()
             runtime.closeLog()
             throw error
         }
-        return EgressProxy(runtime: runtime, servers: servers, http: bound[0], socks: bound[1], ownedGroup: ownedGroup, ownedPool: ownedPool)
+        return EgressProxy(runtime: runtime, servers: servers, http: bound[0], socks: bound[1], ownedGroup: ownedGroup, ownedResolver: ownedResolver)
     }
 
     private static func boundAddress(of channel: any Channel, asked: ListenAddress) -> ListenAddress {
@@ -106,7 +99,7 @@ public final class EgressProxy: Sendable {
         }
         runtime.closeLog()
         try? await ownedGroup?.shutdownGracefully()
-        try? await ownedPool?.shutdownGracefully()
+        await ownedResolver?.shutdown()
     }
 }
 

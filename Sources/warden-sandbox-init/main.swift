@@ -16,6 +16,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments == ["--help"] || arguments == ["-h"] {
     _ = Files.writeAll(1, """
         usage: warden-sandbox-init --spec PATH
+               warden-sandbox-init --watch-cleanup STATE-FILE
 
         The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
         spec (JSON, written by `warden run`), listens on the forwarders' ports, applies the
@@ -24,11 +25,20 @@ if arguments == ["--help"] || arguments == ["-h"] {
         execs the spec's command.
         Any failure prints one line "warden-sandbox-init: ..." and exits with status 126.
 
+        --watch-cleanup: on the host, `warden run`'s clean-up watcher: waits for end of file on
+        standard input (a pipe only warden run holds), then removes what the state file lists.
+
         """)
     exit(0)
 }
+// On the host: `warden run`'s clean-up watcher (LaunchPlaceholders.watch), a small static process
+// instead of a second Foundation `warden`.
+if arguments.count == 2, arguments[0] == "--watch-cleanup" { LaunchPlaceholders.watch(stateFile: arguments[1]) }
+StartTrace.mark("init", "started")
 guard arguments.count == 2, arguments[0] == "--spec" else { refuse("usage: warden-sandbox-init --spec PATH") }
 switch InsideSandbox.readSpec(path: arguments[1]) {
 case .failure(let error): refuse(error.message)
-case .success(let spec): refuse(InsideSandbox.run(spec))
+case .success(let spec):
+    StartTrace.mark("init", "spec read")
+    refuse(InsideSandbox.run(spec))
 }

@@ -28,6 +28,39 @@ import WardenJSON
         #expect(value.members?[1].keyPosition.column == 10)
     }
 
+    @Test("positions on one long line and across lines: each value's column counted from its line's start")
+    func positionsOfManyValuesOnOneLine() throws {
+        // Columns are counted on from the last position asked (not from the line's start each
+        // time): every value's and key's position must still be what counting from the start gives.
+        var text = "[\"é\", "
+        for index in 0..<300 { text += index % 7 == 0 ? "{\"ké\(index)\": [\(index)]}, \n " : "\"v\(index)\", " }
+        text += "true]"
+        let value = try JSONValue.parse(text)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        func expected(_ offset: Int) -> JSONPosition {
+            var lineStart = 0
+            var line = 1
+            for (number, content) in lines.enumerated() {
+                let end = lineStart + content.utf8.count
+                if offset <= end { line = number + 1; break }
+                lineStart = end + 1
+            }
+            let column = 1 + String(decoding: Array(text.utf8)[lineStart..<offset], as: UTF8.self).unicodeScalars.count
+            return JSONPosition(line: line, column: column, offset: offset)
+        }
+        let elements = try #require(value.array)
+        #expect(elements.count == 302)
+        for element in elements {
+            #expect(element.position == expected(element.position.offset))
+            for member in element.members ?? [] {
+                #expect(member.keyPosition == expected(member.keyPosition.offset))
+                #expect(member.value.position == expected(member.value.position.offset))
+                #expect(member.value.array?.first.map { $0.position == expected($0.position.offset) } ?? false)
+            }
+        }
+        #expect(elements[1].position == JSONPosition(line: 1, column: 7, offset: 7))
+    }
+
     @Test func lastDuplicateKeyWinsButAllAreKept() throws {
         let value = try JSONValue.parse(#"{"a": 1, "a": 2}"#)
         #expect(value["a"]?.integer == 2)

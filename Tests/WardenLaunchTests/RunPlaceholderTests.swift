@@ -37,6 +37,31 @@ struct RunPlaceholderTests {
         LaunchPlaceholders.sweep(stateFile: state.stateFile)
     }
 
+    @Test("the watcher (warden-sandbox-init --watch-cleanup) sweeps only once the writer of its pipe is gone")
+    func watcher() throws {
+        let base = try directory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let state = try LaunchPlaceholders.begin(stateDirectory: base + "/state", runtimeDirectory: base + "/run")
+        try state.create([
+            HostPlaceholder(path: base + "/project/.mcp.json", kind: .file, reason: "test"),
+            HostPlaceholder(path: base + "/project/.vscode", kind: .directory, reason: "test"),
+        ])
+        let pipe = try LaunchPlaceholders.startWatcher(executable: Sandbox.initBinary, arguments: ["--watch-cleanup", state.stateFile])
+        usleep(300_000)
+        #expect(FileManager.default.fileExists(atPath: base + "/project/.mcp.json"), "swept while the pipe is open")
+        #expect(FileManager.default.fileExists(atPath: state.stateFile))
+        close(pipe)
+        var waited = 0
+        while FileManager.default.fileExists(atPath: state.stateFile) && waited < 100 {
+            usleep(50_000)
+            waited += 1
+        }
+        #expect(!FileManager.default.fileExists(atPath: state.stateFile), "the watcher did not sweep within 5 s")
+        #expect(!FileManager.default.fileExists(atPath: base + "/project/.mcp.json"))
+        #expect(!FileManager.default.fileExists(atPath: base + "/project/.vscode"))
+        #expect(!FileManager.default.fileExists(atPath: base + "/run"))
+    }
+
     @Test("a placeholder replaced by another file of the same name is not removed")
     func replaced() throws {
         let base = try directory()

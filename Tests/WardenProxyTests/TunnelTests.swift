@@ -227,6 +227,21 @@ struct TunnelTests {
         try await pool.shutdownGracefully()
     }
 
+    @Test("the on-demand system resolver starts its threads at the first name and refuses after shutdown")
+    func onDemandResolver() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let resolver = SystemResolver(onDemandThreads: 2)
+        let first = try await resolver.resolve("localhost", on: group.next()).get()
+        #expect(first.contains { $0.description == "127.0.0.1" || $0.description == "::1" }, "\(first)")
+        let again = try await resolver.resolve("localhost", on: group.next()).get()
+        #expect(again == first)
+        await resolver.shutdown()
+        await #expect(throws: (any Error).self) { try await resolver.resolve("localhost", on: group.next()).get() }
+        // A resolver that never resolved anything shuts down too.
+        await SystemResolver(onDemandThreads: 2).shutdown()
+        try await group.shutdownGracefully()
+    }
+
     @Test("half-close is relayed: the client's end of input reaches the server, whose answer still comes back")
     func halfClose() async throws {
         let server = TestServer.echo()

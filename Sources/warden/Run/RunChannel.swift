@@ -23,7 +23,7 @@ struct RunChannel {
     static func start(plan: SandboxPlan, policy: Policy, runtimeDirectory: String) throws -> RunChannel? {
         guard let port = plan.network.channelPort else { return nil }
         let portFile = runtimeDirectory + "/" + ChannelProtocol.portFileName
-        guard FileManager.default.createFile(atPath: portFile, contents: Data("\(port)\n".utf8), attributes: [.posixPermissions: 0o444]) else {
+        guard RunSupport.writeNewFile(portFile, "\(port)\n") else {
             throw CLIError("cannot write \(portFile)")
         }
         let settings = policy.audit

@@ -36,10 +36,6 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "With --dry-run: the plan as JSON.")
     var json = false
 
-    /// Internal: the clean-up watcher `warden run` starts (see LaunchPlaceholders).
-    @Option(name: .customLong("watch-cleanup"), help: .hidden)
-    var watchCleanup: String?
-
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run instead of claude.", valueName: "cmd"))
     var command: [String] = []
 
@@ -52,23 +48,22 @@ struct RunCommand: ParsableCommand {
     // (ElementLayout::project); it runs once per session, so it is left unoptimised.
     @_optimize(none)
     func run() throws {
-        if let watchCleanup { LaunchPlaceholders.watch(stateFile: watchCleanup) }
+        trace("arguments parsed")
         let launch: RunLaunch
         switch try prepare() {
         case .finished(let status): throw ExitCode(status)
         case .launch(let prepared): launch = prepared
         }
         defer { launch.cleanUp() }
-        // The proxies listen before the sandbox starts, so the agent's first connection finds them.
-        let (bridge, originSocket, policyPath, environment) = (launch.plan.network, launch.originSocket, launch.policyPath, launch.environment)
+        // The proxies listen before the sandbox starts, so the agent's first connection finds them
+        // (they were started beside the placeholders, in prepare).
         let network: RunNetwork
         do {
-            network = try waitFor {
-                try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
-            }
+            network = try launch.network.wait()
         } catch {
             throw fail("\(error)")
         }
+        trace("proxies listening")
         let channel: RunChannel?
         do {
             channel = try RunChannel.start(plan: launch.plan, policy: launch.policy, runtimeDirectory: launch.runtimeDirectory)
@@ -76,14 +71,19 @@ struct RunCommand: ParsableCommand {
             try? waitFor { await network.stop() }
             throw fail("\(error)")
         }
+        trace("channel serving")
         let result = launch.execute(started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
         channel?.stop()
+        trace("channel stopped")
         try? waitFor { await network.stop() }
+        trace("proxies stopped")
         switch result {
         case .success(let status): throw ExitCode(status)
         case .failure(let error): throw fail("\(error)")
         }
     }
+
+    func trace(_ step: String) { StartTrace.mark("warden", step) }
 
     func fail(_ message: String) -> some Error {
         FileHandle.standardError.write(Data("warden: \(message)\n".utf8))
@@ -122,6 +122,7 @@ struct RunCommand: ParsableCommand {
         case .success(let policy): loaded = policy
         case .failure(let error): throw fail("\(error)")
         }
+        trace("policy loaded")
 
         // The command.
         var commandIsClaude = false
@@ -146,6 +147,7 @@ struct RunCommand: ParsableCommand {
         let uid = getuid(), gid = getgid()
         guard let home = environment["HOME"], home.hasPrefix("/") else { throw fail("$HOME is not set to an absolute path") }
         let cwd = FileManager.default.currentDirectoryPath
+        trace("command found")
 
         // What is needed, before anything is created.
         let bwrap = BubblewrapProcess.locate(path: environment["PATH"])
@@ -164,6 +166,8 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("warden: cannot start the sandbox: \(missing); running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n".utf8))
             return .finished(RunSupport.execUnsandboxed(commandLine))
         }
+        let kernel = KernelProbe.features()
+        trace("kernel probed")
 
         // Claude Code's own state must exist to be bound writable (it would create both itself).
         RunSupport.ensureClaudeState(home: home)
@@ -186,7 +190,7 @@ struct RunCommand: ParsableCommand {
         let request = SandboxRequest(
             policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
             environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
-            kernel: KernelProbe.features(), uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
+            kernel: kernel, uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
@@ -194,6 +198,7 @@ struct RunCommand: ParsableCommand {
         if let reason = ProjectRefusal.reason(root: plan.project.root, home: (home as NSString).resolvingSymlinksInPath) {
             throw fail("cannot start the sandbox: \(reason); fix: start warden run in a project directory (a git repository, or a directory of its own)")
         }
+        trace("plan made")
 
         if dryRun {
             if json {
@@ -205,35 +210,52 @@ struct RunCommand: ParsableCommand {
             return .finished(0)
         }
 
+        let policyHash = policyRead.bytes.map(AuditChain.policyHash)
+
         // Leftovers of a warden that was killed, then this run's own state and watcher.
         guard let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] }) else {
             throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
         }
         LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
+        trace("abandoned runs swept")
         guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
             throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
+        }
+        trace("run directory made")
+        // The proxies start on the concurrency pool (their sockets are in the run directory)
+        // while this thread makes the state file, the placeholders and the cgroup: about 2 ms of
+        // the start taken off the critical path on a machine with a second core.
+        let (bridge, originSocket) = (plan.network, originPort == nil ? nil : plan.network.originSocketOnHost)
+        let network = Pending {
+            try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
         }
         let placeholders: LaunchPlaceholders
         let watcher: Int32
         do {
             placeholders = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
-            watcher = try LaunchPlaceholders.startWatcher(executable: wardenPath, arguments: ["run", "--watch-cleanup", placeholders.stateFile])
-            try RunSupport.writeRuntimeFiles(
-                runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json(), policyHash: AuditChain.policyHash(policyRead.bytes ?? []))
+            trace("state file written")
+            // The watcher is init in its watch mode: a static executable starts in a fraction of
+            // the time a second `warden` takes, and it runs beside this one's start.
+            watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", placeholders.stateFile])
+            trace("watcher started")
+            try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json(), policyHash: policyHash ?? AuditChain.policyHash([]))
+            trace("runtime files written")
             try placeholders.create(plan.hostPlaceholders)
             placeholders.adoptShared(destinations: plan.mounts.map(\.destination))
+            trace("placeholders made")
             if let cgroup = plan.limits.cgroup {
                 try SessionCgroupSetup.create(cgroup, record: placeholders.recordCgroup)
+                trace("cgroup made")
             }
         } catch {
+            if let started = try? network.wait() { try? waitFor { await started.stop() } }
             rmdir(runtimeDirectory)
             throw fail("\(error)")
         }
         return .launch(RunLaunch(
             plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
             runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,
-            originSocket: originPort == nil ? nil : plan.network.originSocketOnHost,
-            placeholdersState: placeholders.stateFile, watcher: watcher))
+            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, policyHash: policyHash))
     }
 }
 
@@ -248,6 +270,26 @@ func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thro
     }
     done.wait()
     return try outcome.value!.get()
+}
+
+/// An asynchronous step begun now and waited for later: its body runs on the concurrency pool
+/// while this thread goes on; `wait()` blocks until it has ended and gives its result (every call).
+final class Pending<T: Sendable>: @unchecked Sendable {
+    private let outcome = WaitOutcome<T>()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping @Sendable () async throws -> T) {
+        Task { [outcome, done] in
+            do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
+            done.signal()
+        }
+    }
+
+    func wait() throws -> T {
+        done.wait()
+        done.signal()
+        return try outcome.value!.get()
+    }
 }
 
 /// What `waitFor`'s task hands back: written once by the task before it signals, read once after
@@ -265,13 +307,17 @@ final class RunLaunch {
     let runtimeDirectory: String
     let policy: Policy
     let policyPath: String
-    let originSocket: String?
+    /// The proxies (and the origin relay), starting.
+    let network: Pending<RunNetwork>
     let placeholdersState: String
     let watcher: Int32
+    /// Of the policy file's bytes the plan was made from, for the session's records.
+    let policyHash: String?
 
     init(
         plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
-        runtimeDirectory: String, policy: Policy, policyPath: String, originSocket: String?, placeholdersState: String, watcher: Int32
+        runtimeDirectory: String, policy: Policy, policyPath: String, network: Pending<RunNetwork>, placeholdersState: String, watcher: Int32,
+        policyHash: String?
     ) {
         self.plan = plan
         self.bwrap = bwrap
@@ -280,21 +326,25 @@ final class RunLaunch {
         self.runtimeDirectory = runtimeDirectory
         self.policy = policy
         self.policyPath = policyPath
-        self.originSocket = originSocket
+        self.network = network
         self.placeholdersState = placeholdersState
         self.watcher = watcher
+        self.policyHash = policyHash
     }
 
     /// bwrap to its end, between the session's start and end records.
     func execute(started: ((pid_t) -> Void)? = nil) -> Result<Int32, LaunchError> {
-        let session = RunSession(policy: policy, policyPath: policyPath, plan: plan)
+        let session = RunSession(policy: policy, policyHash: policyHash, plan: plan)
         session.started()
+        StartTrace.mark("warden", "session start logged")
         do throws(LaunchError) {
-            let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyPath: policyPath)
+            let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyHash: policyHash)
+            if supervisorChannel != nil { StartTrace.mark("warden", "supervisor started") }
             let status = try BubblewrapProcess.run(
                 bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
                 cgroup: plan.limits.cgroup, supervisorChannel: supervisorChannel, started: started)
             session.ended(status: status)
+            StartTrace.mark("warden", "session end logged")
             return .success(status)
         } catch {
             session.ended(status: nil)
@@ -306,6 +356,7 @@ final class RunLaunch {
     func cleanUp() {
         LaunchPlaceholders.sweep(stateFile: placeholdersState)
         close(watcher)
+        StartTrace.mark("warden", "placeholders swept")
     }
 }
 
@@ -389,10 +440,18 @@ enum RunSupport {
         if let spec { files.append(("spec.json", spec)) }
         for (name, contents) in files {
             let path = "\(directory)/\(name)"
-            guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o444]) else {
-                throw LaunchError("cannot write \(path)")
-            }
+            guard writeNewFile(path, contents) else { throw LaunchError("cannot write \(path): \(String(cString: strerror(errno)))") }
         }
+    }
+
+    /// A new read-only file in the run directory (private to this run, made just now): written
+    /// in place. FileManager's atomic write (a temporary file, then a rename) cost about a
+    /// millisecond a file for nothing here.
+    static func writeNewFile(_ path: String, _ contents: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return Files.writeAll(fd, contents)
     }
 
     /// Only when the policy says sandbox.failIfUnavailable: false.

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import WardenPolicy
 import WardenProxy
 import WardenSandbox
@@ -11,6 +12,9 @@ import WardenSandbox
 struct RunNetwork {
     let proxy: EgressProxy
     let origin: OriginRelay?
+    /// One event loop serves the session's proxies and relay: one agent's connections need no
+    /// more, and every further thread is start-up and teardown time for each `warden run`.
+    let group: MultiThreadedEventLoopGroup
 
     /// The address and port of an ANTHROPIC_BASE_URL on the loopback (`http://127.0.0.1:8080`,
     /// `https://localhost:8443/v1`, `http://[::1]:9000`): a Messages API or gateway on this host.
@@ -64,30 +68,34 @@ struct RunNetwork {
             FileHandle.standardError.write(Data("warden: connections are not logged: \(error)\n".utf8))
             log = nil
         }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let proxy: EgressProxy
         do {
             proxy = try await EgressProxy.start(
                 configuration: configuration, http: [.unix(path: bridge.httpSocketOnHost)],
-                socks: [.unix(path: bridge.socksSocketOnHost)], log: log)
+                socks: [.unix(path: bridge.socksSocketOnHost)], log: log, group: group)
         } catch {
+            try? await group.shutdownGracefully()
             throw CLIError("cannot start the sandbox's proxies: \(error)")
         }
         var origin: OriginRelay?
         if let originSocket, let base = environment["ANTHROPIC_BASE_URL"], let (address, port) = loopbackOrigin(base) {
             do {
                 origin = try await OriginRelay.start(
-                    listen: originSocket, target: try SocketAddress(ipAddress: address, port: port), log: log)
+                    listen: originSocket, target: try SocketAddress(ipAddress: address, port: port), log: log, group: group)
             } catch {
                 await proxy.shutdown(drainDeadline: .zero)
+                try? await group.shutdownGracefully()
                 throw CLIError("cannot relay ANTHROPIC_BASE_URL into the sandbox: \(error)")
             }
         }
-        return RunNetwork(proxy: proxy, origin: origin)
+        return RunNetwork(proxy: proxy, origin: origin, group: group)
     }
 
     /// After the sandbox has ended: nothing inside is left to finish a connection.
     func stop() async {
         await origin?.shutdown()
         await proxy.shutdown(drainDeadline: .zero)
+        try? await group.shutdownGracefully()
     }
 }

@@ -16,7 +16,8 @@ struct RunSession {
     let subject: String
     let startTime = Date()
 
-    init(policy: Policy, policyPath: String, plan: SandboxPlan) {
+    /// `policyHash`: of the bytes the plan was made from (read once, at the start).
+    init(policy: Policy, policyHash: String?, plan: SandboxPlan) {
         let settings = policy.audit
         log = (settings.directory ?? AuditLog.defaultDirectory()).map { settings.log(defaultDirectory: $0) }
         // The plan as --dry-run --json prints it: the same plan, the same digest.
@@ -27,7 +28,7 @@ struct RunSession {
         if plan.network.proxyAvailable { features.append("egress proxy") }
         if let port = plan.network.channelPort { features.append("channel 127.0.0.1:\(port)") }
         self.features = features
-        policyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
+        self.policyHash = policyHash
         // The program, not its arguments: a prompt given on the command line may carry anything.
         subject = (plan.command.first as NSString?)?.lastPathComponent ?? "?"
     }

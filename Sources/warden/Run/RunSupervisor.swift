@@ -11,7 +11,7 @@ import WardenSystem
 enum RunSupervisor {
     /// Starts the supervisor when the plan asks for one; returns the sandbox's end of the channel
     /// (for BubblewrapProcess.run), nil when the plan has none.
-    static func start(plan: SandboxPlan, policy: Policy, policyPath: String) throws(LaunchError) -> Int32? {
+    static func start(plan: SandboxPlan, policy: Policy, policyHash: String?) throws(LaunchError) -> Int32? {
         guard plan.innerSpec.supervisorDescriptor != nil else { return nil }
         var ends: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
@@ -19,7 +19,6 @@ enum RunSupervisor {
         }
         let settings = policy.audit
         let log = (settings.directory ?? AuditLog.defaultDirectory()).map { settings.log(defaultDirectory: $0) }
-        let policyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
         let session = "warden-run-\(getpid())"
         let origin = AuditOrigin.current()
         let complaint = Complaint()
