@@ -11,6 +11,11 @@
 #   - Scripts/startup-bench.c: posix_spawn with the event file as stdin, every contender once per
 #     round (interleaved), wall and CPU time.
 #
+# Two floors run beside the hook: an EMPTY Swift program linked as the hook is (swiftc -O
+# -static-executable with the frontend flag of Scripts/build-release.sh), and an empty static C
+# program. The first is the least any Swift hook linked this way can cost; the gap between it and
+# the hook is the hook's own work, not the start of a static executable.
+#
 #   Scripts/bench-hook-outside.sh [--hook FILE] [--runs N]
 #
 # Without --hook it builds the release hook (Scripts/build-release.sh). The policy is
@@ -55,6 +60,18 @@ for name, tool, tool_input in [("ls", "Bash", {"command": "ls -la", "description
         f.write(event(tool, tool_input))
 EOF
 
+# The floors (see the header). Keep the Swift flags in step with hook_flags in build-release.sh.
+printf '' > "$work/empty.swift"
+swiftc -O -static-executable -Xfrontend -disable-concrete-type-metadata-mangled-name-accessors \
+    "$work/empty.swift" -o "$work/empty-static-swift" 2>&1 | { grep -v "Using 'dlopen' in statically linked" || true; } >&2
+printf 'int main(void) { return 0; }\n' > "$work/empty.c"
+cc -O2 -static "$work/empty.c" -o "$work/empty-static-c"
+empty_swift="$work/empty-static-swift"
+empty_c="$work/empty-static-c"
+for floor in "$empty_swift" "$empty_c"; do
+    "$floor" < "$work/ls.json" || { echo "bench-hook-outside: the floor $floor failed" >&2; exit 1; }
+done
+
 # Every hook contender must answer with exit status 0, as in warden-bench.
 for event in ls compound read; do
     "$hook" --policy "$policy" < "$work/$event.json" > /dev/null || { echo "bench-hook-outside: the hook failed on the $event event" >&2; exit 1; }
@@ -63,6 +80,8 @@ done
 echo "== hyperfine $(hyperfine --version | cut -d' ' -f2), $runs runs each after 20 warm-up runs"
 hyperfine --style basic --shell=none --warmup 20 --runs "$runs" --export-json "$work/hyperfine.json" \
     -n "/bin/true" "sh -c 'exec /bin/true < $work/ls.json'" \
+    -n "empty static C" "sh -c 'exec $empty_c < $work/ls.json'" \
+    -n "empty static Swift (hook flags)" "sh -c 'exec $empty_swift < $work/ls.json'" \
     -n "warden-hook, Bash ls -la" "sh -c 'exec $hook --policy $policy < $work/ls.json'" \
     -n "warden-hook, Bash compound" "sh -c 'exec $hook --policy $policy < $work/compound.json'" \
     -n "warden-hook, Read" "sh -c 'exec $hook --policy $policy < $work/read.json'" \
@@ -81,5 +100,5 @@ cc -O2 -o "$work/startup-bench" Scripts/startup-bench.c
 # startup-bench gives every contender the same stdin file; one run per event.
 for event in ls compound read; do
     echo "-- event: $event"
-    "$work/startup-bench" "$runs" "$work/$event.json" /bin/true "$hook --policy $policy" "$hook --policy $policy --no-log"
+    "$work/startup-bench" "$runs" "$work/$event.json" /bin/true "$empty_c" "$empty_swift" "$hook --policy $policy" "$hook --policy $policy --no-log"
 done
