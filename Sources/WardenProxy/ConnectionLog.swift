@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Glibc
+import FoundationEssentials
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -121,9 +123,8 @@ final class ConnectionLogQueue: Sendable {
         self.capacity = capacity
         self.batchDelay = Double(batchDelay.nanoseconds) / 1e9
         self.wakeAfter = wakeAfter
-        let thread = Thread { [self] in self.run() }
-        thread.name = "warden-proxy-log"
-        thread.start()
+        // A queue of its own: its blocking loop gets a thread of its own, as a Thread did.
+        DispatchQueue(label: "warden-proxy-log").async { [self] in self.run() }
     }
 
     func enqueue(_ record: ConnectionRecord) {
@@ -177,7 +178,8 @@ final class ConnectionLogQueue: Sendable {
             sleepUntilWoken = batch.isEmpty
             if !batch.isEmpty { sink.record(contentsOf: batch) }
             if dropped > 0 {
-                FileHandle.standardError.write(Data("warden proxy: the connection log fell behind, \(dropped) record(s) dropped\n".utf8))
+                let line = Array("warden proxy: the connection log fell behind, \(dropped) record(s) dropped\n".utf8)
+                _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
             }
             if closed {
                 finished.lock()

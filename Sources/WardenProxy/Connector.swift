@@ -190,7 +190,7 @@ struct Connector {
             if error == .remoteConnectionClosed() { return "it closed the connection" }
             // The only public trace of the upstream's status is the error's description.
             let text = String(describing: error)
-            if let range = text.range(of: "status: ") {
+            if let range = text.firstRange(of: "status: ") {
                 let code = text[range.upperBound...].prefix { $0.isNumber || $0 == " " || $0.isLetter }
                 return "it answered \(code.split(separator: " ").joined(separator: " "))"
             }

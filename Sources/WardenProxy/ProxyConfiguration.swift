@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOCore
 import WardenNetwork
 
@@ -48,7 +48,9 @@ public struct NoProxyList: Sendable, Hashable {
 
     public init(_ text: String?) {
         entries = (text ?? "").split(separator: ",").map {
-            var entry = $0.trimmingCharacters(in: .whitespaces).lowercased()
+            // Foundation's `.whitespaces`: tab and the space separators (Zs).
+            let isSpace = { (c: Character) in c == "\t" || c.unicodeScalars.allSatisfy { $0.properties.generalCategory == .spaceSeparator } }
+            var entry = String($0.drop(while: isSpace).reversed().drop(while: isSpace).reversed()).lowercased()
             if entry.hasPrefix("*.") { entry.removeFirst() }
             if entry.hasPrefix(".") { entry.removeFirst() }
             if let colon = entry.lastIndex(of: ":"), !entry.contains("::"), entry.firstIndex(of: ":") == colon {
