@@ -155,23 +155,25 @@ private enum HookProcess {
     /// handlers: SIGALRM, the watchdog, is the last one it installs and no other code catches it.
     static func waitForHandlers(of pid: pid_t) async throws -> Bool {
         let hook = resolved(executable)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
+        // Checked once more after the deadline: on a loaded runner this task can be resumed
+        // late, and a deadline that passed while it slept says nothing about the hook.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
             if (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) == hook,
                let caught = signalMask("SigCgt", of: pid), caught & (1 << UInt64(SIGALRM - 1)) != 0 {
                 return true
             }
+            if ContinuousClock.now >= deadline { return false }
             try await Task.sleep(for: .milliseconds(2))
         }
-        return false
     }
 
     /// Waits until `pid` has exited (a zombie, or reaped and gone).
     static func waitForExit(of pid: pid_t) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
             let state = processState(pid)
-            if state == nil || state == "Z" || state == "X" { return }
+            if state == nil || state == "Z" || state == "X" || ContinuousClock.now >= deadline { return }
             try await Task.sleep(for: .milliseconds(2))
         }
     }

@@ -21,6 +21,13 @@ import Glibc
 struct InteractiveClaudeTests {
     static let apiKey = "sk-ant-warden-e2e-interactive-key-0001"
 
+    /// True once a bare shell prompt follows the CLI's last words ("claude --resume …").
+    static func promptAfterResumeHint(_ screen: String) -> Bool {
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let hint = lines.lastIndex(where: { $0.contains("claude --resume") }) else { return false }
+        return lines[(hint + 1)...].contains { $0.hasPrefix("bash-") && ($0.hasSuffix("#") || $0.hasSuffix("$")) }
+    }
+
     @Test func typeResizeSuspendResumeAndQuit() async throws {
         let claude = try await ClaudeCode.requireBinary()
         let directory = try TemporaryDirectory()
@@ -64,36 +71,39 @@ struct InteractiveClaudeTests {
         try terminal.run(["new-session", "-d", "-s", "c", "-x", "110", "-y", "32", "env -i \(environment.joined(separator: " ")) " + shell.map(ClaudeCode.shellQuoted).joined(separator: " ")])
         try terminal.run(["send-keys", "-t", "c", "cd \(ClaudeCode.shellQuoted(project.path)) && " + command.map(ClaudeCode.shellQuoted).joined(separator: " "), "Enter"])
 
-        #expect(terminal.waitFor({ $0.contains("Claude Code") && $0.contains("❯") }), "the TUI did not come up:\n\(terminal.screen())")
+        #expect(await terminal.waitFor({ $0.contains("Claude Code") && $0.contains("❯") }), "the TUI did not come up:\n\(terminal.screen())")
         try terminal.run(["send-keys", "-t", "c", "-l", "say hello"])
         try terminal.run(["send-keys", "-t", "c", "Enter"])
-        #expect(terminal.waitFor({ $0.contains("Answer-one.") }), "no answer shown:\n\(terminal.screen())")
+        #expect(await terminal.waitFor({ $0.contains("Answer-one.") }), "no answer shown:\n\(terminal.screen())")
 
         try terminal.run(["resize-window", "-t", "c", "-x", "90", "-y", "30"])
         let ruleAt90 = String(repeating: "─", count: 90)
-        #expect(terminal.waitFor({ $0.split(separator: "\n").contains { $0 == ruleAt90 } }), "not redrawn at 90 columns:\n\(terminal.screen())")
+        #expect(await terminal.waitFor({ $0.split(separator: "\n").contains { $0 == ruleAt90 } }), "not redrawn at 90 columns:\n\(terminal.screen())")
 
         try terminal.run(["send-keys", "-t", "c", "C-z"])
-        #expect(terminal.waitFor({ $0.contains("Stopped") }), "Ctrl-Z did not stop the job:\n\(terminal.screen())")
+        #expect(await terminal.waitFor({ $0.contains("Stopped") }), "Ctrl-Z did not stop the job:\n\(terminal.screen())")
         try terminal.run(["send-keys", "-t", "c", "fg", "Enter"])
         try await Task.sleep(for: .seconds(2))
         try terminal.run(["send-keys", "-t", "c", "-l", "again"])
         try terminal.run(["send-keys", "-t", "c", "Enter"])
-        #expect(terminal.waitFor({ $0.contains("Answer-two.") }), "no answer after fg:\n\(terminal.screen())")
+        #expect(await terminal.waitFor({ $0.contains("Answer-two.") }), "no answer after fg:\n\(terminal.screen())")
 
         // Ctrl-C, then Ctrl-C again while the CLI says "Press Ctrl-C again to exit" (its window
         // is short: on a loaded machine a fixed pause can miss it, so each try waits for the hint).
         var ended = false
         for _ in 0..<5 where !ended {
             try terminal.run(["send-keys", "-t", "c", "C-c"])
-            if terminal.waitFor({ $0.contains("Press Ctrl-C again") }, seconds: 5) {
+            if await terminal.waitFor({ $0.contains("Press Ctrl-C again") }, seconds: 5) {
                 try terminal.run(["send-keys", "-t", "c", "C-c"])
             }
-            ended = terminal.waitFor({ $0.contains("claude --resume") }, seconds: 5)
+            ended = await terminal.waitFor({ $0.contains("claude --resume") }, seconds: 5)
         }
         #expect(ended, "Ctrl-C twice did not end the session:\n\(terminal.screen())")
+        // Typed only once the shell prompts again: keys typed while the CLI restores the terminal
+        // can be discarded with its pending input.
+        #expect(await terminal.waitFor(Self.promptAfterResumeHint), "the shell did not prompt again:\n\(terminal.screen())")
         try terminal.run(["send-keys", "-t", "c", "echo status=$?", "Enter"])
-        #expect(terminal.waitFor({ $0.contains("status=0") }), "\(terminal.screen())")
+        #expect(await terminal.waitFor({ $0.contains("status=0") }), "\(terminal.screen())")
         await standIn.stop()
 
         let prompts = standIn.requests.filter { $0.kind == .main }.map { $0.body?.serialized ?? "" }
@@ -145,10 +155,11 @@ struct Tmux {
 
     /// Waits up to `seconds` (60 by default: the CLI's first start in the sandbox is slow on a
     /// loaded machine).
-    func waitFor(_ condition: (String) -> Bool, seconds: Int = 60) -> Bool {
+    /// Sleeps without holding a thread: the test runner's few threads run the other suites.
+    func waitFor(_ condition: (String) -> Bool, seconds: Int = 60) async -> Bool {
         for _ in 0..<(seconds * 10) {
             if condition(screen()) { return true }
-            usleep(100_000)
+            try? await Task.sleep(for: .milliseconds(100))
         }
         return false
     }

@@ -89,10 +89,11 @@ private struct Terminal {
     func screen() -> String { (try? tmux(["capture-pane", "-p", "-J", "-t", "t", "-S", "-200"], capture: true)) ?? "" }
 
     /// Waits up to 15 s for `text` on the screen.
-    func waitFor(_ text: String) throws -> Bool {
+    /// Sleeps without holding a thread: the test runner's few threads run the other suites.
+    func waitFor(_ text: String) async throws -> Bool {
         for _ in 0..<150 {
             if screen().contains(text) { return true }
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
         }
         return false
     }
@@ -103,7 +104,7 @@ private struct Terminal {
 @Suite("warden run under a real terminal", .serialized)
 struct RunTerminalTests {
     @Test("raw-mode TUI: size, resize, Ctrl-C as a key, Ctrl-Z and fg, exit status", arguments: RunSandboxTests.users)
-    func tui(user: RunTestUser) throws {
+    func tui(user: RunTestUser) async throws {
         let scene = try RunScene(user: user, policy: "{}")
         defer { scene.remove() }
         let probe = scene.project + "/probe.py"
@@ -113,24 +114,24 @@ struct RunTerminalTests {
         try terminal.start()
         defer { terminal.stop() }
         try terminal.type("cd \(scene.project) && \(RunSandboxTests.warden) run --policy \(scene.policy) -- /usr/bin/python3 \(probe)", "Enter")
-        #expect(try terminal.waitFor("ready size=80x24"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("ready size=80x24"), "\(terminal.screen())")
         _ = try terminal.tmux(["resize-window", "-t", "t", "-x", "100", "-y", "30"])
-        #expect(try terminal.waitFor("winch=100x30"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("winch=100x30"), "\(terminal.screen())")
         try terminal.type("C-c")
-        #expect(try terminal.waitFor("ctrl-c-key"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("ctrl-c-key"), "\(terminal.screen())")
         try terminal.type("C-z")
-        #expect(try terminal.waitFor("Stopped"), "Ctrl-Z: the shell shows the job stopped: \(terminal.screen())")
+        #expect(try await terminal.waitFor("Stopped"), "Ctrl-Z: the shell shows the job stopped: \(terminal.screen())")
         try terminal.type("fg", "Enter")
-        #expect(try terminal.waitFor("after-suspend"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("after-suspend"), "\(terminal.screen())")
         #expect(terminal.screen().contains("resumed"))
         try terminal.type("q")
         try terminal.type("echo status=$?", "Enter")
-        #expect(try terminal.waitFor("status=3"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("status=3"), "\(terminal.screen())")
         #expect(!RunSandboxTests.running(probe, program: "/usr/bin/python3"))
     }
 
     @Test("cooked mode: Ctrl-C is SIGINT to the command, Ctrl-Z stops the job, fg continues it", arguments: RunSandboxTests.users)
-    func cooked(user: RunTestUser) throws {
+    func cooked(user: RunTestUser) async throws {
         let scene = try RunScene(user: user, policy: "{}")
         defer { scene.remove() }
         let terminal = Terminal(scene: scene)
@@ -139,14 +140,14 @@ struct RunTerminalTests {
         // What it prints is computed, so the typed command line itself never matches a wait.
         let script = #"trap 'echo got-\$((2+3)); exit 5' INT; echo ready-\$((1+1)); while :; do sleep 0.1; done"#
         try terminal.type("cd \(scene.project) && \(RunSandboxTests.warden) run --policy \(scene.policy) -- /bin/sh -c \"\(script)\"", "Enter")
-        #expect(try terminal.waitFor("ready-2"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("ready-2"), "\(terminal.screen())")
         try terminal.type("C-z")
-        #expect(try terminal.waitFor("Stopped"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("Stopped"), "\(terminal.screen())")
         try terminal.type("fg", "Enter")
-        usleep(300_000)
+        try await Task.sleep(for: .milliseconds(300))
         try terminal.type("C-c")
-        #expect(try terminal.waitFor("got-5"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("got-5"), "\(terminal.screen())")
         try terminal.type("echo status=$?", "Enter")
-        #expect(try terminal.waitFor("status=5"), "\(terminal.screen())")
+        #expect(try await terminal.waitFor("status=5"), "\(terminal.screen())")
     }
 }
