@@ -14,7 +14,8 @@ public struct NoFileSystem: FileSystemView {
     public func expandGlob(_ absolutePattern: String) -> [String] { [] }
 }
 
-enum Paths {
+/// Lexical path helpers (no system calls), shared with the `warden` CLI.
+public enum Paths {
     /// `path` made absolute and normalised lexically: `~` expanded, joined to `directory` when
     /// relative, `.` and `..` and repeated slashes removed. Nil when it is relative and the
     /// directory is unknown, or `~` is used and the home is unknown.
@@ -33,7 +34,7 @@ enum Paths {
 
     /// Removes `.`, `..` and empty segments from an absolute path. `..` at the root stays at the
     /// root, as the kernel resolves it.
-    static func normalize(_ absolutePath: String) -> String {
+    public static func normalize(_ absolutePath: String) -> String {
         var parts: [Substring] = []
         for part in absolutePath.split(separator: "/", omittingEmptySubsequences: true) {
             switch part {
@@ -52,13 +53,13 @@ enum Paths {
         return result.isEmpty ? "/" : result
     }
 
-    static func lastComponent(_ path: String) -> String {
+    public static func lastComponent(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         let name = path[path.index(after: slash)...]
         return name.isEmpty ? path : String(name)
     }
 
-    static func directory(of path: String) -> String {
+    public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import WardenSystem
 
 @main
 struct Warden: AsyncParsableCommand {
@@ -36,8 +38,8 @@ struct Warden: AsyncParsableCommand {
             }
             var message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             if message.hasPrefix("Error: ") { message.removeFirst(7) }
-            FileHandle.standardError.write(Data("warden: \(message)\n".utf8))
-            Foundation.exit(error is CLIError ? 1 : code.rawValue)
+            Files.writeAll(2, "warden: \(message)\n")
+            Glibc.exit(error is CLIError ? 1 : code.rawValue)
         }
     }
 }

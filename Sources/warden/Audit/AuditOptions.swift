@@ -1,7 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenAudit
 import WardenJSON
+import WardenSystem
 
 /// Bad input on the command line: printed as `warden: MESSAGE`, exit status 64.
 struct UsageError: Error, CustomStringConvertible {
@@ -36,10 +38,10 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
 private func reported(_ error: any Error) -> any Error {
     switch error {
     case let usage as UsageError:
-        FileHandle.standardError.write(Data("warden: \(usage.message)\n".utf8))
+        Files.writeAll(2, "warden: \(usage.message)\n")
         return ExitCode(64)
     case let failure as AuditFailure:
-        FileHandle.standardError.write(Data("warden: \(failure.description)\n".utf8))
+        Files.writeAll(2, "warden: \(failure.description)\n")
         return ExitCode(failure.code)
     default:
         return error
@@ -120,7 +122,7 @@ struct AuditLocationOptions: ParsableArguments {
         switch log.records(where: include) {
         case .success(let (records, unreadable)):
             if unreadable > 0 {
-                FileHandle.standardError.write(Data("warden: \(unreadable) lines of \(log.directory) are not records; run 'warden log verify'\n".utf8))
+                Files.writeAll(2, "warden: \(unreadable) lines of \(log.directory) are not records; run 'warden log verify'\n")
             }
             return records
         case .failure(let error):
@@ -174,10 +176,12 @@ struct PeriodOptions: ParsableArguments {
 /// Writes `text` to `path`, or to standard output when nil.
 func emit(_ text: String, to path: String?) throws {
     guard let path else {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        Files.writeAll(1, text)
         return
     }
-    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
-        throw AuditFailure("\(path): cannot write: \((error as NSError).localizedDescription)")
-    }
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw AuditFailure("\(path): cannot write: \(Files.errorText(errno))") }
+    let written = Files.writeAll(fd, text)
+    let failure = errno
+    guard close(fd) == 0, written else { throw AuditFailure("\(path): cannot write: \(Files.errorText(written ? errno : failure))") }
 }

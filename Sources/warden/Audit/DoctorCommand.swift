@@ -1,6 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenAudit
+import WardenSystem
 import WardenExport
 
 struct DoctorCommand: ParsableCommand {
@@ -57,15 +59,13 @@ struct DoctorCommand: ParsableCommand {
         let retention = settings.effectiveRetention
 
         // Directory.
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: log.directory, isDirectory: &isDirectory) {
-            if !isDirectory.boolValue {
+        if let isDirectory = HostPaths.isDirectory(log.directory) {
+            if !isDirectory {
                 report(false, "log directory: \(log.directory) is not a directory")
             } else if access(log.directory, W_OK) == 0 && access(log.headPath, F_OK) != 0 || access(log.headPath, W_OK) == 0 {
                 report(true, "log directory: \(log.directory) is writable")
             } else {
-                report(false, "log directory: \(log.directory) is not writable by \(NSUserName()): hooks cannot log decisions")
+                report(false, "log directory: \(log.directory) is not writable by \(HostPaths.userName): hooks cannot log decisions")
             }
             var info = stat()
             if stat(log.directory, &info) == 0 && info.st_mode & 0o002 != 0 {
@@ -74,9 +74,9 @@ struct DoctorCommand: ParsableCommand {
                 report(true, "permissions: \(log.directory) is not writable by others")
             }
         } else {
-            var ancestor = (log.directory as NSString).deletingLastPathComponent
-            while !ancestor.isEmpty && ancestor != "/" && !fm.fileExists(atPath: ancestor) {
-                ancestor = (ancestor as NSString).deletingLastPathComponent
+            var ancestor = HostPaths.parent(log.directory)
+            while !ancestor.isEmpty && ancestor != "/" && !Files.exists(ancestor) {
+                ancestor = HostPaths.parent(ancestor)
             }
             if access(ancestor.isEmpty ? "/" : ancestor, W_OK) == 0 {
                 report(true, "log directory: \(log.directory) does not exist yet; it will be created on the first decision")
@@ -97,7 +97,7 @@ struct DoctorCommand: ParsableCommand {
         } else if let problem = result.problem, problem.kind != .head {
             report(false, "chain: \(problem)")
         } else {
-            report(true, "chain: " + VerifySummary.line(result, directory: log.directory).dropFirst(4).replacingOccurrences(of: "; the head matches", with: ""))
+            report(true, "chain: " + VerifySummary.line(result, directory: log.directory).dropFirst(4).replacing("; the head matches", with: ""))
         }
         if let problem = result.headProblem {
             report(false, "head: \(problem)")

@@ -1,9 +1,11 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import NIOSSL
 import WardenAudit
 import WardenExport
 import WardenJSON
+import WardenSystem
 
 struct LogExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -140,11 +142,11 @@ struct ExportRun: Sendable {
 
     /// A line on standard output, unbuffered: --follow's lines reach the journal as they happen.
     static func say(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        Files.writeAll(1, (line + "\n"))
     }
 
     static func warn(_ message: String) {
-        FileHandle.standardError.write(Data("warden: \(message)\n".utf8))
+        Files.writeAll(2, "warden: \(message)\n")
     }
 
     func start(follow: Bool, interval: Int) async throws {

@@ -1,7 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenAudit
 import WardenJSON
+import WardenSystem
 
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,7 +78,7 @@ struct LogCommand: ParsableCommand {
             return
         }
         if records.isEmpty {
-            FileHandle.standardError.write(Data("warden: no decisions match in \(log.directory)\n".utf8))
+            Files.writeAll(2, "warden: no decisions match in \(log.directory)\n")
             return
         }
         try emit(LogTable.render(records), to: nil)

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
+import Glibc
 import NIOCore
 import NIOSSL
 import WardenAudit
 import WardenExport
+import WardenSystem
 
 /// Posts OTLP/HTTP JSON requests to one collector, with a timeout per request and retries with
 /// backoff. Redirects are not followed: a collector's headers (tokens) must not go to another
@@ -91,8 +93,8 @@ final class OTLPSender: Sendable {
             guard attempt < maxAttempts else { break }
             let delay = wait ?? backoff.delay(afterAttempt: attempt, unit: Double.random(in: 0..<1))
             if verbose {
-                let seconds = String(format: "%.1f", Double(delay) / 1000)
-                FileHandle.standardError.write(Data("warden: \(url): \(last) (attempt \(attempt) of \(maxAttempts)); trying again in \(seconds) s\n".utf8))
+                let seconds = cFormat("%.1f", Double(delay) / 1000)
+                Files.writeAll(2, "warden: \(url): \(last) (attempt \(attempt) of \(maxAttempts)); trying again in \(seconds) s\n")
             }
             do { try await Task.sleep(for: .milliseconds(delay)) } catch {
                 throw Failure(transient: true, message: "stopped")
@@ -139,7 +141,7 @@ final class OTLPSender: Sendable {
             return "TLS: the collector's certificate is not for the endpoint's host (its subject alternative names do not include it)"
         }
         var reason: String?
-        if let range = text.range(of: "OPENSSL_internal:") {
+        if let range = text.firstRange(of: "OPENSSL_internal:") {
             let word = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             if !word.isEmpty { reason = String(word) }
         }
@@ -157,7 +159,7 @@ final class OTLPSender: Sendable {
             return "TLS: the collector did not answer in TLS (does it serve http:// on this port?)"
         }
         for prefix in ["TLSV1_ALERT_", "SSLV3_ALERT_", "TLSV13_ALERT_"] where reason.hasPrefix(prefix) {
-            let alert = reason.dropFirst(prefix.count).lowercased().replacingOccurrences(of: "_", with: " ")
+            let alert = reason.dropFirst(prefix.count).lowercased().replacing("_", with: " ")
             if alert == "certificate required" {
                 return "TLS: the collector asks for a client certificate (warden.export.otlp.clientCertificate and clientKey)"
             }
@@ -166,6 +168,6 @@ final class OTLPSender: Sendable {
             }
             return "TLS: the collector ended the handshake (\(alert))"
         }
-        return "TLS handshake failed (\(reason.lowercased().replacingOccurrences(of: "_", with: " ")))"
+        return "TLS handshake failed (\(reason.lowercased().replacing("_", with: " ")))"
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenAudit
 import WardenJSON
+import WardenSystem
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,7 +53,7 @@ struct ReportCommand: ParsableCommand {
         case .html: text = ReportHTML.render(report, directory: log.directory, top: top)
         }
         try emit(text, to: output)
-        if let output { FileHandle.standardError.write(Data("warden: wrote \(output)\n".utf8)) }
+        if let output { Files.writeAll(2, "warden: wrote \(output)\n") }
     }
 }
 
@@ -69,12 +71,12 @@ enum ReportWords {
 
     static func micros(_ value: Int?) -> String {
         guard let value else { return "–" }
-        if value >= 1000 { return String(format: "%.1f ms", Double(value) / 1000) }
+        if value >= 1000 { return cFormat("%.1f ms", Double(value) / 1000) }
         return "\(value) µs"
     }
 
     static func percent(_ part: Int, of whole: Int) -> String {
-        whole == 0 ? "0%" : String(format: "%.1f%%", Double(part) * 100 / Double(whole))
+        whole == 0 ? "0%" : cFormat("%.1f%%", Double(part) * 100 / Double(whole))
     }
 }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenAudit
 
 /// `warden report --format html`: one self-contained page, charts in inline SVG, no scripts and
@@ -215,7 +216,7 @@ enum ReportHTML {
         }
     }
 
-    static func f(_ value: Double) -> String { String(format: "%.1f", value) }
+    static func f(_ value: Double) -> String { cFormat("%.1f", value) }
 
     static func escape(_ text: String) -> String {
         var out = ""

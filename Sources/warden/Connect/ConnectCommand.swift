@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `warden connect`: standard input and output tunnelled through a SOCKS5 proxy, for ssh's
 /// ProxyCommand. Inside `warden run` git over ssh reaches its host this way, through Warden's

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Subprocess
 import WardenAudit
 import WardenDemo
@@ -53,8 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let wardenPath = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let wardenDirectory = (wardenPath as NSString).deletingLastPathComponent
+        let wardenPath = HostPaths.executable
+        let wardenDirectory = HostPaths.parent(wardenPath)
         let hookPath = wardenDirectory + "/warden-hook"
 
         let claudePath = try locateClaude(environment: environment, wardenPath: wardenPath)
@@ -125,7 +126,7 @@ struct DemoCommand: AsyncParsableCommand {
         let requests = standIn.requests
         let outcomes = scenario.evaluate(requests: requests, refusedHosts: Self.refusedHosts(logDirectory: logDirectory))
         for outcome in outcomes {
-            print(String(format: "%2d. ", outcome.step.number) + "The agent tries to \(outcome.step.title)")
+            print(cFormat("%2ld. ", outcome.step.number) + "The agent tries to \(outcome.step.title)")
             print("    \(outcome.passed ? "→" : "✗ UNEXPECTED:") \(outcome.happened)")
         }
         let finished = scenario.finished(requests: requests)
@@ -153,7 +154,7 @@ struct DemoCommand: AsyncParsableCommand {
             return
         }
         flushOutput()
-        for problem in problems { FileHandle.standardError.write(Data("warden demo: \(problem)\n".utf8)) }
+        for problem in problems { Files.writeAll(2, "warden demo: \(problem)\n") }
         throw ExitCode(1)
     }
 
@@ -240,7 +241,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw CLIError("cannot create a scratch directory in \(base): \(String(cString: strerror(errno)))")
         }
-        return URL(fileURLWithPath: String(cString: made)).resolvingSymlinksInPath().path
+        return HostPaths.resolvingSymlinks(String(cString: made))
     }
 
     /// The scenario's files, in a git repository with a first commit (`.env` ignored).
@@ -294,7 +295,7 @@ struct DemoCommand: AsyncParsableCommand {
     func flushOutput() { fflush(nil) }
 
     static func shellQuoted(_ word: String) -> String {
-        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + word.replacing("'", with: "'\\''") + "'"
     }
 
     // MARK: Running

@@ -1,5 +1,7 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
+import WardenDigest
 import WardenRedact
 
 /// The digests behind fingerprints and pseudonyms, from swift-crypto. The CLI is not on the hook's
@@ -12,7 +14,7 @@ enum Digests {
 
     /// SHA-256 in lower-case hex: install records, the sandbox plan's digest.
     static func sha256Hex(_ data: some DataProtocol) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: data))
     }
 
     /// A pseudonym book for one run: HMAC-SHA-256 under a key that lives only in this process.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Subprocess
 import WardenDetect
 import WardenJSON
@@ -43,14 +44,14 @@ struct PrecommitCommand: AsyncParsableCommand {
         do {
             try await check()
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("warden precommit: \(error.description)\n".utf8))
+            Files.writeAll(2, "warden precommit: \(error.description)\n")
             throw ExitCode(2)
         }
     }
 
     func check() async throws {
         let root = try await git(["rev-parse", "--show-toplevel"], what: "find the repository (is this a git repository?)")
-            .trimmingCharacters(in: .newlines)
+            .trimmingNewlines()
         let policy = try policyOption.loadIfConfigured()
         let settings = policy?.detection ?? .defaults
         let kinds = try detection.selectedKinds() ?? Set(Detector.catalogue.filter { settings.commits.action(for: $0) == .block })
@@ -84,14 +85,14 @@ struct PrecommitCommand: AsyncParsableCommand {
         }
 
         guard !findings.isEmpty || !refused.isEmpty else { return }
-        for line in refused { FileHandle.standardError.write(Data("warden precommit: \(line)\n".utf8)) }
+        for line in refused { Files.writeAll(2, "warden precommit: \(line)\n") }
         print(FindingReport.render(findings, as: format), terminator: "")
         let files = Set(findings.map(\.path)).count
         var summary = "warden precommit: commit blocked"
         if !findings.isEmpty { summary += ": \(findings.count) finding\(findings.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s")" }
         if !refused.isEmpty { summary += findings.isEmpty ? ": " : "; " ; summary += "\(refused.count) protected file\(refused.count == 1 ? "" : "s")" }
         summary += ". Remove the values (and unstage protected files), mark an intended line with warden:allow, or add its fingerprint to .warden-ignore.\n"
-        FileHandle.standardError.write(Data(summary.utf8))
+        Files.writeAll(2, summary)
         throw ExitCode(1)
     }
 

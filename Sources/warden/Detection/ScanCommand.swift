@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenDetect
 import WardenScan
 import WardenSystem
@@ -41,7 +42,7 @@ struct ScanCommand: ParsableCommand {
         do {
             try scan()
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("warden scan: \(error.description)\n".utf8))
+            Files.writeAll(2, "warden scan: \(error.description)\n")
             throw ExitCode(2)
         }
     }
@@ -63,9 +64,9 @@ struct ScanCommand: ParsableCommand {
                     if bytes.prefix(8192).contains(0) { continue }
                     findings += scanner.scan(bytes, path: file == "-" ? "<stdin>" : file, ignore: ignore)
                 case .failure(.tooLarge):
-                    FileHandle.standardError.write(Data("warden scan: \(file): skipped, larger than 64 MB\n".utf8))
+                    Files.writeAll(2, "warden scan: \(file): skipped, larger than 64 MB\n")
                 case .failure(let failure):
-                    FileHandle.standardError.write(Data("warden scan: \(file): \(failure)\n".utf8))
+                    Files.writeAll(2, "warden scan: \(file): \(failure)\n")
                     unreadable = true
                 }
             }
@@ -78,18 +79,17 @@ struct ScanCommand: ParsableCommand {
     /// `path` itself, or the regular files under it in a stable order.
     func files(under path: String, unreadable: inout Bool) -> [String] {
         if path == "-" { return [path] }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            FileHandle.standardError.write(Data("warden scan: \(path): no such file or directory\n".utf8))
+        guard let isDirectory = HostPaths.isDirectory(path) else {
+            Files.writeAll(2, "warden scan: \(path): no such file or directory\n")
             unreadable = true
             return []
         }
-        guard isDirectory.boolValue else { return [path] }
+        guard isDirectory else { return [path] }
         var result: [String] = []
         var pending = [path]
         while let directory = pending.popLast() {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-                FileHandle.standardError.write(Data("warden scan: \(directory): cannot list\n".utf8))
+                Files.writeAll(2, "warden scan: \(directory): cannot list\n")
                 unreadable = true
                 continue
             }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenChannel
 import WardenInstall
 import WardenJSON
@@ -16,8 +17,7 @@ struct RuntimeChecks {
 
     /// The directory of the running `warden`, where its `warden-hook` and `warden-sandbox-init` are.
     var wardenDirectory: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (exe as NSString).deletingLastPathComponent
+        HostPaths.executableDirectory
     }
 
     func run() {
@@ -123,7 +123,7 @@ struct RuntimeChecks {
             report(false, "hooks: \(settingsPath) is not valid JSON; fix: warden policy check \(settingsPath)")
             return
         }
-        let hook = ((wardenDirectory + "/warden-hook") as NSString).resolvingSymlinksInPath
+        let hook = HostPaths.resolvingSymlinks(wardenDirectory + "/warden-hook")
         func commands(_ event: String) -> [String] {
             (json["hooks"]?[event]?.array ?? []).flatMap { group in
                 (group["hooks"]?.array ?? []).compactMap { $0["command"]?.string }
@@ -135,7 +135,7 @@ struct RuntimeChecks {
             let registered = commands(event).compactMap(WardenRegistration.hookExecutable(in:))
             if registered.isEmpty {
                 missing.append(event)
-            } else if !registered.contains(where: { ($0 as NSString).resolvingSymlinksInPath == hook }) {
+            } else if !registered.contains(where: { HostPaths.resolvingSymlinks($0) == hook }) {
                 elsewhere.append("\(event) runs \(registered[0])")
             }
         }
@@ -177,7 +177,7 @@ struct RuntimeChecks {
         for directory in (environment["PATH"] ?? "").split(separator: ":") {
             let candidate = "\(directory)/claude"
             guard access(candidate, X_OK) == 0 else { continue }
-            if let head = FileHandle(forReadingAtPath: candidate)?.readData(ofLength: 4096),
+            if let head = HostPaths.head(candidate, limit: 4096),
                String(decoding: head, as: UTF8.self).contains("WARDEN_CLAUDE_SHIM") {
                 report(true, "claude function: \(candidate) is Warden's shim (claude runs inside warden run)")
                 return
@@ -208,16 +208,9 @@ struct RuntimeChecks {
 
     /// Runs a program to its end with no input; its status and standard error (or output).
     static func run(_ path: String, _ arguments: [String], output: Bool = false) -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        if output { process.standardOutput = pipe } else { process.standardOutput = FileHandle.nullDevice }
-        if output { process.standardError = FileHandle.nullDevice } else { process.standardError = pipe }
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (127, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        do {
+            let outcome = try Programs.run(path, arguments)
+            return (outcome.status, output ? outcome.output : outcome.errors)
+        } catch { return (127, "\(error)") }
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The hooks directory `warden install --git` points the system's core.hooksPath at.
 enum GitHooks {
@@ -39,7 +40,7 @@ enum GitHooks {
         let (status, output) = try git(["config", "--system", "--get", key])
         if status == 1 { return nil }
         guard status == 0 else { throw CLIError("git config --system --get \(key) failed (exit \(status))") }
-        return output.trimmingCharacters(in: .newlines)
+        return output.trimmingNewlines()
     }
 
     static func setSystemValue(_ key: String, _ value: String?) throws {
@@ -51,14 +52,11 @@ enum GitHooks {
     }
 
     private static func git(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        do { try process.run() } catch { throw CLIError("git: cannot run (\(error)); install git") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        do {
+            let outcome = try Programs.run("git", arguments)
+            return (outcome.status, outcome.output)
+        } catch {
+            throw CLIError("git: cannot run (\(error)); install git")
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenInstall
 import WardenJSON
 import WardenPolicy
@@ -97,7 +98,7 @@ struct Installer {
     /// Copies `source` to `destination`, keeping a file that was there before (and that install
     /// did not write) in the state directory so that uninstall can put it back.
     mutating func installFile(_ data: Data, to destination: String, mode: Int, describe: String) throws {
-        noteDirectories(try InstallFiles.makeDirectories((destination as NSString).deletingLastPathComponent))
+        noteDirectories(try InstallFiles.makeDirectories(HostPaths.parent(destination)))
         let digest = InstallFiles.digest(data: data)
         if InstallFiles.digest(destination) == digest {
             // Already there byte for byte: when install did not write it, it is not install's to
@@ -108,7 +109,7 @@ struct Installer {
         let ownedBefore = record.files.contains(where: { $0.path == destination })
         if !ownedBefore, FileManager.default.fileExists(atPath: destination) {
             noteDirectories(try InstallFiles.makeDirectories(location.stateDirectory + "/replaced"))
-            let kept = location.stateDirectory + "/replaced/" + destination.replacingOccurrences(of: "/", with: "%")
+            let kept = location.stateDirectory + "/replaced/" + destination.replacing("/", with: "%")
             guard let old = FileManager.default.contents(atPath: destination) else { throw CLIError("\(destination): cannot be read") }
             try InstallFiles.write(old, to: kept, mode: 0o600)
             previous = kept
@@ -138,15 +139,14 @@ struct Installer {
 
     /// The binary without its symbol tables, made by binutils' strip into a scratch file.
     func stripped(_ path: String) throws -> Data {
-        let scratch = NSTemporaryDirectory() + "warden-strip-\(getpid())-" + (path as NSString).lastPathComponent
+        let scratch = FileManager.default.temporaryDirectory.path + "/warden-strip-\(getpid())-" + Paths.lastComponent(path)
         defer { unlink(scratch) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["strip", "-o", scratch, path]
-        do { try process.run() } catch { throw CLIError("strip: cannot run (\(error)); install binutils or pass --no-strip") }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: scratch) else {
-            throw CLIError("strip \(path) failed (exit \(process.terminationStatus)); install binutils or pass --no-strip")
+        let status: Int32
+        do { status = try Programs.run("strip", ["-o", scratch, path]).status } catch {
+            throw CLIError("strip: cannot run (\(error)); install binutils or pass --no-strip")
+        }
+        guard status == 0, let data = FileManager.default.contents(atPath: scratch) else {
+            throw CLIError("strip \(path) failed (exit \(status)); install binutils or pass --no-strip")
         }
         return data
     }
@@ -214,7 +214,7 @@ struct Installer {
             try InstallFiles.write(Data(existingText.utf8), to: backup, mode: 0o600)
             actions.append("kept the previous settings as \(backup)")
         }
-        noteDirectories(try InstallFiles.makeDirectories((path as NSString).deletingLastPathComponent))
+        noteDirectories(try InstallFiles.makeDirectories(HostPaths.parent(path)))
         try InstallFiles.write(Data(text.utf8), to: path, mode: 0o644)
         if var settings = record.settings, settings.path == path {
             settings.written = InstallFiles.digest(text: text)

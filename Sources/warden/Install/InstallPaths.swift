@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenInstall
 import WardenJSON
 
@@ -27,10 +28,7 @@ struct InstallLocationOptions: ParsableArguments {
 /// The files of a Warden build or installation: the binaries beside the running `warden`, and the
 /// profiles and hooks in the repository it was built from or in PREFIX/share/warden.
 enum WardenFiles {
-    static var executableDirectory: String {
-        let link = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (link as NSString).deletingLastPathComponent
-    }
+    static var executableDirectory: String { HostPaths.executableDirectory }
 
     /// The directory holding `profiles/` and `hooks/`: `$WARDEN_SHARE`, else `../share/warden` from
     /// the binary, else the repository the binary was built in (found by walking up).
@@ -44,12 +42,12 @@ enum WardenFiles {
             return env
         }
         let exe = executableDirectory
-        let installed = ((exe as NSString).deletingLastPathComponent as NSString).appendingPathComponent("share/warden")
+        let installed = HostPaths.parent(exe) + "/share/warden"
         if holdsResources(installed) { return installed }
         var dir = exe
         while dir != "/" && !dir.isEmpty {
             if holdsResources(dir) { return dir }
-            dir = (dir as NSString).deletingLastPathComponent
+            dir = HostPaths.parent(dir)
         }
         throw CLIError("cannot find Warden's profiles and hooks beside \(exe): set WARDEN_SHARE to the repository or PREFIX/share/warden")
     }
@@ -112,7 +110,7 @@ enum InstallFiles {
         var dir = path
         while !dir.isEmpty && dir != "/" && !FileManager.default.fileExists(atPath: dir) {
             missing.insert(dir, at: 0)
-            dir = (dir as NSString).deletingLastPathComponent
+            dir = HostPaths.parent(dir)
         }
         for dir in missing {
             guard mkdir(dir, 0o755) == 0 || errno == EEXIST else {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
+import NIOConcurrencyHelpers
 import NIOCore
 import WardenAudit
 import WardenNetwork
@@ -77,7 +79,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
         let listening = (proxy.httpAddresses.map { "http \($0)" } + proxy.socksAddresses.map { "socks5 \($0)" }).joined(separator: ", ")
-        FileHandle.standardError.write(Data("warden proxy: listening on \(listening) (policy \(path))\n".utf8))
+        Files.writeAll(2, "warden proxy: listening on \(listening) (policy \(path))\n")
 
         for await number in stream {
             if number == SIGHUP {
@@ -85,13 +87,13 @@ struct ProxyCommand: AsyncParsableCommand {
                     let (reloaded, _) = try Self.load(path: path, environment: environment)
                     proxy.reload(reloaded)
                     log?.policyReloaded(path: path)
-                    FileHandle.standardError.write(Data("warden proxy: reloaded \(path)\n".utf8))
+                    Files.writeAll(2, "warden proxy: reloaded \(path)\n")
                 } catch {
-                    FileHandle.standardError.write(Data("warden proxy: kept the previous policy: \(error)\n".utf8))
+                    Files.writeAll(2, "warden proxy: kept the previous policy: \(error)\n")
                 }
                 continue
             }
-            FileHandle.standardError.write(Data("warden proxy: stopping; \(proxy.openConnections) connection(s) may finish within \(drainSeconds) s\n".utf8))
+            Files.writeAll(2, "warden proxy: stopping; \(proxy.openConnections) connection(s) may finish within \(drainSeconds) s\n")
             break
         }
         continuation.finish()
@@ -121,7 +123,7 @@ struct ProxyCommand: AsyncParsableCommand {
 /// once a minute) and never changes a decision.
 final class AuditConnectionLog: ConnectionLog {
     private let log: AuditLog
-    private let policyHashLock = NSLock()
+    private let policyHashLock = NIOLock()
     nonisolated(unsafe) private var currentPolicyHash: String?
     private var policyHash: String? {
         policyHashLock.lock()
@@ -130,7 +132,7 @@ final class AuditConnectionLog: ConnectionLog {
     }
     private let origin = AuditOrigin.current()
     private let session: String
-    private let lastComplaint = NSLock()
+    private let lastComplaint = NIOLock()
     nonisolated(unsafe) private var lastComplaintTime: TimeInterval = 0
 
     /// `session` names the records' session: the `warden proxy` or `warden run` process.
@@ -167,7 +169,7 @@ final class AuditConnectionLog: ConnectionLog {
             let now = Date().timeIntervalSince1970
             if now - lastComplaintTime > 60 {
                 lastComplaintTime = now
-                FileHandle.standardError.write(Data("warden proxy: the decision log was not written: \(failure)\n".utf8))
+                Files.writeAll(2, "warden proxy: the decision log was not written: \(failure)\n")
             }
         }
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import WardenAudit
 import WardenChannel
 import WardenLaunch
@@ -86,7 +88,7 @@ struct RunCommand: ParsableCommand {
     func trace(_ step: String) { StartTrace.mark("warden", step) }
 
     func fail(_ message: String) -> some Error {
-        FileHandle.standardError.write(Data("warden: \(message)\n".utf8))
+        Files.writeAll(2, "warden: \(message)\n")
         return ExitCode(1)
     }
 
@@ -100,8 +102,8 @@ struct RunCommand: ParsableCommand {
     @_optimize(none)
     func prepare() throws -> Prepared {
         let environment = ProcessInfo.processInfo.environment
-        let wardenPath = Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? CommandLine.arguments[0]
-        let wardenDirectory = (wardenPath as NSString).deletingLastPathComponent
+        let wardenPath = HostPaths.executable
+        let wardenDirectory = HostPaths.parent(wardenPath)
 
         // The policy.
         let policyPath: String
@@ -138,10 +140,10 @@ struct RunCommand: ParsableCommand {
                 throw fail("\(commandLine[0]): command not found on PATH")
             }
             commandLine[0] = resolved
-            commandIsClaude = (resolved as NSString).lastPathComponent == "claude"
+            commandIsClaude = HostPaths.name(resolved) == "claude"
         } else {
             // `warden run -- /path/to/claude` (as `warden demo` and the claude shim run it).
-            commandIsClaude = (commandLine[0] as NSString).lastPathComponent == "claude"
+            commandIsClaude = HostPaths.name(commandLine[0]) == "claude"
         }
 
         let uid = getuid(), gid = getgid()
@@ -163,7 +165,7 @@ struct RunCommand: ParsableCommand {
             guard !loaded.sandbox.failIfUnavailable else {
                 throw fail("cannot start the sandbox: \(missing) (the policy's sandbox.failIfUnavailable is true)")
             }
-            FileHandle.standardError.write(Data("warden: cannot start the sandbox: \(missing); running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n".utf8))
+            Files.writeAll(2, "warden: cannot start the sandbox: \(missing); running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n")
             return .finished(RunSupport.execUnsandboxed(commandLine))
         }
         let kernel = KernelProbe.features()
@@ -195,7 +197,7 @@ struct RunCommand: ParsableCommand {
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
         let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
-        if let reason = ProjectRefusal.reason(root: plan.project.root, home: (home as NSString).resolvingSymlinksInPath) {
+        if let reason = ProjectRefusal.reason(root: plan.project.root, home: HostPaths.resolvingSymlinks(home)) {
             throw fail("cannot start the sandbox: \(reason); fix: start warden run in a project directory (a git repository, or a directory of its own)")
         }
         trace("plan made")
@@ -364,9 +366,7 @@ enum RunSupport {
     static func which(_ name: String, path: String?) -> String? {
         for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !directory.isEmpty {
             let candidate = "\(directory)/\(name)"
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-                access(candidate, X_OK) == 0
+            if HostPaths.isDirectory(candidate) == false, access(candidate, X_OK) == 0
             {
                 return candidate
             }
@@ -380,12 +380,10 @@ enum RunSupport {
         for directory in (path ?? "").split(separator: ":") where !directory.isEmpty {
             let candidate = "\(directory)/claude"
             guard access(candidate, X_OK) == 0 else { continue }
-            let resolved = URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path
+            let resolved = HostPaths.resolvingSymlinks(candidate)
             if resolved == wardenPath { continue }
-            if let handle = FileHandle(forReadingAtPath: resolved) {
-                let head = handle.readData(ofLength: 4096)
-                try? handle.close()
-                if String(decoding: head, as: UTF8.self).contains("WARDEN_CLAUDE_SHIM") { continue }
+            if let head = HostPaths.head(resolved, limit: 4096), String(decoding: head, as: UTF8.self).contains("WARDEN_CLAUDE_SHIM") {
+                continue
             }
             return candidate
         }
@@ -402,13 +400,13 @@ enum RunSupport {
         ]
         var directory = wardenDirectory
         while directory != "/" && !directory.isEmpty {
-            if (directory as NSString).lastPathComponent == ".build" {
-                candidates.append("\((directory as NSString).deletingLastPathComponent)/profiles/\(name).json")
+            if HostPaths.name(directory) == ".build" {
+                candidates.append("\(HostPaths.parent(directory))/profiles/\(name).json")
                 break
             }
-            directory = (directory as NSString).deletingLastPathComponent
+            directory = HostPaths.parent(directory)
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }.map { ($0 as NSString).standardizingPath }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }.map(Paths.normalize)
     }
 
     /// `warden-sandbox-init` beside `warden`, when it is there and executable. (Asking it for
@@ -458,7 +456,7 @@ enum RunSupport {
     static func execUnsandboxed(_ command: [String]) -> Int32 {
         var arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         execv(command[0], &arguments)
-        FileHandle.standardError.write(Data("warden: cannot run \(command[0]): \(String(cString: strerror(errno)))\n".utf8))
+        Files.writeAll(2, "warden: cannot run \(command[0]): \(String(cString: strerror(errno)))\n")
         return 127
     }
 }

@@ -1,9 +1,11 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import NIOCore
 import NIOPosix
 import WardenPolicy
 import WardenProxy
 import WardenSandbox
+import WardenSystem
 
 /// The host side of the sandbox's network: Warden's HTTP and SOCKS5 proxies on the plan's unix
 /// sockets (init's forwarders serve them on the sandbox's 127.0.0.1), and, when
@@ -20,7 +22,7 @@ struct RunNetwork {
     /// `https://localhost:8443/v1`, `http://[::1]:9000`): a Messages API or gateway on this host.
     /// Nil for any other origin, which the proxy reaches like every allowed host.
     static func loopbackOrigin(_ baseURL: String) -> (address: String, port: Int)? {
-        guard let schemeEnd = baseURL.range(of: "://") else { return nil }
+        guard let schemeEnd = baseURL.firstRange(of: "://") else { return nil }
         let scheme = baseURL[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
         var authority = baseURL[schemeEnd.upperBound...]
@@ -65,7 +67,7 @@ struct RunNetwork {
         do {
             log = try AuditConnectionLog(policy: policy, policyPath: policyPath, session: "warden-run-\(getpid())")
         } catch {
-            FileHandle.standardError.write(Data("warden: connections are not logged: \(error)\n".utf8))
+            Files.writeAll(2, "warden: connections are not logged: \(error)\n")
             log = nil
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

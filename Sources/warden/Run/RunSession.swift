@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import WardenAudit
 import WardenPolicy
 import WardenSystem
@@ -30,7 +31,7 @@ struct RunSession {
         self.features = features
         self.policyHash = policyHash
         // The program, not its arguments: a prompt given on the command line may carry anything.
-        subject = (plan.command.first as NSString?)?.lastPathComponent ?? "?"
+        subject = plan.command.first.map(HostPaths.name) ?? "?"
     }
 
     func started() {
@@ -47,11 +48,11 @@ struct RunSession {
 
     private func write(_ record: AuditRecord) {
         guard let log else {
-            FileHandle.standardError.write(Data("warden: the session is not logged: no log directory (warden.audit.directory, $XDG_STATE_HOME or $HOME)\n".utf8))
+            Files.writeAll(2, "warden: the session is not logged: no log directory (warden.audit.directory, $XDG_STATE_HOME or $HOME)\n")
             return
         }
         if let error = log.append(record) {
-            FileHandle.standardError.write(Data("warden: the session's \(record.event) record was not logged: \(error)\n".utf8))
+            Files.writeAll(2, "warden: the session's \(record.event) record was not logged: \(error)\n")
         }
     }
 }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import NIOConcurrencyHelpers
+import Glibc
 import WardenAudit
 import WardenLaunch
 import WardenPolicy
@@ -51,14 +53,14 @@ enum RunSupervisor {
 
     /// Says a logging failure once per session, from the supervisor thread.
     final class Complaint: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = NIOLock()
         private var said = false
         func once(_ text: String) {
             lock.lock()
             defer { lock.unlock() }
             guard !said else { return }
             said = true
-            FileHandle.standardError.write(Data(text.utf8))
+            Files.writeAll(2, text)
         }
     }
 }
