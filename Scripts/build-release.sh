@@ -11,7 +11,8 @@
 # path because those flags differ from the other products'. It calls no NSS function (user
 # names come from $USER), the one part of glibc a static binary cannot use reliably.
 #
-# warden and warden-bench link Foundation and are built with the Swift runtime linked statically.
+# warden (FoundationEssentials only) and warden-bench (full Foundation) are built with the Swift
+# runtime linked statically.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -45,8 +45,16 @@ struct ListenerTests {
         // The port is chosen below the kernel's ephemeral range (32768–60999 here): the tests
         // running beside this one bind port 0 and connect, and either could take a freed
         // ephemeral port before the last bind below, which would fail for a reason not ours.
-        let port = try Self.freePortBelowEphemeralRange()
-        let first = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: [])
+        // Another program on the machine (a parallel test run) may take the port between the
+        // check and the bind: that is a different port's story, so pick again.
+        var started: (port: Int, proxy: RunningProxy)?
+        for _ in 0..<5 where started == nil {
+            let port = try Self.freePortBelowEphemeralRange()
+            if let proxy = try? await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: []) {
+                started = (port, proxy)
+            }
+        }
+        let (port, first) = try #require(started)
         #expect(first.httpPort == port)
         await #expect {
             _ = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: [])
@@ -54,7 +62,12 @@ struct ListenerTests {
             "\(error)".hasPrefix("cannot listen on") && "\(error)".contains("in use")
         }
         await first.stop()
-        let again = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: [])
+        // Once the proxy has stopped, its port is free again at once.
+        let again: RunningProxy
+        do { again = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: []) } catch {
+            Issue.record("the port of a stopped proxy is still taken: \(error)")
+            return
+        }
         #expect(again.httpPort == port)
         await again.stop()
     }
