@@ -1,5 +1,11 @@
 import Foundation
+import Subprocess
 import Testing
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// `warden install` and `warden uninstall` into a scratch root: every system path is an option, and
 /// git's system configuration is redirected with GIT_CONFIG_SYSTEM.
@@ -80,6 +86,31 @@ import Testing
         #expect(uninstall.exitCode == 0, "\(uninstall.stderr)")
         #expect(root.read(root.settings) == adminSettings)
         #expect(root.snapshot() == before)
+    }
+
+    @Test("installed binaries are stripped by binutils' strip and still run; without strip, install says what to do")
+    func installedBinariesAreStripped() async throws {
+        let root = try Root()
+        let install = try await runWarden(["install"] + root.options, environment: root.environment)
+        #expect(install.exitCode == 0, "\(install.stderr)")
+        #expect(install.stdout.contains("(stripped)"), "\(install.stdout)")
+        let built = builtProduct("warden", override: "WARDEN_BIN")
+        for name in ["warden", "warden-hook", "warden-sandbox-init"] {
+            let installed = root.prefix + "/bin/" + name
+            let source = (built as NSString).deletingLastPathComponent + "/" + name
+            let sizes = try [installed, source].map { try #require(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
+            #expect(sizes[0] < sizes[1], "\(name): \(sizes[0]) bytes installed, \(sizes[1]) built")
+            let symbols = try await run(.name("nm"), arguments: [installed], output: .string(limit: 1 << 16), error: .string(limit: 1 << 16))
+            #expect(symbols.standardError.contains("no symbols"), "\(name): \(symbols.standardError)")
+        }
+        let version = try await run(.path(FilePath(root.prefix + "/bin/warden")), arguments: ["--version"], output: .string(limit: 1 << 10))
+        #expect(version.terminationStatus == .exited(0) && !version.standardOutput.isEmpty)
+
+        let elsewhere = try Root()
+        let refused = try await runWarden(["install"] + elsewhere.options, environment: elsewhere.environment.merging(["PATH": "/nonexistent"]) { $1 })
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.hasPrefix("warden: strip: cannot run") && refused.stderr.contains("install binutils or pass --no-strip"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.prefix + "/bin/warden"))
     }
 
     @Test func uninstallKeepsWhatTheAdminChangedAfterInstall() async throws {
