@@ -170,8 +170,12 @@ private struct Repository {
         let repo = try await Repository()
         let hookDirectory = repo.path + "/.git/hooks"
         let script = "#!/bin/sh\nexec \(builtProduct("warden", override: "WARDEN_BIN")) precommit\n"
-        try script.write(toFile: hookDirectory + "/pre-commit", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hookDirectory + "/pre-commit")
+        // Made executable by install(1) in a child, not written here: a descriptor open for
+        // writing in this process, inherited by a child another test forks meanwhile, would make
+        // git's exec of the hook fail with ETXTBSY.
+        try script.write(toFile: repo.path + "/pre-commit.txt", atomically: true, encoding: .utf8)
+        let installed = try await run(.name("install"), arguments: ["-m", "755", repo.path + "/pre-commit.txt", hookDirectory + "/pre-commit"], output: .discarded, error: .discarded)
+        try #require(installed.terminationStatus == .exited(0))
         try await repo.stage("deploy.sh", "export AWS_ACCESS_KEY_ID=\(Values.awsKey)\n")
         let result = try await run(
             .name("git"), arguments: ["commit", "-q", "-m", "deploy"], workingDirectory: FilePath(repo.path),

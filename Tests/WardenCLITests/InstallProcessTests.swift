@@ -175,8 +175,11 @@ import SystemPackage
         }
         #expect(try git(["init", "-q", "-b", "main"]).0 == 0)
         // The repository's own hook leaves a mark, so that its running can be seen.
-        try root.write(repository + "/.git/hooks/pre-commit", "#!/bin/sh\ntouch \"$(git rev-parse --git-dir)/own-hook-ran\"\n")
-        chmod(repository + "/.git/hooks/pre-commit", 0o755)
+        // Made executable by install(1) in a child, not written here (a descriptor open for
+        // writing here, inherited by a child another test forks, makes exec fail with ETXTBSY).
+        try root.write(root.base + "/own-hook.txt", "#!/bin/sh\ntouch \"$(git rev-parse --git-dir)/own-hook-ran\"\n")
+        let installed = try await run(.name("install"), arguments: ["-m", "755", root.base + "/own-hook.txt", repository + "/.git/hooks/pre-commit"], output: .discarded, error: .discarded)
+        try #require(installed.terminationStatus == .exited(0))
 
         try root.write(repository + "/deploy.sh", "export AWS_ACCESS_KEY_ID=" + "AKIA" + "Z7QRSTUVWXY23456\n")
         #expect(try git(["add", "deploy.sh"]).0 == 0)

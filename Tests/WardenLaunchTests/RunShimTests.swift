@@ -12,9 +12,11 @@ struct RunShimTests {
         let fake = scene.base + "/real-bin", shim = scene.base + "/shim-bin"
         try FileManager.default.createDirectory(atPath: fake, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: shim, withIntermediateDirectories: true)
-        try "#!/bin/sh\necho \"args=$*\"\necho \"pid1=$(cat /proc/1/comm)\"\n".write(toFile: fake + "/claude", atomically: false, encoding: .utf8)
-        try FileManager.default.copyItem(atPath: Self.script, toPath: shim + "/claude")
-        try RunScene.shell("chmod 755 \(fake)/claude \(shim)/claude")
+        // The executables are made by install(1), not written here: a descriptor open for writing
+        // in this process could be inherited by a child another test forks at that moment, and
+        // exec would then fail with ETXTBSY ("Text file busy") while that child lives.
+        try "#!/bin/sh\necho \"args=$*\"\necho \"pid1=$(cat /proc/1/comm)\"\n".write(toFile: scene.base + "/claude.txt", atomically: false, encoding: .utf8)
+        try RunScene.shell("install -m 755 \(scene.base)/claude.txt \(fake)/claude && install -m 755 \(Self.script) \(shim)/claude")
         let warden = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let wardenDirectory = ProcessInfo.processInfo.environment["WARDEN_BIN"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? warden)
