@@ -95,6 +95,10 @@ public enum BubblewrapProcess {
         if let channel = supervisorChannel {
             posix_spawn_file_actions_adddup2(&actions, channel, Int32(UnixSocketPlan.supervisorDescriptor))
         }
+        var placed: Set<Int32> = [3, 4]
+        if blockPipe != nil { placed.insert(6) }
+        if supervisorChannel != nil { placed.insert(Int32(UnixSocketPlan.supervisorDescriptor)) }
+        try SpawnDescriptors.closeOthers(&actions, placed: placed, keepBelow: 7)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -237,6 +237,13 @@ public struct LaunchPlaceholders: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        // The watcher outlives `warden`: it must not keep the proxies' sockets (or anything else
+        // of this process) open after it.
+        do { try SpawnDescriptors.closeOthers(&actions, placed: [], keepBelow: 3) } catch {
+            close(fds[0])
+            close(fds[1])
+            throw error
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -428,6 +428,21 @@ struct RunSandboxTests {
         #expect(try scene.run(["--", "/bin/sh", "-c", "exit 42"]).status == 42)
         #expect(try scene.run(["--", "/bin/sh", "-c", "kill -TERM $$"]).status == 128 + SIGTERM)
     }
+
+    @Test("the command inherits no descriptor of warden's: not the proxies' listening sockets, not the event loop's epoll", arguments: users)
+    func noInheritedDescriptors(user: RunTestUser) throws {
+        // With a listed unix socket the supervisor's descriptor goes to init too: it must stop there.
+        for policy in ["{}", #"{"sandbox": {"network": {"allowUnixSockets": ["/run/warden-test-none.sock"]}}}"#] {
+            let scene = try RunScene(user: user, policy: policy)
+            defer { scene.remove() }
+            // The glob's own directory descriptor is closed by the time readlink runs: no target.
+            let result = try scene.run(["--", "/bin/sh", "-c", #"for f in /proc/self/fd/*; do echo "${f##*/} $(readlink "$f")"; done"#])
+            #expect(result.status == 0, "\(result.stderr)")
+            let open = result.stdout.split(separator: "\n").filter { $0.contains(" ") && !$0.hasSuffix(" ") }
+            #expect(open.map { $0.prefix { $0 != " " } }.sorted() == ["0", "1", "2"], "policy \(policy): \(open)")
+            #expect(!result.stdout.contains("socket:") && !result.stdout.contains("anon_inode"), "policy \(policy): \(result.stdout)")
+        }
+    }
 }
 
 @Suite("two warden run sessions in one home", .serialized)
