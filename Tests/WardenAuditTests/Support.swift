@@ -81,6 +81,7 @@ func spawn(_ arguments: [String], stdout: String?, stderr: String?, environment:
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
     if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
+    _ = closeFromInChild(&actions, 3)
     var variables: [String] = []
     var index = 0
     while let entry = environ[index] {
@@ -108,3 +109,9 @@ func waitForExit(_ pid: pid_t) async -> Int32 {
         try? await Task.sleep(for: .milliseconds(5))
     }
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np`, not imported by Swift's Glibc module. The
+/// test process holds SwiftNIO sockets without close-on-exec (other tests' proxies); a long-lived
+/// child such as a tmux server would otherwise keep their ports bound after those tests end.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func closeFromInChild(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

@@ -133,6 +133,7 @@ struct Tmux {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, capture ? output : "/dev/null", capture ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        _ = closeFromInChild(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -166,3 +167,9 @@ struct Tmux {
 
     func kill() { _ = try? run(["kill-server"]) }
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np`, not imported by Swift's Glibc module. The
+/// test process holds SwiftNIO sockets without close-on-exec (other tests' proxies); a long-lived
+/// child such as a tmux server would otherwise keep their ports bound after those tests end.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func closeFromInChild(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
