@@ -305,19 +305,45 @@ public struct AuditLog: Sendable {
         return AuditHead(seq: seq, hash: hash, segment: segment, size: size, base: base, baseHash: baseHash)
     }
 
-    /// Checks the whole chain, from the oldest segment kept to the head.
-    public func verify() -> AuditVerification {
+    /// The segments, their sizes and the head at one moment, read under a shared lock on the head
+    /// file. Writers hold it exclusively from their append to their head update, so within these
+    /// sizes the head names the last record, however many hooks are writing. Without the lock a
+    /// check of a live log saw records appended after it read the head and called the head
+    /// stale. The lock is held for a directory listing and a `stat` per segment only.
+    public func snapshot() -> Result<AuditSnapshot, AuditWriteError> {
+        let fd = open(headPath, O_RDONLY | O_CLOEXEC)
+        defer { if fd >= 0 { close(fd) } }
+        if fd >= 0 {
+            while flock(fd, LOCK_SH) != 0 {
+                if errno != EINTR { return .failure(AuditWriteError("lock", path: headPath, code: errno)) }
+            }
+        }
         let segments: [AuditSegment]
         switch self.segments() {
         case .success(let list): segments = list
+        case .failure(let error): return .failure(error)
+        }
+        let sizes = segments.map { segment -> Int in
+            var info = stat()
+            return stat(segment.path, &info) == 0 ? Int(info.st_size) : 0
+        }
+        let head = fd >= 0 ? AuditLog.readHead(fd) : nil
+        return .success(AuditSnapshot(segments: segments, sizes: sizes, head: head, headExists: fd >= 0 || access(headPath, F_OK) == 0))
+    }
+
+    /// Checks the whole chain, from the oldest segment kept to the head (as of `snapshot()`:
+    /// records appended while the check runs are left for the next one).
+    public func verify() -> AuditVerification {
+        let snapshot: AuditSnapshot
+        switch self.snapshot() {
+        case .success(let taken): snapshot = taken
         case .failure(let error):
             return AuditVerification(segments: [], head: nil, verifier: nil, readError: error.description)
         }
-        let head = self.head()
-        let headExists = access(headPath, F_OK) == 0
+        let (segments, head, headExists) = (snapshot.segments, snapshot.head, snapshot.headExists)
         var verifier = AuditVerifier(base: head?.base, baseHash: head?.baseHash)
-        for segment in segments {
-            guard let bytes = AuditLog.readFile(segment.path, from: 0) else {
+        for (segment, size) in zip(segments, snapshot.sizes) {
+            guard let bytes = AuditLog.readFile(segment.path, from: 0, upTo: size) else {
                 return AuditVerification(segments: segments, head: head, verifier: verifier, readError: AuditWriteError("read", path: segment.path, code: errno).description)
             }
             var number = 0
@@ -332,6 +358,7 @@ public struct AuditLog: Sendable {
         }
         verifier.finish(head: head)
         var result = AuditVerification(segments: segments, head: head, verifier: verifier, readError: nil)
+        result.sizes = snapshot.sizes
         if head == nil && headExists && !verifier.isFailed {
             result.headProblem = AuditProblem(.head, at: AuditLocation(file: headPath, line: 1), seq: nil, "the head file is unreadable")
         } else if head == nil && !segments.isEmpty && !verifier.isFailed {
@@ -373,11 +400,13 @@ public struct AuditLog: Sendable {
     }
 
     /// The bytes of `path` from `offset` to its end, or nil when it cannot be read.
-    public static func readFile(_ path: String, from offset: Int) -> [UInt8]? {
+    /// The file's bytes from `offset` to its end, or to `limit` when given (a size taken earlier:
+    /// what was appended since is left out).
+    public static func readFile(_ path: String, from offset: Int, upTo limit: Int? = nil) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        let size = fileSize(fd)
+        let size = min(fileSize(fd), limit ?? Int.max)
         guard size >= offset else { return [] }
         var bytes = [UInt8](repeating: 0, count: size - offset)
         var done = 0
@@ -405,8 +434,19 @@ public struct AuditLog: Sendable {
 }
 
 /// The result of `AuditLog.verify()`.
+/// The log at one moment: see `AuditLog.snapshot()`.
+public struct AuditSnapshot: Sendable {
+    public var segments: [AuditSegment]
+    /// Each segment's size then, in bytes.
+    public var sizes: [Int]
+    public var head: AuditHead?
+    public var headExists: Bool
+}
+
 public struct AuditVerification: Sendable {
     public var segments: [AuditSegment]
+    /// Each segment's size when the check began; it read no further.
+    public var sizes: [Int] = []
     public var head: AuditHead?
     public var records: Int
     public var firstSeq: Int?

@@ -68,6 +68,30 @@ func waitFor(_ pid: pid_t) -> Int32 {
         #expect(result.head?.seq == 16_000)
     }
 
+    @Test("a log being written is verified as of one moment: no stale-head alarm while hooks write")
+    func verifyingALiveLog() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let logPath = dir.path + "/log"
+        let writer = productsDirectory() + "/audit-append"
+        // 64 KiB segments: the writers also rotate while the checks run.
+        let pids = (0..<4).map { _ in spawn([writer, logPath, "1500", "65536"]) }
+        let log = AuditLog(directory: logPath)
+        var checks = 0, problems: [String] = []
+        var running = pids
+        while !running.isEmpty {
+            let result = log.verify()
+            checks += 1
+            if !result.isValid, result.head != nil || result.records > 0 {
+                problems.append("\(result.problem.map(String.init(describing:)) ?? result.headProblem.map(String.init(describing:)) ?? result.readError ?? "?")")
+            }
+            running = running.filter { waitpid($0, nil, WNOHANG) == 0 }
+        }
+        #expect(problems.isEmpty, "\(problems.count) of \(checks) checks: \(problems.prefix(3))")
+        let final = log.verify()
+        #expect(final.isValid && final.records == 6000)
+    }
+
     @Test func rotationKeepsTheChainAcrossSegments() throws {
         let (dir, log) = makeLog(40, segmentBytes: 2000)
         defer { dir.remove() }

@@ -102,8 +102,9 @@ struct DoctorCommand: ParsableCommand {
         if let problem = result.headProblem {
             report(false, "head: \(problem)")
         } else if let head = result.head {
-            // Compared with the newest segment's last record, whatever the chain before it.
-            let newest = result.segments.last.flatMap { AuditLog.readFile($0.path, from: 0) }
+            // Compared with the newest segment's last record, whatever the chain before it, as of
+            // the moment the check began (records appended since are not the head's yet).
+            let newest = result.segments.last.flatMap { AuditLog.readFile($0.path, from: 0, upTo: result.sizes.last) }
             let lastLine = newest?.split(separator: 0x0A).last
             let last = lastLine.flatMap { try? AuditRecord(line: String(decoding: $0, as: UTF8.self)) }
             if let last, last.seq == head.seq, last.hash == head.hash {
