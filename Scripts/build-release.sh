@@ -49,7 +49,7 @@ mkdir -p "$out"
 # with, and exec maps the hook's text with one fault per 2 MiB folio, against one per 64 KiB
 # of small ones. cp (copy_file_range) leaves small folios; `warden install` writes each binary
 # in one write, which leaves 2 MiB ones, and the benchmarks should time the hook as installed
-# (README, "Performance": 0.1-0.15 ms per call). Through a new file, so that a running binary
+# (README, "Performance": 0.15-0.2 ms per call). Through a new file, so that a running binary
 # is not overwritten.
 copy_binary() {
     dd if="$1" of="$2.tmp" bs=4M status=none
