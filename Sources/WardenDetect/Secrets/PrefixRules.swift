@@ -387,7 +387,7 @@ struct SecretPrefixIndex: @unchecked Sendable {
     init(_ arrays: Arrays) {
         func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
             let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(array.count, 1))
-            array.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: $0.count) }
+            array.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.initialize(from: base, count: $0.count) } }
             return pointer
         }
         precondition(arrays.buckets.count == 1024 && arrays.offsets.count == arrays.order.count)
