@@ -337,6 +337,20 @@ struct MalformedEvent: Sendable, CustomTestStringConvertible {
         #expect(output.stderr.contains("\(path):2:"), "\(output)")
     }
 
+    /// `WARDEN_TRACE_START=1` (what the benchmarks cost the steps with) adds trace lines on
+    /// stderr and changes nothing else: the decision is the same.
+    @Test func aTracedCallMarksItsStepsAndDecidesAsUsual() async throws {
+        let output = try await HookProcess.run(
+            ["--policy", try HookProcess.denyingPolicy()], stdin: HookProcess.bash("curl https://example.com"),
+            environment: ["WARDEN_TRACE_START": "1"])
+        #expect(output.status == .exited(0), "\(output)")
+        #expect(output.decision?["permissionDecision"] as? String == "deny", "\(output)")
+        let lines = output.stderr.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.hasPrefix("warden-trace ") && $0.contains(" hook ") }, "\(output)")
+        let steps = lines.map { $0.split(separator: " ", maxSplits: 3).last.map(String.init) ?? "" }
+        #expect(steps == ["started", "crash path installed", "event read", "policy read", "event parsed", "answered", "logged"], "\(output)")
+    }
+
     // MARK: (v) Where the policy comes from
 
     @Test func thePolicyOptionBeatsTheEnvironment() async throws {

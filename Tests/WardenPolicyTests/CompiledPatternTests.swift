@@ -98,4 +98,22 @@ import Testing
             #expect(GlobPattern.characters(of: whole) == Array(whole), "\(text)")
         }
     }
+
+    /// Bash rule texts cut into words as bytes (ASCII) and character by character agree, and a
+    /// prefix rule's "continues inside the word" is what the last character's properties say.
+    @Test func bashRuleTextIsCutAsCharactersCutIt() throws {
+        let texts = [
+            "git push", "  git   push  origin ", "echo 'a b' \"c d\"", "rm -rf\\ x", "a\tb\u{0B}c\u{0C}d", "x\\",
+            "'unterminated", "curl http://site.com/", "git checkout --", "ls -la", "caf\u{E9} x", "cafe\u{301} x",
+            "a\r\nb", "a\\\r\nb", "", "   ", "npm run build2", "echo \u{85}x",
+        ]
+        for text in texts {
+            #expect(BashPattern.splitWords(text) == BashPattern.splitWordsByCharacter(text), "\(text.debugDescription)")
+        }
+        for text in ["curl http://site.com/", "git checkout --", "ls", "npm run build2", "echo caf\u{E9}", "echo cafe\u{301}", "x!", "x\r\n"] {
+            let pattern = try BashPattern(text + ":*")
+            let last = try #require(pattern.text.last)
+            #expect(pattern.continuesInsideWord == !(last.isLetter || last.isNumber || last == "-"), "\(text.debugDescription)")
+        }
+    }
 }

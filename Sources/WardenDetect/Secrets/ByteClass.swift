@@ -2,7 +2,9 @@
 //
 // The secret scanner is hand-written (no Regex, no Foundation) because no maintained Swift secret
 // scanner exists, and because the hook binary it is linked into must not compute anything at
-// process start: every table here is a lazily initialised static, built on first scan.
+// process start. The tables the scanner needs for every text are constants in the binary
+// (SecretTables.swift, generated from the functions here and checked against them by
+// SecretTablesTests): building them took nearly all of what redacting a hook's log subject cost.
 
 /// Character classes of a byte, as bits: the scanner's one table lookup per byte.
 enum SecretByteClass {
@@ -42,8 +44,8 @@ enum SecretByteClass {
     static let upperDigit: UInt16 = upper | digit
     static let lowerDigit: UInt16 = lower | digit
 
-    /// 256 entries, built on first use.
-    static let table: [UInt16] = {
+    /// The 256 entries of `table` (SecretTables.swift), as computed from the rules.
+    static func computedTable() -> [UInt16] {
         var t = [UInt16](repeating: 0, count: 256)
         for b in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(b)] = lower }
         for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(b)] = upper }
@@ -63,7 +65,7 @@ enum SecretByteClass {
         t[Int(UInt8(ascii: ":"))] = colon
         for rule in SecretPrefixRules.all { t[Int(rule.prefix[0])] |= prefixStart }
         return t
-    }()
+    }
 }
 
 /// A view of the scanned buffer with bounds-safe helpers. Rules read through this.

@@ -209,18 +209,23 @@ enum SecretPrefixRules {
         return r
     }()
 
-    /// Every rule's prefix in plain memory, grouped by first byte, longest first.
-    static let prefixIndex = SecretPrefixIndex(all.map(\.prefix))
+    /// Every rule's prefix in plain memory, grouped by first byte, longest first: copied from the
+    /// constants of SecretTables.swift, so that the rules themselves (`all`, some two hundred
+    /// allocations) are built only once a prefix is found.
+    static let prefixIndex = SecretPrefixIndex(SecretTables.index)
 
-    /// One bit per hash of a prefix's first three bytes: the prefilter. A two-byte prefix sets the
-    /// bit of every third byte its body allows.
-    static let triples: [UInt64] = {
+    /// `prefixIndex`'s arrays, as computed from the rules.
+    static func computedIndex() -> SecretPrefixIndex.Arrays { SecretPrefixIndex.arrays(all.map(\.prefix)) }
+
+    /// One bit per hash of a prefix's first three bytes: the prefilter (`triples`, in
+    /// SecretTables.swift). A two-byte prefix sets the bit of every third byte its body allows.
+    static func computedTriples() -> [UInt64] {
         var bits = [UInt64](repeating: 0, count: 1024)
         func set(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
             let v = triple(a, b, c)
             bits[v >> 6] |= 1 << UInt64(v & 63)
         }
-        let cls = SecretByteClass.table
+        let cls = SecretByteClass.computedTable()
         for r in all {
             if r.prefix.count >= 3 {
                 set(r.prefix[0], r.prefix[1], r.prefix[2])
@@ -229,7 +234,7 @@ enum SecretPrefixRules {
             }
         }
         return bits
-    }()
+    }
 
     @inline(__always) static func triple(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
         (Int(a) << 10 ^ Int(b) << 5 ^ Int(c)) & 0xFFFF
@@ -354,7 +359,7 @@ enum SecretPrefixRules {
 /// match, so buckets that share a hash may mix them), stored in plain memory so that the scan's hot
 /// path does no reference counting. A prefix's first eight bytes are also kept as a word and a
 /// mask, so that away from the end of the text one comparison tells whether a rule can apply.
-/// Built once, on first use, and never freed.
+/// Copied once, on first use, from the constants of SecretTables.swift, and never freed.
 struct SecretPrefixIndex: @unchecked Sendable {
     private let text: UnsafeMutablePointer<UInt8>
     private let offsets: UnsafeMutablePointer<Int32>
@@ -368,47 +373,66 @@ struct SecretPrefixIndex: @unchecked Sendable {
     /// Rule indices, bucket after bucket.
     private let order: UnsafeMutablePointer<Int32>
 
-    init(_ prefixes: [[UInt8]]) {
-        let total = prefixes.reduce(0) { $0 + $1.count }
-        let count = max(prefixes.count, 1)
-        text = .allocate(capacity: max(total, 1))
-        offsets = .allocate(capacity: count)
-        lengths = .allocate(capacity: count)
-        heads = .allocate(capacity: count)
-        masks = .allocate(capacity: count)
-        order = .allocate(capacity: count)
-        buckets = .allocate(capacity: 1024)
+    /// The index's contents as arrays: what SecretTables.swift holds as constants.
+    struct Arrays: Equatable {
+        var text: [UInt8]
+        var offsets: [Int32]
+        var lengths: [Int32]
+        var heads: [UInt64]
+        var masks: [UInt64]
+        var buckets: [UInt32]
+        var order: [Int32]
+    }
+
+    init(_ arrays: Arrays) {
+        func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(array.count, 1))
+            array.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.initialize(from: base, count: $0.count) } }
+            return pointer
+        }
+        precondition(arrays.buckets.count == 1024 && arrays.offsets.count == arrays.order.count)
+        text = copy(arrays.text)
+        offsets = copy(arrays.offsets)
+        lengths = copy(arrays.lengths)
+        heads = copy(arrays.heads)
+        masks = copy(arrays.masks)
+        buckets = copy(arrays.buckets)
+        order = copy(arrays.order)
+    }
+
+    static func arrays(_ prefixes: [[UInt8]]) -> Arrays {
+        var arrays = Arrays(text: [], offsets: [], lengths: [], heads: [], masks: [], buckets: [], order: [])
         var off = 0
-        for (k, prefix) in prefixes.enumerated() {
+        for prefix in prefixes {
             precondition(!prefix.isEmpty)
             var head: UInt64 = 0, mask: UInt64 = 0
             for (j, x) in prefix.enumerated() {
-                text[off + j] = x
+                arrays.text.append(x)
                 if j < 8 {
                     head |= UInt64(x) << UInt64(8 * j)
                     mask |= 0xFF << UInt64(8 * j)
                 }
             }
-            heads[k] = head
-            masks[k] = mask
-            offsets[k] = Int32(off)
-            lengths[k] = Int32(prefix.count)
+            arrays.heads.append(head)
+            arrays.masks.append(mask)
+            arrays.offsets.append(Int32(off))
+            arrays.lengths.append(Int32(prefix.count))
             off += prefix.count
         }
         precondition(prefixes.allSatisfy { $0.count >= 2 }, "buckets are keyed by two bytes")
         // Rules by bucket, then longest prefix first, then in table order.
         let keys = prefixes.map { Self.bucket($0[0], $0[1]) }
-        // Sorted as one integer per rule (bucket, then 1023 - length, then index, ten bits
-        // each): sorting with a tuple comparison cost the hook a twenty-fifth of a call, since
-        // the index is built on first use.
+        // Sorted as one integer per rule (bucket, then 1023 - length, then index, ten bits each).
         precondition(prefixes.count < 1024 && prefixes.allSatisfy { $0.count < 1024 }, "sort keys hold ten bits")
         let sorted = prefixes.indices.map { keys[$0] << 20 | (1023 - prefixes[$0].count) << 10 | $0 }.sorted().map { $0 & 1023 }
-        buckets.initialize(repeating: 0, count: 1024)
+        arrays.buckets = [UInt32](repeating: 0, count: 1024)
+        arrays.order = [Int32](repeating: 0, count: prefixes.count)
         for (pos, r) in sorted.enumerated() {
-            order[pos] = Int32(r)
-            let start = buckets[keys[r]] == 0 ? pos : Int(buckets[keys[r]] >> 16)
-            buckets[keys[r]] = UInt32(start) << 16 | UInt32(pos + 1)
+            arrays.order[pos] = Int32(r)
+            let start = arrays.buckets[keys[r]] == 0 ? pos : Int(arrays.buckets[keys[r]] >> 16)
+            arrays.buckets[keys[r]] = UInt32(start) << 16 | UInt32(pos + 1)
         }
+        return arrays
     }
 
     @inline(__always) static func bucket(_ a: UInt8, _ b: UInt8) -> Int { (Int(a) << 3 ^ Int(b)) & 1023 }
