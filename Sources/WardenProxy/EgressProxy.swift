@@ -182,7 +182,6 @@ final class ProxyRuntime: Sendable {
     func listen(on address: ListenAddress, kind: Kind, group: any EventLoopGroup) async throws -> [any Channel] {
         func bootstrap(_ group: any EventLoopGroup, childGroup: any EventLoopGroup) -> ServerBootstrap {
             ServerBootstrap(group: group, childGroup: childGroup)
-                .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -199,7 +198,8 @@ final class ProxyRuntime: Sendable {
                 var loops: [any EventLoop] = []
                 for loop in group.makeIterator() { loops.append(loop) }
                 guard loops.count > 1 else {
-                    return [try await bootstrap(group, childGroup: group).bind(host: host, port: port).get()]
+                    let fd = try Self.boundSocket(try SocketAddress.makeAddressResolvingHost(host, port: port), reusePort: false)
+                    return [try await Self.listening(fd, bootstrap(group, childGroup: group))]
                 }
                 // The first socket picks the port (port 0: any free one); the others join it.
                 // SO_REUSEPORT groups only sockets of the same user, so no other user's process
@@ -208,9 +208,8 @@ final class ProxyRuntime: Sendable {
                 if port != 0 { try Self.refuseIfTaken(host: host, port: port) }
                 var chosenPort = port
                 for loop in loops {
-                    let channel = try await bootstrap(loop, childGroup: loop)
-                        .serverChannelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                        .bind(host: host, port: chosenPort).get()
+                    let fd = try Self.boundSocket(try SocketAddress.makeAddressResolvingHost(host, port: chosenPort), reusePort: true)
+                    let channel = try await Self.listening(fd, bootstrap(loop, childGroup: loop))
                     bound.append(channel)
                     chosenPort = channel.localAddress?.port ?? chosenPort
                 }
@@ -222,12 +221,46 @@ final class ProxyRuntime: Sendable {
                 // next listener gets the next loop), without a hand-over per connection. A
                 // sandboxed session opens few tunnels at a time.
                 let loop = group.next()
-                return [try await bootstrap(loop, childGroup: loop).bind(unixDomainSocketPath: path).get()]
+                let fd = try Self.boundSocket(try SocketAddress(unixDomainSocketPath: path), reusePort: false)
+                return [try await Self.listening(fd, bootstrap(loop, childGroup: loop))]
             }
         } catch {
             for channel in bound { try? await channel.close() }
             throw ProxyConfigurationError("cannot listen on \(address): \(Connector.describe(error))")
         }
+    }
+
+    /// Connections waiting to be accepted, per listening socket.
+    static let backlog: Int32 = 1024
+
+    /// The channel serving `fd`, listening with `backlog`: NIO listens with its default (128) when
+    /// it takes a bound socket, and a second listen(2) sets the queue's length.
+    static func listening(_ fd: NIOBSDSocket.Handle, _ bootstrap: ServerBootstrap) async throws -> any Channel {
+        let channel = try await bootstrap.withBoundSocket(fd).get()
+        _ = Glibc.listen(fd, backlog)
+        return channel
+    }
+
+    /// A socket bound to `address`, made here rather than by NIO's `bind` for one reason: NIO
+    /// opens sockets without close-on-exec, so any program started while the proxy listens (by
+    /// Foundation's Process, say, which passes such descriptors on) would hold the listening
+    /// socket, and its port, for as long as it lived. NIO owns it once it serves it.
+    static func boundSocket(_ address: SocketAddress, reusePort: Bool) throws -> NIOBSDSocket.Handle {
+        let socketType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        let fd = socket(address.protocol.rawValue, socketType, 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var one: Int32 = 1
+        if case .unixDomainSocket = address {} else {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        }
+        let status = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
+        guard status == 0 else {
+            let code = errno
+            close(fd)
+            throw IOError(errnoCode: code, reason: "bind")
+        }
+        return fd
     }
 
     /// Throws when a socket of any process is bound to `host:port` already (a plain bind fails).

@@ -62,7 +62,8 @@ struct ListenerTests {
             "\(error)".hasPrefix("cannot listen on") && "\(error)".contains("in use")
         }
         await first.stop()
-        // Once the proxy has stopped, its port is free again at once.
+        // Once the proxy has stopped, its port is free again at once: its listening sockets are
+        // close-on-exec, so no program the other tests start meanwhile keeps them open.
         let again: RunningProxy
         do { again = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: []) } catch {
             Issue.record("the port of a stopped proxy is still taken: \(error)")
@@ -70,6 +71,36 @@ struct ListenerTests {
         }
         #expect(again.httpPort == port)
         await again.stop()
+    }
+
+    @Test("the listening sockets are close-on-exec: a program started meanwhile does not hold them")
+    func listenersAreNotInherited() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-listen-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let proxy = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: 0)], socks: [.unix(path: directory + "/socks.sock")])
+        defer { Task { await proxy.stop() } }
+        // The listening sockets' inodes: the TCP port's from /proc/net/tcp, the unix path's from /proc/net/unix.
+        let hexPort = String(format: "%04X", proxy.httpPort)
+        let tcp = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains("0100007F:\(hexPort) 00000000:0000 0A") }.map { String($0.split(separator: " ")[9]) }
+        let unix = try String(contentsOfFile: "/proc/net/unix", encoding: .utf8).split(separator: "\n")
+            .filter { $0.hasSuffix(directory + "/socks.sock") }.map { String($0.split(separator: " ")[6]) }
+        try #require(!tcp.isEmpty && !unix.isEmpty, "found the listeners: tcp \(tcp), unix \(unix)")
+        // A plain posix_spawn passes on every descriptor that is not close-on-exec.
+        let listingPath = directory + "/fds"
+        var pid: pid_t = 0
+        let words: [String] = ["/bin/sh", "-c", "ls -l /proc/self/fd > \(listingPath)"]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        try #require(posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let listing = try String(contentsOfFile: listingPath, encoding: .utf8)
+        try #require(listing.contains("socket:") || listing.contains("pipe:") || listing.contains("/proc/"), "\(listing)")
+        for inode in tcp + unix {
+            #expect(!listing.contains("socket:[\(inode)]"), "the child holds listener \(inode): \(listing)")
+        }
     }
 
     /// A port in 20000..<32000 nothing is bound to now (a plain bind succeeds).

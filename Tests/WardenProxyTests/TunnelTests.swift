@@ -280,6 +280,11 @@ struct TunnelTests {
                 sent.add(written)
             }
             socket.shutdownOutput()
+            // The client's "go" is still unread here: closing now would send a reset, and the
+            // kernel would drop whatever the proxy had not yet read from its upstream socket
+            // (the reader stalled on purpose, so that was up to a socket buffer). Wait for the
+            // client to finish first.
+            _ = socket.readToEnd()
         }
         defer { server.close() }
         let proxy = try await RunningProxy.start(allow: ["allowed.test"]) { $0.allowNonTLSConnect = true }
