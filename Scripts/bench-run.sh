@@ -26,7 +26,8 @@
 # (warden and warden-sandbox-init print `warden-trace MICROSECONDS PROGRAM STEP` as each step
 # ends), the lines of both processes sorted into one timeline, each step costed as the time since
 # the line before it (the first: since the spawn; "exit": the last line to the end of the
-# process); the median of each step over the runs.
+# process); the median of each step over the runs. With --baseline, the other build is traced in
+# the same rounds (its steps are named as that build names them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=200
@@ -117,7 +118,7 @@ if baseline:
 print(f"plan mounts: {len([m for m in plan.get('mounts', [])])}; bwrap arguments: {len(plan.get('bwrapArguments', []))}")
 
 # The steps, from WARDEN_TRACE_START=1 runs, interleaved like the rounds above.
-traced_contenders = {name: contenders[name] for name in ["warden run (minimal policy)", "warden run"]}
+traced_contenders = {name: contenders[name] for name in ["warden run (minimal policy)", "warden run", "warden run (baseline)"] if name in contenders}
 steps = {name: {} for name in traced_contenders}
 order_of = {name: [] for name in traced_contenders}
 totals = {name: [] for name in traced_contenders}
