@@ -41,14 +41,15 @@ public enum BubblewrapProcess {
 
     /// Starts bwrap and waits for it. The exit status is the command's (128 + N for a signal).
     /// `started` learns the sandbox's first process (bwrap's `--info-fd` child pid) as soon as
-    /// bwrap names it (before a `cgroup` lets it go on): Warden's channel admits only peers in its
-    /// pid namespace.
+    /// bwrap names it: Warden's channel admits only peers in its pid namespace.
+    /// `gate`: where the session has a cgroup, the launch gate already inside it, which becomes
+    /// bwrap (see `LaunchGate`); a gate that could not get in stops the start here.
     /// `supervisorChannel`: the sandbox's end of the unix socket supervisor's channel, given to
     /// bwrap (and through it to init) as descriptor `UnixSocketPlan.supervisorDescriptor`, and
     /// closed here once bwrap has it.
     public static func run(
         bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
-        cgroup: SessionCgroup? = nil, supervisorChannel: Int32? = nil, started: ((Int32) -> Void)? = nil
+        gate: LaunchGate? = nil, supervisorChannel: Int32? = nil, started: ((Int32) -> Void)? = nil
     ) throws(LaunchError) -> Int32 {
         var supervisorChannel = supervisorChannel
         defer { if let channel = supervisorChannel { close(channel) } }
@@ -81,9 +82,6 @@ public enum BubblewrapProcess {
         _ = fcntl(signalPipe[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(signalPipe[1], F_SETFL, O_NONBLOCK)
         defer { close(signalPipe[0]); close(signalPipe[1]) }
-        // --block-fd: the sandbox's first process waits, before it runs anything, until `warden`
-        // has moved it into the session's cgroup; everything it starts is then born inside.
-        let blockPipe = cgroup == nil ? nil : try closeOnExecPipe()
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -91,7 +89,6 @@ public enum BubblewrapProcess {
         // dup2 onto themselves clears FD_CLOEXEC in the child only.
         posix_spawn_file_actions_adddup2(&actions, argumentsFD, 3)
         posix_spawn_file_actions_adddup2(&actions, infoPipe[1], 4)
-        if let blockPipe { posix_spawn_file_actions_adddup2(&actions, blockPipe[0], 6) }
         if let channel = supervisorChannel {
             posix_spawn_file_actions_adddup2(&actions, channel, Int32(UnixSocketPlan.supervisorDescriptor))
         }
@@ -112,7 +109,7 @@ public enum BubblewrapProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let argv = [bwrap, "--info-fd", "4"] + (blockPipe == nil ? [] : ["--block-fd", "6"]) + ["--args", "3"] + commandPart
+        let argv = [bwrap, "--info-fd", "4", "--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
@@ -141,39 +138,42 @@ public enum BubblewrapProcess {
         }
 
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, bwrap, &actions, &attributes, &cArguments, &cEnvironment)
+        var spawnFailure: LaunchError?
+        if let gate {
+            // As late as possible: the kernel's move ran while everything before was prepared.
+            do throws(LaunchError) {
+                do throws(LaunchError) {
+                    try gate.waitEntered()
+                } catch {
+                    // Nothing has run: the sandbox does not start, rather than start unlimited.
+                    throw LaunchError("cannot move the sandbox into its cgroup: \(error.description)")
+                }
+                StartTrace.mark("warden", "gate inside the cgroup")
+                var descriptors: [(own: Int32, target: Int32)] = [(argumentsFD, 3), (infoPipe[1], 4)]
+                if let channel = supervisorChannel { descriptors.append((channel, Int32(UnixSocketPlan.supervisorDescriptor))) }
+                try gate.release(executable: bwrap, arguments: argv, environment: envp, descriptors: descriptors)
+                pid = gate.pid
+            } catch {
+                spawnFailure = error
+            }
+        } else {
+            let spawned = posix_spawn(&pid, bwrap, &actions, &attributes, &cArguments, &cEnvironment)
+            if spawned != 0 { spawnFailure = LaunchError("cannot start \(bwrap): \(String(cString: strerror(spawned)))") }
+        }
         close(infoPipe[1])
-        if let blockPipe { close(blockPipe[0]) }
         if let channel = supervisorChannel {
             close(channel)
             supervisorChannel = nil
         }
         StartTrace.mark("warden", "bwrap spawned")
-        guard spawned == 0 else {
+        if let spawnFailure {
             close(infoPipe[0])
-            if let blockPipe { close(blockPipe[1]) }
-            throw LaunchError("cannot start \(bwrap): \(String(cString: strerror(spawned)))")
+            throw spawnFailure
         }
         let sandboxPid = readChildPid(infoPipe[0])
         close(infoPipe[0])
         StartTrace.mark("warden", "sandbox pid read")
         if let sandboxPid { started?(sandboxPid) }
-        if let cgroup, let blockPipe {
-            defer { close(blockPipe[1]) }
-            do throws(LaunchError) {
-                guard let sandboxPid else { throw LaunchError("bwrap did not say its sandbox's pid, so it cannot be put in the session's cgroup") }
-                try SessionCgroupSetup.enter(cgroup, pid: sandboxPid)
-            } catch {
-                // Nothing has run inside yet: the sandbox goes before it starts, unlimited.
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                _ = waitpid(pid, &status, 0)
-                throw LaunchError("cannot move the sandbox into its cgroup: \(error.description)")
-            }
-            var go: UInt8 = 1
-            _ = write(blockPipe[1], &go, 1)
-            StartTrace.mark("warden", "cgroup entered")
-        }
 
         var jobControl = JobControl(sandboxPid: sandboxPid)
         while true {

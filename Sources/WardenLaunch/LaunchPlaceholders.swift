@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import WardenSandbox
+import WardenSystem
 
 /// The host side of protecting paths that do not exist yet. bwrap can only mount over a path that
 /// exists, and creating it inside a writable bind creates it on the host; so `warden run` creates
@@ -148,35 +149,69 @@ public struct LaunchPlaceholders: Sendable {
         _ = line.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
     }
 
-    /// Removes what the state file lists, then the state file. Safe to run twice. A placeholder
-    /// another live session also records stays: that session removes it when it ends.
-    public static func sweep(stateFile: String) {
+    /// Removes what the state file lists, then the state file. Safe to run twice, and by two
+    /// processes at once. A placeholder another live session also records stays: that session
+    /// removes it when it ends. A cgroup whose processes the kernel has not let go yet (`EBUSY`,
+    /// for a few milliseconds after bwrap's exit) stays listed, alone, for the next sweep:
+    /// `warden` leaves it to its watcher, which waits for it (`cgroupPatience`, milliseconds)
+    /// outside the lock, so that neither `warden run`'s exit nor the next run's start waits for
+    /// the kernel.
+    public static func sweep(stateFile: String, cgroupPatience: Int = 0) {
         let stateDirectory = String(stateFile[..<(stateFile.lastIndex(of: "/") ?? stateFile.endIndex)])
+        let left = withLock(stateDirectory) { sweepLocked(stateFile: stateFile, stateDirectory: stateDirectory) }
+        guard cgroupPatience > 0, !left.isEmpty else { return }
+        let stillThere = Set(SessionCgroupSetup.remove(directories: left.map(\.path), patience: cgroupPatience))
         withLock(stateDirectory) {
-            let entries = entries(stateFile: stateFile)
-            guard !entries.isEmpty || access(stateFile, F_OK) == 0 else { return }
-            let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
-            // Deepest first, so a placeholder inside another comes out first.
-            for entry in entries.reversed() {
-                if entry.kind == "runtime" {
-                    removeTree(entry.path)
-                    continue
-                }
-                if entry.kind == "cgroup" {
-                    SessionCgroupSetup.remove(directories: [entry.path])
-                    continue
-                }
-                guard !shared.contains(entry) else { continue }
-                var info = stat()
-                guard lstat(entry.path, &info) == 0, String(info.st_dev) == entry.device, String(info.st_ino) == entry.inode else { continue }
-                if entry.kind == "dir" {
-                    _ = rmdir(entry.path)  // fails, and keeps it, when something was put inside
-                } else if info.st_size == 0 && (info.st_mode & S_IFMT) == S_IFREG {
-                    _ = unlink(entry.path)
-                }
-            }
-            unlink(stateFile)
+            // Only if no other sweep has changed the file since (a new run whose pid is this
+            // one's would have begun it afresh).
+            guard entries(stateFile: stateFile) == left else { return }
+            rewrite(stateFile: stateFile, left.filter { stillThere.contains($0.path) })
         }
+    }
+
+    /// The sweep under the lock: returns the cgroup entries still busy, which stay in the file.
+    private static func sweepLocked(stateFile: String, stateDirectory: String) -> [Entry] {
+        let listed = entries(stateFile: stateFile)
+        guard !listed.isEmpty || access(stateFile, F_OK) == 0 else { return [] }
+        let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
+        var busy: [Entry] = []
+        // Deepest first, so a placeholder inside another comes out first.
+        for entry in listed.reversed() {
+            if entry.kind == "runtime" {
+                removeTree(entry.path)
+                continue
+            }
+            if entry.kind == "cgroup" {
+                if !SessionCgroupSetup.remove(directories: [entry.path]).isEmpty { busy.insert(entry, at: 0) }
+                continue
+            }
+            guard !shared.contains(entry) else { continue }
+            var info = stat()
+            guard lstat(entry.path, &info) == 0, String(info.st_dev) == entry.device, String(info.st_ino) == entry.inode else { continue }
+            if entry.kind == "dir" {
+                _ = rmdir(entry.path)  // fails, and keeps it, when something was put inside
+            } else if info.st_size == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+                _ = unlink(entry.path)
+            }
+        }
+        rewrite(stateFile: stateFile, busy)
+        return busy
+    }
+
+    /// The state file with only `entries`, or no state file when there are none. Replaced by a
+    /// rename, so that a reader sees the old list or the new one.
+    private static func rewrite(stateFile: String, _ entries: [Entry]) {
+        guard !entries.isEmpty else {
+            unlink(stateFile)
+            return
+        }
+        let temporary = stateFile + ".new"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let text = entries.map { "\($0.kind)\t\($0.device)\t\($0.inode)\t\($0.path)\n" }.joined()
+        let written = Files.writeAll(fd, text)
+        close(fd)
+        if !written || rename(temporary, stateFile) != 0 { unlink(temporary) }
     }
 
     /// Sweeps the state files of runs whose `warden` is no longer alive. Called before this
@@ -217,14 +252,15 @@ public struct LaunchPlaceholders: Sendable {
     }
 
     /// The watcher: blocks until `stdin` (a pipe only `warden run` writes to) reaches end of file,
-    /// which happens however `warden` ends, SIGKILL included; then sweeps.
+    /// which happens however `warden` ends, SIGKILL included; then sweeps, and waits for the
+    /// session's cgroup to be let go (off `warden run`'s path: it has returned by then).
     public static func watch(stateFile: String) -> Never {
         var byte: UInt8 = 0
         while true {
             let count = read(0, &byte, 1)
             if count == 0 || (count < 0 && errno != EINTR) { break }
         }
-        sweep(stateFile: stateFile)
+        sweep(stateFile: stateFile, cgroupPatience: 10_000)
         exit(0)
     }
 

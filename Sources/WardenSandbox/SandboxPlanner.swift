@@ -598,7 +598,7 @@ private struct PlanBuilder {
                 explanation: rlimits + ["no cgroup this user may make holds a process limit here, so the limits are per process (rlimits only)"])
         }
         var explanation = cgroup.settings.map { "\($0.file) = \($0.value)\($0.optional ? " (when the kernel has it)" : "")" }
-        explanation.append("the sandbox's first process is moved into \(cgroup.directories.joined(separator: " and ")) before it runs anything (bwrap --block-fd), so every process of the session is held; removed when the session ends")
+        explanation.append("bwrap is started from a process that has moved itself into \(cgroup.directories.joined(separator: " and ")) (warden-sandbox-init --gate, while warden run prepares the rest), so every process of the session is born inside and held; removed after the session ends, by warden run's clean-up watcher once the kernel lets it go")
         if !cgroup.limitsMemory { explanation.append("memory: no memory controller this user may use, so RLIMIT_DATA per process only") }
         explanation.append("the rlimits stay as well: " + rlimits.joined(separator: "; "))
         return LimitsPlan(

@@ -160,6 +160,16 @@ struct RunScene {
     /// What `warden run` may leave behind on the host: nothing but what was there.
     func leftovers() -> [String] {
         let fm = FileManager.default
+        var found = placeholderLeftovers()
+        let state = home + "/.local/state/warden/run"
+        // `.lock` stays: the runs of this home take it to share placeholders.
+        for entry in (try? fm.contentsOfDirectory(atPath: state)) ?? [] where entry != ".lock" { found.append(state + "/" + entry) }
+        return found
+    }
+
+    /// The placeholders alone: `warden run` removes them itself before it returns.
+    func placeholderLeftovers() -> [String] {
+        let fm = FileManager.default
         var found: [String] = []
         for name in [".mcp.json", ".gitmodules", ".vscode", ".idea", ".claude", ".bashrc", ".zshrc", ".profile"] where fm.fileExists(atPath: project + "/" + name) {
             found.append(project + "/" + name)
@@ -167,10 +177,19 @@ struct RunScene {
         for name in ["commands", "agents", "settings.json", "settings.local.json"] where fm.fileExists(atPath: home + "/.claude/" + name) {
             found.append(home + "/.claude/" + name)
         }
-        let state = home + "/.local/state/warden/run"
-        // `.lock` stays: the runs of this home take it to share placeholders.
-        for entry in (try? fm.contentsOfDirectory(atPath: state)) ?? [] where entry != ".lock" { found.append(state + "/" + entry) }
         return found
+    }
+
+    /// What is left once the clean-up watcher has done its part: a session's cgroup (and the
+    /// state file that lists it) is removed by the watcher after `warden run` has returned, as
+    /// soon as the kernel lets it go. Waits up to `seconds` without holding a thread, then
+    /// looks once more.
+    func leftoversOnceWatched(seconds: Double = 5) async -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !leftovers().isEmpty && Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return leftovers()
     }
 }
 
@@ -219,7 +238,7 @@ struct RunSandboxTests {
     static var warden: String { runTestWarden() }
 
     @Test("the escape suite: protected paths, network, processes, capabilities, environment, exit status", arguments: users)
-    func escapes(user: RunTestUser) throws {
+    func escapes(user: RunTestUser) async throws {
         let scene = try RunScene(user: user, policy: runTestPolicy)
         defer { scene.remove() }
         let result = try scene.run(
@@ -258,7 +277,9 @@ struct RunSandboxTests {
         #expect(FileManager.default.fileExists(atPath: scene.project + "/new.txt"))
         #expect(!FileManager.default.fileExists(atPath: scene.project + "/.git/hooks/post-checkout"))
         #expect((try? String(contentsOfFile: scene.home + "/.bashrc", encoding: .utf8)) == "# bashrc\n")
-        #expect(scene.leftovers() == [], "left on the host: \(scene.leftovers())")
+        #expect(scene.placeholderLeftovers() == [], "left on the host: \(scene.placeholderLeftovers())")
+        let left = await scene.leftoversOnceWatched()
+        #expect(left == [], "left on the host: \(left)")
     }
 
     @Test("direct TCP to a listener on the host's loopback is refused", arguments: users)
@@ -433,7 +454,7 @@ struct RunSandboxTests {
 @Suite("two warden run sessions in one home", .serialized)
 struct SharedPlaceholderTests {
     @Test("a placeholder both sessions mount over stays until the last one ends; the first to end cannot unprotect the other's path")
-    func lastSessionRemovesSharedPlaceholders() throws {
+    func lastSessionRemovesSharedPlaceholders() async throws {
         let scene = try RunScene(user: .root, policy: "{}")
         defer { scene.remove() }
         let placeholder = scene.project + "/.mcp.json"
@@ -456,7 +477,9 @@ struct SharedPlaceholderTests {
         let out = (try? String(contentsOfFile: scene.base + "/b.out", encoding: .utf8)) ?? ""
         #expect(second.terminationStatus == 0, "\((try? String(contentsOfFile: scene.base + "/b.err", encoding: .utf8)) ?? "")")
         #expect(out == "mcp=refused\n")
-        #expect(scene.leftovers() == [], "left on the host after both: \(scene.leftovers())")
+        #expect(scene.placeholderLeftovers() == [], "left on the host after both: \(scene.placeholderLeftovers())")
+        let left = await scene.leftoversOnceWatched()
+        #expect(left == [], "left on the host after both: \(left)")
     }
 }
 

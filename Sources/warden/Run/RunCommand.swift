@@ -229,33 +229,44 @@ struct RunCommand: ParsableCommand {
         let network = Pending {
             try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
         }
-        let placeholders: LaunchPlaceholders
-        let watcher: Int32
+        var placeholders: LaunchPlaceholders?
+        var watcher: Int32?
+        var gate: LaunchGate?
         do {
-            placeholders = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
+            let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
+            placeholders = state
             trace("state file written")
+            // The cgroup first, and the launch gate moving itself into it at once: the kernel's
+            // move (an RCU grace period on cgroup v1, 6–16 ms here) then runs beside everything
+            // up to bwrap's start instead of before it.
+            if let cgroup = plan.limits.cgroup {
+                try SessionCgroupSetup.create(cgroup, record: state.recordCgroup)
+                trace("cgroup made")
+                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", cgroupDirectories: cgroup.directories)
+                trace("launch gate started")
+            }
             // The watcher is init in its watch mode: a static executable starts in a fraction of
             // the time a second `warden` takes, and it runs beside this one's start.
-            watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", placeholders.stateFile])
+            watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
             trace("watcher started")
             try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json(), policyHash: policyHash ?? AuditChain.policyHash([]))
             trace("runtime files written")
-            try placeholders.create(plan.hostPlaceholders)
-            placeholders.adoptShared(destinations: plan.mounts.map(\.destination))
+            try state.create(plan.hostPlaceholders)
+            state.adoptShared(destinations: plan.mounts.map(\.destination))
             trace("placeholders made")
-            if let cgroup = plan.limits.cgroup {
-                try SessionCgroupSetup.create(cgroup, record: placeholders.recordCgroup)
-                trace("cgroup made")
-            }
         } catch {
+            gate?.abandon()
             if let started = try? network.wait() { try? waitFor { await started.stop() } }
             rmdir(runtimeDirectory)
+            // Without a watcher yet, what was made is this process's to remove.
+            if watcher == nil, let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroupPatience: 2000) }
             throw fail("\(error)")
         }
+        guard let placeholders, let watcher else { throw fail("the run's state was not prepared") }
         return .launch(RunLaunch(
             plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
             runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,
-            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, policyHash: policyHash))
+            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash))
     }
 }
 
@@ -311,13 +322,15 @@ final class RunLaunch {
     let network: Pending<RunNetwork>
     let placeholdersState: String
     let watcher: Int32
+    /// Where the session has a cgroup: the process inside it that becomes bwrap.
+    let gate: LaunchGate?
     /// Of the policy file's bytes the plan was made from, for the session's records.
     let policyHash: String?
 
     init(
         plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
         runtimeDirectory: String, policy: Policy, policyPath: String, network: Pending<RunNetwork>, placeholdersState: String, watcher: Int32,
-        policyHash: String?
+        gate: LaunchGate?, policyHash: String?
     ) {
         self.plan = plan
         self.bwrap = bwrap
@@ -329,6 +342,7 @@ final class RunLaunch {
         self.network = network
         self.placeholdersState = placeholdersState
         self.watcher = watcher
+        self.gate = gate
         self.policyHash = policyHash
     }
 
@@ -342,7 +356,7 @@ final class RunLaunch {
             if supervisorChannel != nil { StartTrace.mark("warden", "supervisor started") }
             let status = try BubblewrapProcess.run(
                 bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
-                cgroup: plan.limits.cgroup, supervisorChannel: supervisorChannel, started: started)
+                gate: gate, supervisorChannel: supervisorChannel, started: started)
             session.ended(status: status)
             StartTrace.mark("warden", "session end logged")
             return .success(status)
@@ -353,7 +367,10 @@ final class RunLaunch {
     }
 
     /// The placeholders go, and the watcher, whose end tells it nothing more is to be cleaned.
+    /// A cgroup the kernel has not let go yet is the watcher's to remove: `warden run` returns
+    /// without waiting for it (it was 10–20 ms of `EBUSY` at the end of every session).
     func cleanUp() {
+        gate?.abandon()
         LaunchPlaceholders.sweep(stateFile: placeholdersState)
         close(watcher)
         StartTrace.mark("warden", "placeholders swept")

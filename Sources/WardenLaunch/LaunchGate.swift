@@ -1,0 +1,209 @@
+// The launch gate: where `warden run` uses a session cgroup, bwrap is not spawned by `warden` and
+// then moved in; a small process (`warden-sandbox-init --gate`) is spawned as soon as the cgroup
+// exists, moves itself into it while `warden` goes on preparing the session, and, once released,
+// execs bwrap with the descriptors, arguments and environment `warden` sends it. bwrap and every
+// process of the sandbox are then born inside the cgroup, and the kernel's move (on cgroup v1 a
+// write to `cgroup.procs` waits for an RCU grace period: 6–16 ms on the development machine) is
+// off the critical path. The gate is `warden`'s child and keeps its pid through the exec, so
+// `warden` waits for bwrap as before, and bwrap's `--die-with-parent` still names `warden`.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSeccomp
+import WardenSystem
+
+/// `warden`'s handle on a gate it started.
+public final class LaunchGate {
+    /// The gate's pid: bwrap's once released.
+    public let pid: Int32
+    /// `warden`'s end of the gate's control socket.
+    private var control: Int32
+    /// Set once bwrap has replaced the gate: from then on it is bwrap's to end.
+    private var released = false
+    /// The gate's descriptor for its end of the control socket: above every descriptor bwrap is
+    /// given (3 to 6), so that none of them overwrites it before the exec.
+    static let gateControlDescriptor: Int32 = 9
+
+    private init(pid: Int32, control: Int32) {
+        self.pid = pid
+        self.control = control
+    }
+
+    /// Starts the gate, which moves itself into every directory of the session's cgroup at once. It gets
+    /// the terminal's descriptors, a process group of its own, default signal actions for what
+    /// `warden` passes on and an empty signal mask: what bwrap gets, as bwrap will be this process.
+    public static func start(executable: String, cgroupDirectories: [String]) throws(LaunchError) -> LaunchGate {
+        var ends: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw LaunchError("cannot create the launch gate's socket: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[1], gateControlDescriptor)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in forwardedSignals + [SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+        let argv = [executable, "--gate"] + cgroupDirectories.map { $0 + "/cgroup.procs" }
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
+        close(ends[1])
+        guard spawned == 0 else {
+            close(ends[0])
+            throw LaunchError("cannot start the sandbox's launch gate \(executable): \(String(cString: strerror(spawned)))")
+        }
+        return LaunchGate(pid: pid, control: ends[0])
+    }
+
+    /// Waits until the gate is inside the cgroup; throws the gate's reason when it could not get
+    /// in (the gate has then exited, and is reaped).
+    public func waitEntered() throws(LaunchError) {
+        let answer = readAnswer(until: UInt8(ascii: "\n"))
+        guard answer == [UInt8(ascii: "\n")] else {
+            abandon()
+            let reason = String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            throw LaunchError(reason.isEmpty ? "the launch gate ended before it was inside the cgroup" : reason)
+        }
+    }
+
+    /// Replaces the gate with `executable`: `descriptors` are this process's descriptors and the
+    /// numbers they get in the new program (every other descriptor of the gate is close-on-exec).
+    /// Returns once the exec has happened; throws when it failed (the gate has then exited).
+    public func release(executable: String, arguments: [String], environment: [String], descriptors: [(own: Int32, target: Int32)]) throws(LaunchError) {
+        var payload: [UInt8] = []
+        func field(_ text: String) {
+            payload += Array(text.utf8)
+            payload.append(0)
+        }
+        field(descriptors.map { String($0.target) }.joined(separator: " "))
+        field(executable)
+        field(String(arguments.count))
+        arguments.forEach(field)
+        environment.forEach(field)
+        let fds = descriptors.map(\.own)
+        var offset = payload.withUnsafeBytes { bytes in
+            fds.withUnsafeBufferPointer { warden_send_with_descriptors(control, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count)) }
+        }
+        while offset >= 0 && offset < payload.count {
+            let sent = payload[offset...].withUnsafeBytes { send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 && errno == EINTR { continue }
+            offset = sent < 0 ? -1 : offset + sent
+        }
+        let sendError = errno
+        shutdown(control, Int32(SHUT_WR))
+        // End of file: the gate's end was close-on-exec, so the exec has happened. Anything else
+        // is the gate's reason for not doing it.
+        let answer = readAnswer(until: nil)
+        close(control)
+        control = -1
+        released = true
+        guard answer.isEmpty, offset >= 0 else {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            let reason = String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            throw LaunchError(reason.isEmpty ? "cannot hand bwrap to the launch gate: \(String(cString: strerror(sendError)))" : reason)
+        }
+    }
+
+    /// The gate ends without running anything (a failure before the sandbox could start); no-op
+    /// once released.
+    public func abandon() {
+        guard !released else { return }
+        released = true
+        if control >= 0 {
+            close(control)
+            control = -1
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    /// What the gate writes, up to `delimiter` (included) or the end of file.
+    private func readAnswer(until delimiter: UInt8?) -> [UInt8] {
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while answer.count < 4096 {
+            let count = buffer.withUnsafeMutableBytes { read(control, $0.baseAddress, delimiter == nil ? 512 : 1) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            answer += buffer[0..<count]
+            if let delimiter, answer.last == delimiter { break }
+        }
+        return answer
+    }
+
+    // MARK: the gate's side (warden-sandbox-init --gate CGROUP.PROCS…)
+
+    /// Moves this process into each `cgroup.procs` file's cgroup, says so, and waits for what to
+    /// exec. `warden` gone before that (end of file): the gate exits and nothing runs.
+    public static func serve(procsFiles: [String]) -> Never {
+        let control = gateControlDescriptor
+        func refuse(_ message: String, status: Int32) -> Never {
+            _ = send(control, message + "\n", message.utf8.count + 1, Int32(MSG_NOSIGNAL))
+            exit(status)
+        }
+        guard fcntl(control, F_SETFD, FD_CLOEXEC) == 0 else { exit(126) }
+        let pid = String(getpid())
+        for file in procsFiles {
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { refuse("cannot open \(file): \(String(cString: strerror(errno)))", status: 126) }
+            let written = write(fd, pid, pid.utf8.count)
+            let error = errno
+            close(fd)
+            guard written == pid.utf8.count else { refuse("cannot write \(pid) to \(file): \(String(cString: strerror(error)))", status: 126) }
+        }
+        StartTrace.mark("gate", "cgroup entered")
+        _ = send(control, "\n", 1, Int32(MSG_NOSIGNAL))
+
+        var payload: [UInt8] = []
+        var received = [Int32](repeating: -1, count: 8)
+        var receivedCount: Int32 = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                received.withUnsafeMutableBufferPointer {
+                    warden_receive_with_descriptors(control, bytes.baseAddress, bytes.count, $0.baseAddress, 8, &receivedCount)
+                }
+            }
+            if count < 0 { refuse("launch gate: cannot read what to run: \(String(cString: strerror(errno)))", status: 126) }
+            if count == 0 { break }
+            payload += buffer[0..<count]
+        }
+        if payload.isEmpty { exit(0) }
+        var fields = payload.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if fields.last == "" { fields.removeLast() }
+        let targets = fields.first.map { $0.split(separator: " ").compactMap { Int32($0) } } ?? []
+        guard fields.count >= 3, targets.count == Int(receivedCount), let argc = Int(fields[2]), argc >= 1, fields.count >= 3 + argc else {
+            refuse("launch gate: what warden run sent is not a command", status: 126)
+        }
+        let executable = fields[1]
+        // Out of the way first: a received descriptor may sit on another's target number.
+        var high: [Int32] = []
+        for fd in received.prefix(Int(receivedCount)) {
+            high.append(fcntl(fd, F_DUPFD_CLOEXEC, 20))
+            close(fd)
+        }
+        for (fd, target) in zip(high, targets) {
+            guard fd >= 0, dup2(fd, target) == target else { refuse("launch gate: cannot place descriptor \(target): \(String(cString: strerror(errno)))", status: 126) }
+            close(fd)
+        }
+        var cArguments: [UnsafeMutablePointer<CChar>?] = fields[3..<(3 + argc)].map { strdup($0) } + [nil]
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = fields[(3 + argc)...].map { strdup($0) } + [nil]
+        execve(executable, &cArguments, &cEnvironment)
+        refuse("cannot start \(executable): \(String(cString: strerror(errno)))", status: 127)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import WardenLaunch
+import WardenSandbox
+
+// The launch gate (warden-sandbox-init --gate): in the session's cgroup before it execs, the same
+// pid after, the descriptors where they were asked for; a gate that cannot get in refuses.
+
+@Suite("The launch gate: into the session's cgroup first, then bwrap", .serialized)
+struct LaunchGateTests {
+    /// A session cgroup this process may make (root with a pids controller), made; nil elsewhere.
+    static func makeCgroup() throws -> SessionCgroup? {
+        let name = "warden-gate-test.\(getpid()).\(Int.random(in: 1000...9999))"
+        guard let cgroup = SessionCgroup.choose(facts: CgroupProbe.facts(), name: name, processes: 50, memoryBytes: 1 << 30) else { return nil }
+        try SessionCgroupSetup.create(cgroup, record: { _ in })
+        return cgroup
+    }
+
+    /// Reads `fd` to its end.
+    static func readAll(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("the gate is in the cgroup before it execs, keeps its pid, and passes the descriptors on")
+    func entersThenExecs() throws {
+        guard let cgroup = try Self.makeCgroup() else { return }
+        defer { #expect(SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000) == []) }
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: cgroup.directories)
+        try gate.waitEntered()
+        for directory in cgroup.directories {
+            let members = (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? ""
+            #expect(members.split(separator: "\n").contains(Substring(String(gate.pid))), "\(directory): \(members)")
+        }
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        // Descriptor 4 in the program, whatever it is here; one close-on-exec, as warden's are.
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        try gate.release(
+            executable: "/bin/sh", arguments: ["sh", "-c", "echo $$ >&4; echo \"$GATE_TEST\" >&4; cat /proc/self/cgroup >&4"],
+            environment: ["PATH=/usr/bin:/bin", "GATE_TEST=passed"], descriptors: [(fds[1], 4)])
+        close(fds[1])
+        let output = Self.readAll(fds[0])
+        close(fds[0])
+        var status: Int32 = 0
+        #expect(waitpid(gate.pid, &status, 0) == gate.pid)
+        #expect(status == 0)
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.first == String(gate.pid), "the exec kept the gate's pid: \(output)")
+        #expect(lines.dropFirst().first == "passed", "the environment sent: \(output)")
+        let name = (cgroup.directories[0] as NSString).lastPathComponent
+        #expect(lines.contains { $0.contains("pids") && $0.hasSuffix("/" + name) } || lines.contains("0::/\(name)") || output.contains(name), "born in the cgroup: \(output)")
+        gate.abandon()  // released: a no-op, the program is not killed twice
+    }
+
+    @Test("a gate that cannot get into the cgroup says why, and runs nothing")
+    func refusal() throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("warden-gate-missing-\(UUID().uuidString.prefix(8))").path
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: [missing])
+        do {
+            try gate.waitEntered()
+            Issue.record("the gate said it was inside a cgroup that does not exist")
+        } catch {
+            #expect(error.description == "cannot open \(missing)/cgroup.procs: No such file or directory", "\(error)")
+        }
+        // Reaped by waitEntered: no such child any more.
+        var status: Int32 = 0
+        #expect(waitpid(gate.pid, &status, WNOHANG) == -1)
+    }
+
+    @Test("a gate given up before its release ends without running anything")
+    func abandoned() throws {
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: [])
+        try gate.waitEntered()
+        gate.abandon()
+        #expect(kill(gate.pid, 0) == -1 && errno == ESRCH)
+    }
+
+    @Test("a cgroup still busy stays listed for the watcher, which removes it once free, and the state file with it")
+    func busyCgroupLeftToTheWatcher() async throws {
+        guard let cgroup = try Self.makeCgroup() else { return }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("warden-gate-state-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: base + "/run", withIntermediateDirectories: true)
+        defer {
+            SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000)
+            try? FileManager.default.removeItem(atPath: base)
+        }
+        let state = try LaunchPlaceholders.begin(stateDirectory: base + "/state", runtimeDirectory: base + "/run")
+        cgroup.directories.forEach(state.recordCgroup)
+        // A process inside keeps the cgroup busy until it ends.
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: cgroup.directories)
+        try gate.waitEntered()
+        LaunchPlaceholders.sweep(stateFile: state.stateFile)
+        #expect(!FileManager.default.fileExists(atPath: base + "/run"), "the rest is swept at once")
+        let listed = (try? String(contentsOfFile: state.stateFile, encoding: .utf8)) ?? ""
+        #expect(listed == cgroup.directories.map { "cgroup\t0\t0\t\($0)\n" }.joined(), "only the busy cgroup stays listed: \(listed)")
+        let pipe = try LaunchPlaceholders.startWatcher(executable: Sandbox.initBinary, arguments: ["--watch-cleanup", state.stateFile])
+        close(pipe)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        #expect(cgroup.directories.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "busy while the gate lives")
+        gate.abandon()
+        let deadline = Date().addingTimeInterval(5)
+        while (FileManager.default.fileExists(atPath: state.stateFile) || cgroup.directories.contains { FileManager.default.fileExists(atPath: $0) })
+            && Date() < deadline
+        {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(!FileManager.default.fileExists(atPath: state.stateFile), "the watcher removed the state file")
+        #expect(cgroup.directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "the watcher removed the cgroup")
+    }
+}
