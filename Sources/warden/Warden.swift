@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenSystem
 
 @main
 struct Warden: AsyncParsableCommand {
@@ -22,7 +23,12 @@ struct Warden: AsyncParsableCommand {
     /// after it; usage mistakes (an unknown option, a value that does not parse) exit with 64.
     /// Help and explicit exit codes behave as ArgumentParser makes them.
     static func main() async {
+        StartTrace.mark("warden", "main entered")
         do {
+            if let run = RunCommand.plainInvocation(Array(CommandLine.arguments.dropFirst())) {
+                try run.run()
+                return
+            }
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()

@@ -441,6 +441,22 @@ struct RunSandboxTests {
         #expect(result.stderr == "warden: cannot start the sandbox: bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap; running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n")
     }
 
+    @Test("the plain `run [--policy F] -- CMD` read without ArgumentParser, and every other form through it, answer as before")
+    func plainInvocation() throws {
+        let scene = try RunScene(user: .root, policy: "{}")
+        defer { scene.remove() }
+        let plain = try scene.run(["--", "/bin/sh", "-c", "echo \"$0 $1\"; exit 3", "a b", "--help"])
+        #expect(plain.status == 3, "\(plain.stderr)")
+        #expect(plain.stdout == "a b --help\n")
+        let both = try scene.run(["--profile", "baseline", "--", "/bin/true"])
+        #expect(both.status == 64)
+        #expect(both.stderr == "warden: --policy and --profile exclude each other\n")
+        let unknown = try scene.run(["--bogus", "--", "/bin/true"])
+        #expect(unknown.status == 64, "\(unknown.stderr)")
+        let noTerminator = try scene.run(["/bin/true"])
+        #expect(noTerminator.status == 64, "\(noTerminator.stderr)")
+    }
+
     @Test("the exit status of the command passes through, also for a signal")
     func exitStatus() throws {
         let scene = try RunScene(user: .root, policy: "{}")

@@ -39,6 +39,41 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run instead of claude.", valueName: "cmd"))
     var command: [String] = []
 
+    /// `warden run [--policy FILE | --profile NAME] [-- CMD ARGS…]`, the way every session
+    /// starts, read without ArgumentParser: its reflection-driven parse cost about 1.7 ms of each
+    /// start. Anything else (`--dry-run`, `--help`, a mistake) returns nil and goes through
+    /// ArgumentParser, which then parses it as before.
+    static func plainInvocation(_ arguments: [String]) -> RunCommand? {
+        guard arguments.first == "run" else { return nil }
+        var rest = arguments.dropFirst()
+        var policy: String?, profile: String?
+        while let first = rest.first, first != "--" {
+            var name = first, value: String?
+            if let equals = first.firstIndex(of: "="), first.hasPrefix("--") {
+                name = String(first[..<equals])
+                value = String(first[first.index(after: equals)...])
+                rest = rest.dropFirst()
+            } else {
+                guard rest.count >= 2 else { return nil }
+                value = rest.dropFirst().first
+                rest = rest.dropFirst(2)
+            }
+            guard let value, !value.isEmpty, !value.hasPrefix("-") else { return nil }
+            switch name {
+            case "--policy" where policy == nil && profile == nil: policy = value
+            case "--profile" where policy == nil && profile == nil: profile = value
+            default: return nil
+            }
+        }
+        var command = RunCommand()
+        command.policy = policy
+        command.profile = profile
+        command.dryRun = false
+        command.json = false
+        command.command = Array(rest.dropFirst())
+        return command
+    }
+
     func validate() throws {
         if policy != nil && profile != nil { throw ValidationError("--policy and --profile exclude each other") }
         if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
