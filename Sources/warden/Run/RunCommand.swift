@@ -90,12 +90,34 @@ struct RunCommand: ParsableCommand {
         case .launch(let prepared): launch = prepared
         }
         defer { launch.cleanUp() }
-        // The proxies listen before the sandbox starts, so the agent's first connection finds them
-        // (they were started beside the placeholders, in prepare).
+        // bwrap starts now: it makes the sandbox's namespaces and mounts (about 6 ms) while the
+        // rest of the session gets ready, and runs nothing until it is let go.
+        let sandbox: StartedSandbox
+        do {
+            sandbox = try launch.startSandbox()
+        } catch {
+            launch.logFailedStart()
+            if let network = try? launch.network.wait() { try? waitFor { await network.stop() } }
+            throw fail("\(error)")
+        }
+        // Read inside only, by init and the hooks, through the run directory's mount.
+        do {
+            try RunSupport.writeInnerFiles(launch.runtimeDirectory, spec: launch.innerSpec, policyHash: launch.policyHash ?? AuditChain.policyHash([]))
+        } catch {
+            sandbox.abort()
+            launch.logFailedStart()
+            if let network = try? launch.network.wait() { try? waitFor { await network.stop() } }
+            throw fail("\(error)")
+        }
+        trace("inner files written")
+        // The proxies listen before the sandbox runs anything, so the agent's first connection
+        // finds them (they were started beside the placeholders, in prepare).
         let network: RunNetwork
         do {
             network = try launch.network.wait()
         } catch {
+            sandbox.abort()
+            launch.logFailedStart()
             throw fail("\(error)")
         }
         trace("proxies listening")
@@ -103,19 +125,18 @@ struct RunCommand: ParsableCommand {
         do {
             channel = try RunChannel.start(plan: launch.plan, policy: launch.policy, runtimeDirectory: launch.runtimeDirectory)
         } catch {
+            sandbox.abort()
+            launch.logFailedStart()
             try? waitFor { await network.stop() }
             throw fail("\(error)")
         }
         trace("channel serving")
-        let result = launch.execute(started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
+        let status = launch.execute(sandbox, started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
         channel?.stop()
         trace("channel stopped")
         try? waitFor { await network.stop() }
         trace("proxies stopped")
-        switch result {
-        case .success(let status): throw ExitCode(status)
-        case .failure(let error): throw fail("\(error)")
-        }
+        throw ExitCode(status)
     }
 
     func trace(_ step: String) { StartTrace.mark("warden", step) }
@@ -284,8 +305,8 @@ struct RunCommand: ParsableCommand {
             // the time a second `warden` takes, and it runs beside this one's start.
             watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
             trace("watcher started")
-            try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json(), policyHash: policyHash ?? AuditChain.policyHash([]))
-            trace("runtime files written")
+            try RunSupport.writeMaskFiles(runtimeDirectory)
+            trace("mask files written")
             try state.create(plan.hostPlaceholders)
             state.adoptShared(destinations: plan.mounts.map(\.destination))
             trace("placeholders made")
@@ -301,7 +322,8 @@ struct RunCommand: ParsableCommand {
         return .launch(RunLaunch(
             plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
             runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,
-            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash))
+            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash,
+            innerSpec: initPath == nil ? nil : plan.innerSpec.json()))
     }
 }
 
@@ -361,11 +383,13 @@ final class RunLaunch {
     let gate: LaunchGate?
     /// Of the policy file's bytes the plan was made from, for the session's records.
     let policyHash: String?
+    /// init's spec (JSON), nil without init (`--dry-run` only).
+    let innerSpec: String?
 
     init(
         plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
         runtimeDirectory: String, policy: Policy, policyPath: String, network: Pending<RunNetwork>, placeholdersState: String, watcher: Int32,
-        gate: LaunchGate?, policyHash: String?
+        gate: LaunchGate?, policyHash: String?, innerSpec: String?
     ) {
         self.plan = plan
         self.bwrap = bwrap
@@ -379,26 +403,35 @@ final class RunLaunch {
         self.watcher = watcher
         self.gate = gate
         self.policyHash = policyHash
+        self.innerSpec = innerSpec
     }
 
-    /// bwrap to its end, between the session's start and end records.
-    func execute(started: ((pid_t) -> Void)? = nil) -> Result<Int32, LaunchError> {
+    /// bwrap started and held (`BubblewrapProcess.start`), with the unix socket supervisor's
+    /// channel when the plan asks for one.
+    func startSandbox() throws(LaunchError) -> StartedSandbox {
+        let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyHash: policyHash)
+        if supervisorChannel != nil { StartTrace.mark("warden", "supervisor started") }
+        return try BubblewrapProcess.start(
+            bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
+            gate: gate, supervisorChannel: supervisorChannel)
+    }
+
+    /// The sandbox let go and run to its end, between the session's start and end records.
+    func execute(_ sandbox: StartedSandbox, started: ((pid_t) -> Void)? = nil) -> Int32 {
         let session = RunSession(policy: policy, policyHash: policyHash, plan: plan)
         session.started()
         StartTrace.mark("warden", "session start logged")
-        do throws(LaunchError) {
-            let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyHash: policyHash)
-            if supervisorChannel != nil { StartTrace.mark("warden", "supervisor started") }
-            let status = try BubblewrapProcess.run(
-                bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
-                gate: gate, supervisorChannel: supervisorChannel, started: started)
-            session.ended(status: status)
-            StartTrace.mark("warden", "session end logged")
-            return .success(status)
-        } catch {
-            session.ended(status: nil)
-            return .failure(error)
-        }
+        let status = sandbox.run(started: started)
+        session.ended(status: status)
+        StartTrace.mark("warden", "session end logged")
+        return status
+    }
+
+    /// A sandbox that could not be run at all: its start and end records (status 126).
+    func logFailedStart() {
+        let session = RunSession(policy: policy, policyHash: policyHash, plan: plan)
+        session.started()
+        session.ended(status: nil)
     }
 
     /// The placeholders go, and the watcher, whose end tells it nothing more is to be cleaned.
@@ -484,12 +517,24 @@ enum RunSupport {
         }
     }
 
-    /// The run directory's files, read-only inside at /tmp/.warden: the empty files masks bind,
-    /// init's spec, and the hash of the policy the walls are built from, which the hooks inside
-    /// compare with the policy they judge by (`warden.sandbox.required`).
-    static func writeRuntimeFiles(_ directory: String, spec: String?, policyHash: String) throws(LaunchError) {
-        var files = [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n"), (ChannelProtocol.policyFileName, policyHash + "\n")]
+    // The run directory's files, read-only inside at /tmp/.warden: the empty files masks bind,
+    // init's spec, and the hash of the policy the walls are built from, which the hooks inside
+    // compare with the policy they judge by (`warden.sandbox.required`).
+
+    /// The empty files bwrap binds over masked paths: they must exist before bwrap starts.
+    static func writeMaskFiles(_ directory: String) throws(LaunchError) {
+        try writeFiles(directory, [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n")])
+    }
+
+    /// init's spec and the policy's hash: read only inside, through the run directory's mount,
+    /// once the sandbox is let go, so they are written while bwrap makes its mounts.
+    static func writeInnerFiles(_ directory: String, spec: String?, policyHash: String) throws(LaunchError) {
+        var files = [(ChannelProtocol.policyFileName, policyHash + "\n")]
         if let spec { files.append(("spec.json", spec)) }
+        try writeFiles(directory, files)
+    }
+
+    private static func writeFiles(_ directory: String, _ files: [(String, String)]) throws(LaunchError) {
         for (name, contents) in files {
             let path = "\(directory)/\(name)"
             guard writeNewFile(path, contents) else { throw LaunchError("cannot write \(path): \(String(cString: strerror(errno)))") }
