@@ -583,15 +583,15 @@ private struct PlanBuilder {
 
     func limitsPlan() -> LimitsPlan {
         let limits = request.policy.sandbox.limits
-        let memoryBytes = limits.memoryMegabytes * 1024 * 1024
-        // The run directory's name (`warden-run.UID.PID`) is unique among running sessions.
-        let name = String(request.runtimeDirectory.split(separator: "/").last ?? "warden-run")
         let rlimits = [
             "processes: RLIMIT_NPROC (counts every process of the uid, inside the sandbox's user namespace; never applied to root)",
             "memory: RLIMIT_DATA per process (not RLIMIT_AS: JavaScript runtimes reserve far more address space than they use)",
             "open files: RLIMIT_NOFILE per process",
         ]
-        guard let cgroup = SessionCgroup.choose(facts: request.kernel.cgroups, name: name, processes: limits.processes, memoryBytes: memoryBytes) else {
+        guard let cgroup = SessionCgroup.forSession(
+            facts: request.kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes,
+            runtimeDirectory: request.runtimeDirectory)
+        else {
             return LimitsPlan(
                 method: .rlimits, cgroup: nil, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes,
                 openFiles: limits.openFiles,

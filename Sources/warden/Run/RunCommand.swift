@@ -243,6 +243,53 @@ struct RunCommand: ParsableCommand {
             }
             originPort = origin.port
         }
+        // This run's state, cgroup and launch gate come before the plan: the kernel's move of the
+        // gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms here) then runs beside
+        // the plan and everything else up to bwrap's start instead of before bwrap.
+        // The watcher (init in its watch mode: a static executable starts in a fraction of the
+        // time a second `warden` takes) follows at once; it removes all of it however `warden`
+        // ends, and the next start's sweep whatever a SIGKILL before it left.
+        var placeholders: LaunchPlaceholders?
+        var gate: LaunchGate?
+        var watcher: Int32?
+        var earlyCgroup: SessionCgroup?
+        /// Until the watcher runs, what was made is this process's to remove.
+        func undoEarly() {
+            gate?.abandon()
+            if let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroupPatience: 2000) }
+        }
+        if !dryRun {
+            // Leftovers of a warden that was killed, then this run's own state.
+            guard let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] }) else {
+                throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
+            }
+            LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
+            trace("abandoned runs swept")
+            guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
+                throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
+            }
+            trace("run directory made")
+            do {
+                let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
+                placeholders = state
+                trace("state file written")
+                let limits = loaded.sandbox.limits
+                earlyCgroup = SessionCgroup.forSession(
+                    facts: kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes, runtimeDirectory: runtimeDirectory)
+                if let cgroup = earlyCgroup {
+                    try SessionCgroupSetup.create(cgroup, record: state.recordCgroup)
+                    trace("cgroup made")
+                    gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", cgroupDirectories: cgroup.directories)
+                    trace("launch gate started")
+                }
+                watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
+                trace("watcher started")
+            } catch {
+                rmdir(runtimeDirectory)
+                undoEarly()
+                throw fail("\(error)")
+            }
+        }
         let request = SandboxRequest(
             policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
             environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
@@ -252,9 +299,14 @@ struct RunCommand: ParsableCommand {
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
         let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
         if let reason = ProjectRefusal.reason(root: plan.project.root, home: (home as NSString).resolvingSymlinksInPath) {
+            undoEarly()
             throw fail("cannot start the sandbox: \(reason); fix: start warden run in a project directory (a git repository, or a directory of its own)")
         }
         trace("plan made")
+        if plan.limits.cgroup != earlyCgroup, !dryRun {
+            undoEarly()
+            throw fail("cannot start the sandbox: the plan's cgroup is not the one made for it")
+        }
 
         if dryRun {
             if json {
@@ -268,54 +320,23 @@ struct RunCommand: ParsableCommand {
 
         let policyHash = policyRead.bytes.map(AuditChain.policyHash)
 
-        // Leftovers of a warden that was killed, then this run's own state and watcher.
-        guard let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] }) else {
-            throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
-        }
-        LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
-        trace("abandoned runs swept")
-        guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
-            throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
-        }
-        trace("run directory made")
         // The proxies start on the concurrency pool (their sockets are in the run directory)
-        // while this thread makes the state file, the placeholders and the cgroup: about 2 ms of
-        // the start taken off the critical path on a machine with a second core.
+        // while this thread makes the placeholders: about 2 ms of the start taken off the
+        // critical path on a machine with a second core.
         let (bridge, originSocket) = (plan.network, originPort == nil ? nil : plan.network.originSocketOnHost)
         let network = Pending {
             try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
         }
-        var placeholders: LaunchPlaceholders?
-        var watcher: Int32?
-        var gate: LaunchGate?
         do {
-            let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
-            placeholders = state
-            trace("state file written")
-            // The cgroup first, and the launch gate moving itself into it at once: the kernel's
-            // move (an RCU grace period on cgroup v1, 6–16 ms here) then runs beside everything
-            // up to bwrap's start instead of before it.
-            if let cgroup = plan.limits.cgroup {
-                try SessionCgroupSetup.create(cgroup, record: state.recordCgroup)
-                trace("cgroup made")
-                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", cgroupDirectories: cgroup.directories)
-                trace("launch gate started")
-            }
-            // The watcher is init in its watch mode: a static executable starts in a fraction of
-            // the time a second `warden` takes, and it runs beside this one's start.
-            watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
-            trace("watcher started")
+            guard let state = placeholders, watcher != nil else { throw LaunchError("the run's state was not prepared") }
             try RunSupport.writeMaskFiles(runtimeDirectory)
             trace("mask files written")
             try state.create(plan.hostPlaceholders)
             state.adoptShared(destinations: plan.mounts.map(\.destination))
             trace("placeholders made")
         } catch {
-            gate?.abandon()
             if let started = try? network.wait() { try? waitFor { await started.stop() } }
-            rmdir(runtimeDirectory)
-            // Without a watcher yet, what was made is this process's to remove.
-            if watcher == nil, let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroupPatience: 2000) }
+            gate?.abandon()
             throw fail("\(error)")
         }
         guard let placeholders, let watcher else { throw fail("the run's state was not prepared") }
