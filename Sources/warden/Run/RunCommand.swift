@@ -134,7 +134,10 @@ struct RunCommand: ParsableCommand {
         let status = launch.execute(sandbox, started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
         channel?.stop()
         trace("channel stopped")
-        try? waitFor { await network.stop() }
+        // The proxies stop on the concurrency pool while this thread removes the placeholders.
+        let stopping = Pending { await network.stop() }
+        launch.cleanUp()
+        _ = try? stopping.wait()
         trace("proxies stopped")
         throw ExitCode(status)
     }
@@ -406,6 +409,7 @@ final class RunLaunch {
     let policyHash: String?
     /// init's spec (JSON), nil without init (`--dry-run` only).
     let innerSpec: String?
+    private var cleanedUp = false
 
     init(
         plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
@@ -459,6 +463,8 @@ final class RunLaunch {
     /// A cgroup the kernel has not let go yet is the watcher's to remove: `warden run` returns
     /// without waiting for it (it was 10–20 ms of `EBUSY` at the end of every session).
     func cleanUp() {
+        guard !cleanedUp else { return }
+        cleanedUp = true
         gate?.abandon()
         LaunchPlaceholders.sweep(stateFile: placeholdersState)
         close(watcher)
