@@ -152,12 +152,9 @@ public enum BubblewrapProcess {
         var spawnFailure: LaunchError?
         if let gate {
             do throws(LaunchError) {
-                do throws(LaunchError) {
-                    try gate.waitEntered()
-                } catch {
-                    // Nothing has run: the sandbox does not start, rather than start unlimited.
-                    throw LaunchError("cannot move the sandbox into its cgroup: \(error.description)")
-                }
+                // A gate that could not make the cgroup or get in says why; nothing has run: the
+                // sandbox does not start, rather than start unlimited.
+                try gate.waitEntered()
                 StartTrace.mark("warden", "gate inside the cgroup")
                 var descriptors: [(own: Int32, target: Int32)] = [(argumentsFD, 3), (infoPipe[1], 4), (blockPipe[0], 6)]
                 if let channel = supervisorChannel { descriptors.append((channel, Int32(UnixSocketPlan.supervisorDescriptor))) }

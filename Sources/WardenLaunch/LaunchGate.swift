@@ -12,6 +12,7 @@ import Glibc
 import Musl
 #endif
 import CSeccomp
+public import WardenSandbox
 import WardenSystem
 
 /// `warden`'s handle on a gate it started.
@@ -31,10 +32,26 @@ public final class LaunchGate {
         self.control = control
     }
 
-    /// Starts the gate, which moves itself into every directory of the session's cgroup at once. It gets
-    /// the terminal's descriptors, a process group of its own, default signal actions for what
-    /// `warden` passes on and an empty signal mask: what bwrap gets, as bwrap will be this process.
+    /// Starts the gate, which makes the session's cgroup (its directories and limits, unless
+    /// `making` is nil) and moves itself into every directory of it at once: no cgroup file is
+    /// touched on `warden`'s own path (each such write waits for the kernel's cgroup lock, which
+    /// another process's move holds for a whole RCU grace period). The gate gets the terminal's
+    /// descriptors, a process group of its own, default signal actions for what `warden` passes
+    /// on and an empty signal mask: what bwrap gets, as bwrap will be this process.
+    public static func start(executable: String, making cgroup: SessionCgroup) throws(LaunchError) -> LaunchGate {
+        var arguments: [String] = []
+        for directory in cgroup.directories { arguments += ["--make", directory] }
+        for setting in cgroup.settings { arguments += [setting.optional ? "--set-if-present" : "--set", setting.file, setting.value] }
+        for directory in cgroup.directories { arguments += ["--enter", directory] }
+        return try start(executable: executable, gateArguments: arguments)
+    }
+
+    /// Starts a gate that moves itself into existing cgroup directories.
     public static func start(executable: String, cgroupDirectories: [String]) throws(LaunchError) -> LaunchGate {
+        try start(executable: executable, gateArguments: cgroupDirectories.flatMap { ["--enter", $0] })
+    }
+
+    private static func start(executable: String, gateArguments: [String]) throws(LaunchError) -> LaunchGate {
         var ends: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw LaunchError("cannot create the launch gate's socket: \(String(cString: strerror(errno)))")
@@ -55,7 +72,7 @@ public final class LaunchGate {
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-        let argv = [executable, "--gate"] + cgroupDirectories.map { $0 + "/cgroup.procs" }
+        let argv = [executable, "--gate"] + gateArguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0
@@ -68,14 +85,14 @@ public final class LaunchGate {
         return LaunchGate(pid: pid, control: ends[0])
     }
 
-    /// Waits until the gate is inside the cgroup; throws the gate's reason when it could not get
-    /// in (the gate has then exited, and is reaped).
+    /// Waits until the gate is inside the cgroup; throws the gate's reason when it could not make
+    /// the cgroup or get in (one line, as `warden` prints it; the gate has exited, and is reaped).
     public func waitEntered() throws(LaunchError) {
         let answer = readAnswer(until: UInt8(ascii: "\n"))
         guard answer == [UInt8(ascii: "\n")] else {
             abandon()
             let reason = String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-            throw LaunchError(reason.isEmpty ? "the launch gate ended before it was inside the cgroup" : reason)
+            throw LaunchError(reason.isEmpty ? "cannot move the sandbox into its cgroup: the launch gate ended before it was inside" : reason)
         }
     }
 
@@ -146,11 +163,14 @@ public final class LaunchGate {
         return answer
     }
 
-    // MARK: the gate's side (warden-sandbox-init --gate CGROUP.PROCS…)
+    // MARK: the gate's side (warden-sandbox-init --gate [--make DIR]… [--set FILE VALUE]…
+    // [--set-if-present FILE VALUE]… [--enter DIR]…)
 
-    /// Moves this process into each `cgroup.procs` file's cgroup, says so, and waits for what to
-    /// exec. `warden` gone before that (end of file): the gate exits and nothing runs.
-    public static func serve(procsFiles: [String]) -> Never {
+    /// Makes the cgroup's directories and writes its limits, in the order given, moves this
+    /// process into each `--enter` directory, says so, and waits for what to exec. `warden` gone
+    /// before that (end of file): the gate exits and nothing runs. What it made and could not
+    /// finish is in the run's state file, for the sweep.
+    public static func serve(arguments: [String]) -> Never {
         let control = gateControlDescriptor
         func refuse(_ message: String, status: Int32) -> Never {
             _ = send(control, message + "\n", message.utf8.count + 1, Int32(MSG_NOSIGNAL))
@@ -158,13 +178,32 @@ public final class LaunchGate {
         }
         guard fcntl(control, F_SETFD, FD_CLOEXEC) == 0 else { exit(126) }
         let pid = String(getpid())
-        for file in procsFiles {
-            let fd = open(file, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { refuse("cannot open \(file): \(String(cString: strerror(errno)))", status: 126) }
-            let written = write(fd, pid, pid.utf8.count)
-            let error = errno
-            close(fd)
-            guard written == pid.utf8.count else { refuse("cannot write \(pid) to \(file): \(String(cString: strerror(error)))", status: 126) }
+        var rest = arguments[...]
+        while let option = rest.popFirst() {
+            switch option {
+            case "--make":
+                guard let directory = rest.popFirst() else { refuse("launch gate: --make needs a directory", status: 126) }
+                guard mkdir(directory, 0o755) == 0 else {
+                    refuse("cannot make the session's cgroup \(directory): \(String(cString: strerror(errno)))", status: 126)
+                }
+            case "--set", "--set-if-present":
+                guard let file = rest.popFirst(), let value = rest.popFirst() else { refuse("launch gate: \(option) needs a file and a value", status: 126) }
+                if option == "--set-if-present" && access(file, F_OK) != 0 { continue }
+                do throws(LaunchError) {
+                    try SessionCgroupSetup.write(value, to: file)
+                } catch {
+                    refuse("cannot make the session's cgroup: \(error.description)", status: 126)
+                }
+            case "--enter":
+                guard let directory = rest.popFirst() else { refuse("launch gate: --enter needs a directory", status: 126) }
+                do throws(LaunchError) {
+                    try SessionCgroupSetup.write(pid, to: directory + "/cgroup.procs")
+                } catch {
+                    refuse("cannot move the sandbox into its cgroup: \(error.description)", status: 126)
+                }
+            default:
+                refuse("launch gate: unknown option \(option)", status: 126)
+            }
         }
         StartTrace.mark("gate", "cgroup entered")
         _ = send(control, "\n", 1, Int32(MSG_NOSIGNAL))

@@ -149,18 +149,29 @@ public struct LaunchPlaceholders: Sendable {
         _ = line.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
     }
 
+    /// What a sweep does with the session's cgroup directories. A cgroup can be removed only once
+    /// the kernel has let its last process go (`EBUSY` until then, for a few milliseconds after
+    /// bwrap's exit), and every cgroup operation waits for the kernel's cgroup lock, which
+    /// another process's move into a cgroup holds for a whole RCU grace period.
+    public enum CgroupRemoval: Sendable {
+        /// Left listed for the watcher: `warden run`'s own sweep, so that its exit waits for none
+        /// of this.
+        case leave
+        /// `rmdir` once; one still busy stays listed (the next run's sweep of a dead run's state).
+        case tryOnce
+        /// Tried every millisecond for up to that many milliseconds, outside the lock, so that
+        /// neither `warden run`'s exit nor the next run's start waits for it (the watcher).
+        case wait(milliseconds: Int)
+    }
+
     /// Removes what the state file lists, then the state file. Safe to run twice, and by two
     /// processes at once. A placeholder another live session also records stays: that session
-    /// removes it when it ends. A cgroup whose processes the kernel has not let go yet (`EBUSY`,
-    /// for a few milliseconds after bwrap's exit) stays listed, alone, for the next sweep:
-    /// `warden` leaves it to its watcher, which waits for it (`cgroupPatience`, milliseconds)
-    /// outside the lock, so that neither `warden run`'s exit nor the next run's start waits for
-    /// the kernel.
-    public static func sweep(stateFile: String, cgroupPatience: Int = 0) {
+    /// removes it when it ends. A cgroup not removed (see `CgroupRemoval`) stays listed, alone.
+    public static func sweep(stateFile: String, cgroups: CgroupRemoval = .tryOnce) {
         let stateDirectory = String(stateFile[..<(stateFile.lastIndex(of: "/") ?? stateFile.endIndex)])
-        let left = withLock(stateDirectory) { sweepLocked(stateFile: stateFile, stateDirectory: stateDirectory) }
-        guard cgroupPatience > 0, !left.isEmpty else { return }
-        let stillThere = Set(SessionCgroupSetup.remove(directories: left.map(\.path), patience: cgroupPatience))
+        let left = withLock(stateDirectory) { sweepLocked(stateFile: stateFile, stateDirectory: stateDirectory, removeCgroups: { if case .leave = cgroups { false } else { true } }()) }
+        guard case .wait(let milliseconds) = cgroups, !left.isEmpty else { return }
+        let stillThere = Set(SessionCgroupSetup.remove(directories: left.map(\.path), patience: milliseconds))
         withLock(stateDirectory) {
             // Only if no other sweep has changed the file since (a new run whose pid is this
             // one's would have begun it afresh).
@@ -169,8 +180,9 @@ public struct LaunchPlaceholders: Sendable {
         }
     }
 
-    /// The sweep under the lock: returns the cgroup entries still busy, which stay in the file.
-    private static func sweepLocked(stateFile: String, stateDirectory: String) -> [Entry] {
+    /// The sweep under the lock: returns the cgroup entries left (busy, or not tried), which stay
+    /// in the file.
+    private static func sweepLocked(stateFile: String, stateDirectory: String, removeCgroups: Bool) -> [Entry] {
         let listed = entries(stateFile: stateFile)
         guard !listed.isEmpty || access(stateFile, F_OK) == 0 else { return [] }
         let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
@@ -182,7 +194,7 @@ public struct LaunchPlaceholders: Sendable {
                 continue
             }
             if entry.kind == "cgroup" {
-                if !SessionCgroupSetup.remove(directories: [entry.path]).isEmpty { busy.insert(entry, at: 0) }
+                if !removeCgroups || !SessionCgroupSetup.remove(directories: [entry.path]).isEmpty { busy.insert(entry, at: 0) }
                 continue
             }
             guard !shared.contains(entry) else { continue }
@@ -260,7 +272,7 @@ public struct LaunchPlaceholders: Sendable {
             let count = read(0, &byte, 1)
             if count == 0 || (count < 0 && errno != EINTR) { break }
         }
-        sweep(stateFile: stateFile, cgroupPatience: 10_000)
+        sweep(stateFile: stateFile, cgroups: .wait(milliseconds: 10_000))
         exit(0)
     }
 

@@ -36,31 +36,8 @@ public enum CgroupProbe {
     }
 }
 
-/// Makes the session's cgroup and removes it afterwards (`LaunchGate` moves the sandbox in).
+/// Removes the session's cgroup (`LaunchGate` makes it and moves the sandbox in).
 public enum SessionCgroupSetup {
-    /// Makes the directories (each recorded with `record` before the next, so a SIGKILL between
-    /// two leaves nothing the sweep does not know of) and writes the limits. On failure what was
-    /// made is removed and the error names the file.
-    public static func create(_ cgroup: SessionCgroup, record: (String) -> Void) throws(LaunchError) {
-        var made: [String] = []
-        do throws(LaunchError) {
-            for directory in cgroup.directories {
-                guard mkdir(directory, 0o755) == 0 else {
-                    throw LaunchError("cannot make the session's cgroup \(directory): \(String(cString: strerror(errno)))")
-                }
-                made.append(directory)
-                record(directory)
-            }
-            for setting in cgroup.settings {
-                if setting.optional && access(setting.file, F_OK) != 0 { continue }
-                try write(setting.value, to: setting.file)
-            }
-        } catch {
-            remove(directories: made)
-            throw error
-        }
-    }
-
     /// Removes the directories, deepest last made first. A cgroup can be removed only once its
     /// last process is gone, which follows the end of the sandbox's pid namespace within
     /// moments (the kernel lets the sandbox's last processes go a few milliseconds after

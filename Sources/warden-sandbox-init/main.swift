@@ -17,7 +17,7 @@ if arguments == ["--help"] || arguments == ["-h"] {
     _ = Files.writeAll(1, """
         usage: warden-sandbox-init --spec PATH
                warden-sandbox-init --watch-cleanup STATE-FILE
-               warden-sandbox-init --gate CGROUP.PROCS...
+               warden-sandbox-init --gate [--make DIR]... [--set FILE VALUE]... [--enter DIR]...
 
         The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
         spec (JSON, written by `warden run`), listens on the forwarders' ports, applies the
@@ -29,8 +29,9 @@ if arguments == ["--help"] || arguments == ["-h"] {
         --watch-cleanup: on the host, `warden run`'s clean-up watcher: waits for end of file on
         standard input (a pipe only warden run holds), then removes what the state file lists.
 
-        --gate: on the host, `warden run`'s launch gate: moves itself into the session's cgroup
-        (each cgroup.procs file named), then execs what warden run sends on descriptor 9 (bwrap).
+        --gate: on the host, `warden run`'s launch gate: makes the session's cgroup (--make,
+        --set, --set-if-present), moves itself into it (--enter), then execs what warden run
+        sends on descriptor 9 (bwrap).
 
         """)
     exit(0)
@@ -40,7 +41,7 @@ if arguments == ["--help"] || arguments == ["-h"] {
 if arguments.count == 2, arguments[0] == "--watch-cleanup" { LaunchPlaceholders.watch(stateFile: arguments[1]) }
 // On the host: the launch gate (LaunchGate.serve), which moves itself into the session's cgroup
 // and becomes bwrap.
-if arguments.first == "--gate" { LaunchGate.serve(procsFiles: Array(arguments.dropFirst())) }
+if arguments.first == "--gate" { LaunchGate.serve(arguments: Array(arguments.dropFirst())) }
 StartTrace.mark("init", "started")
 guard arguments.count == 2, arguments[0] == "--spec" else { refuse("usage: warden-sandbox-init --spec PATH") }
 switch InsideSandbox.readSpec(path: arguments[1]) {

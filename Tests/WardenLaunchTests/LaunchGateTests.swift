@@ -8,12 +8,10 @@ import WardenSandbox
 
 @Suite("The launch gate: into the session's cgroup first, then bwrap", .serialized)
 struct LaunchGateTests {
-    /// A session cgroup this process may make (root with a pids controller), made; nil elsewhere.
-    static func makeCgroup() throws -> SessionCgroup? {
+    /// A session cgroup this process may make (root with a pids controller); nil elsewhere.
+    static func sessionCgroup() -> SessionCgroup? {
         let name = "warden-gate-test.\(getpid()).\(Int.random(in: 1000...9999))"
-        guard let cgroup = SessionCgroup.choose(facts: CgroupProbe.facts(), name: name, processes: 50, memoryBytes: 1 << 30) else { return nil }
-        try SessionCgroupSetup.create(cgroup, record: { _ in })
-        return cgroup
+        return SessionCgroup.choose(facts: CgroupProbe.facts(), name: name, processes: 50, memoryBytes: 1 << 30)
     }
 
     /// Reads `fd` to its end.
@@ -29,12 +27,16 @@ struct LaunchGateTests {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @Test("the gate is in the cgroup before it execs, keeps its pid, and passes the descriptors on")
+    @Test("the gate makes the cgroup with its limits, is in it before it execs, keeps its pid, and passes the descriptors on")
     func entersThenExecs() throws {
-        guard let cgroup = try Self.makeCgroup() else { return }
+        guard let cgroup = Self.sessionCgroup() else { return }
         defer { #expect(SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000) == []) }
-        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: cgroup.directories)
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: cgroup)
         try gate.waitEntered()
+        for setting in cgroup.settings where !setting.optional || FileManager.default.fileExists(atPath: setting.file) {
+            let value = (try? String(contentsOfFile: setting.file, encoding: .utf8)) ?? ""
+            #expect(value.trimmingCharacters(in: .whitespacesAndNewlines) == setting.value, "\(setting.file): \(value)")
+        }
         for directory in cgroup.directories {
             let members = (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? ""
             #expect(members.split(separator: "\n").contains(Substring(String(gate.pid))), "\(directory): \(members)")
@@ -60,7 +62,7 @@ struct LaunchGateTests {
         gate.abandon()  // released: a no-op, the program is not killed twice
     }
 
-    @Test("a gate that cannot get into the cgroup says why, and runs nothing")
+    @Test("a gate that cannot make the cgroup or get into it says why in one line, and runs nothing")
     func refusal() throws {
         let missing = FileManager.default.temporaryDirectory.appendingPathComponent("warden-gate-missing-\(UUID().uuidString.prefix(8))").path
         let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: [missing])
@@ -68,11 +70,21 @@ struct LaunchGateTests {
             try gate.waitEntered()
             Issue.record("the gate said it was inside a cgroup that does not exist")
         } catch {
-            #expect(error.description == "cannot open \(missing)/cgroup.procs: No such file or directory", "\(error)")
+            #expect(error.description == "cannot move the sandbox into its cgroup: cannot open \(missing)/cgroup.procs: No such file or directory", "\(error)")
         }
         // Reaped by waitEntered: no such child any more.
         var status: Int32 = 0
         #expect(waitpid(gate.pid, &status, WNOHANG) == -1)
+
+        let facts = CgroupFacts(legacy: ["pids": .init(mountPoint: missing, ownPath: "/", candidateWritable: true)])
+        let unmakeable = try #require(SessionCgroup.choose(facts: facts, name: "warden-run.0.1", processes: 40, memoryBytes: 1 << 30))
+        let second = try LaunchGate.start(executable: Sandbox.initBinary, making: unmakeable)
+        do {
+            try second.waitEntered()
+            Issue.record("the gate said it was inside a cgroup it could not make")
+        } catch {
+            #expect(error.description == "cannot make the session's cgroup \(missing)/warden-run.0.1: No such file or directory", "\(error)")
+        }
     }
 
     @Test("a gate given up before its release ends without running anything")
@@ -85,7 +97,7 @@ struct LaunchGateTests {
 
     @Test("a cgroup still busy stays listed for the watcher, which removes it once free, and the state file with it")
     func busyCgroupLeftToTheWatcher() async throws {
-        guard let cgroup = try Self.makeCgroup() else { return }
+        guard let cgroup = Self.sessionCgroup() else { return }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("warden-gate-state-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: base + "/run", withIntermediateDirectories: true)
         defer {
@@ -95,9 +107,12 @@ struct LaunchGateTests {
         let state = try LaunchPlaceholders.begin(stateDirectory: base + "/state", runtimeDirectory: base + "/run")
         cgroup.directories.forEach(state.recordCgroup)
         // A process inside keeps the cgroup busy until it ends.
-        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: cgroup.directories)
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: cgroup)
         try gate.waitEntered()
-        LaunchPlaceholders.sweep(stateFile: state.stateFile)
+        // warden run's own sweep leaves the cgroup alone; a sweep that tries once leaves a busy one.
+        LaunchPlaceholders.sweep(stateFile: state.stateFile, cgroups: .leave)
+        #expect(cgroup.directories.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        LaunchPlaceholders.sweep(stateFile: state.stateFile, cgroups: .tryOnce)
         #expect(!FileManager.default.fileExists(atPath: base + "/run"), "the rest is swept at once")
         let listed = (try? String(contentsOfFile: state.stateFile, encoding: .utf8)) ?? ""
         #expect(listed == cgroup.directories.map { "cgroup\t0\t0\t\($0)\n" }.joined(), "only the busy cgroup stays listed: \(listed)")

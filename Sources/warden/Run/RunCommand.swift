@@ -259,7 +259,7 @@ struct RunCommand: ParsableCommand {
         /// Until the watcher runs, what was made is this process's to remove.
         func undoEarly() {
             gate?.abandon()
-            if let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroupPatience: 2000) }
+            if let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroups: .wait(milliseconds: 2000)) }
         }
         if !dryRun {
             // Leftovers of a warden that was killed, then this run's own state.
@@ -280,9 +280,9 @@ struct RunCommand: ParsableCommand {
                 earlyCgroup = SessionCgroup.forSession(
                     facts: kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes, runtimeDirectory: runtimeDirectory)
                 if let cgroup = earlyCgroup {
-                    try SessionCgroupSetup.create(cgroup, record: state.recordCgroup)
-                    trace("cgroup made")
-                    gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", cgroupDirectories: cgroup.directories)
+                    // Listed before the gate makes them, so that however this run ends they are removed.
+                    cgroup.directories.forEach(state.recordCgroup)
+                    gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: cgroup)
                     trace("launch gate started")
                 }
                 watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
@@ -460,13 +460,13 @@ final class RunLaunch {
     }
 
     /// The placeholders go, and the watcher, whose end tells it nothing more is to be cleaned.
-    /// A cgroup the kernel has not let go yet is the watcher's to remove: `warden run` returns
-    /// without waiting for it (it was 10–20 ms of `EBUSY` at the end of every session).
+    /// The cgroup is the watcher's to remove: `warden run` returns without waiting for the kernel
+    /// to let it go (it was 10–20 ms of `EBUSY` at the end of every session) or for its lock.
     func cleanUp() {
         guard !cleanedUp else { return }
         cleanedUp = true
         gate?.abandon()
-        LaunchPlaceholders.sweep(stateFile: placeholdersState)
+        LaunchPlaceholders.sweep(stateFile: placeholdersState, cgroups: .leave)
         close(watcher)
         StartTrace.mark("warden", "placeholders swept")
     }
