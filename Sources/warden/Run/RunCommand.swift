@@ -246,9 +246,16 @@ struct RunCommand: ParsableCommand {
             }
             originPort = origin.port
         }
-        // This run's state, cgroup and launch gate come before the plan: the kernel's move of the
-        // gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms here) then runs beside
-        // the plan and everything else up to bwrap's start instead of before bwrap.
+        let request = SandboxRequest(
+            policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
+            environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
+            kernel: kernel, uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
+            initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
+            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
+            channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
+        // This run's state, cgroup and launch gate come while the plan is made: the kernel's move
+        // of the gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms here) then runs
+        // beside the plan and everything else up to bwrap's start instead of before bwrap.
         // The watcher (init in its watch mode: a static executable starts in a fraction of the
         // time a second `warden` takes) follows at once; it removes all of it however `warden`
         // ends, and the next start's sweep whatever a SIGKILL before it left.
@@ -256,6 +263,7 @@ struct RunCommand: ParsableCommand {
         var gate: LaunchGate?
         var watcher: Int32?
         var earlyCgroup: SessionCgroup?
+        var planning: Pending<SandboxPlan>?
         /// Until the watcher runs, what was made is this process's to remove.
         func undoEarly() {
             gate?.abandon()
@@ -268,6 +276,10 @@ struct RunCommand: ParsableCommand {
             }
             LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
             trace("abandoned runs swept")
+            // The plan is made on the concurrency pool while this thread goes on: after the sweep,
+            // since it must see the paths as they stay (a dead run's placeholder it took for the
+            // developer's file would be masked, then swept away under bwrap's mount).
+            planning = Pending { SandboxPlanner.plan(request, fileSystem: LaunchFileSystem()) }
             guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
                 throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
             }
@@ -293,14 +305,7 @@ struct RunCommand: ParsableCommand {
                 throw fail("\(error)")
             }
         }
-        let request = SandboxRequest(
-            policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
-            environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
-            kernel: kernel, uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
-            initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
-            runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
-            channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
-        let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
+        let plan = (try? planning?.wait()) ?? SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
         if let reason = ProjectRefusal.reason(root: plan.project.root, home: (home as NSString).resolvingSymlinksInPath) {
             undoEarly()
             throw fail("cannot start the sandbox: \(reason); fix: start warden run in a project directory (a git repository, or a directory of its own)")
