@@ -20,7 +20,8 @@
 #   warden run --dry-run             the plan alone (policy, project, globs, environment)
 # and with --baseline, another build's `warden run` (e.g. the commit before a change), so that a
 # change's cost is measured in the same run as the change.
-# Wall time per run; p50 and p95 in milliseconds. Target: warden run within 15 ms of bare bwrap.
+# Wall time per run; p50 and p95 in milliseconds, and the machine's load average before and after
+# (other work on a shared machine moves every figure). Target: warden run within 15 ms of bare bwrap.
 #
 # Then the steps: --traced N more runs of each `warden run` contender with WARDEN_TRACE_START=1
 # (warden and warden-sandbox-init print `warden-trace MICROSECONDS PROGRAM STEP` as each step
@@ -88,6 +89,7 @@ contenders = {
 if baseline:
     contenders["warden run (baseline)"] = [baseline, "run", "--policy", policy, "--", "/bin/true"]
 times = {name: [] for name in contenders}
+load_before = os.getloadavg()
 for _ in range(5):  # warm the page cache
     for command in contenders.values():
         subprocess.run(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -106,7 +108,8 @@ def q(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
-print(f"{runs} runs each, interleaved; wall time in ms; 'warden run' is with profiles/baseline.json")
+print(f"{runs} runs each, interleaved; wall time in ms; 'warden run' is with profiles/baseline.json; uid {os.getuid()}")
+print("load average (1, 5, 15 min) before: %.2f %.2f %.2f, after: %.2f %.2f %.2f" % (load_before + os.getloadavg()))
 print(f"{'contender':<34}{'p50':>8}{'p95':>8}")
 for name, values in times.items():
     print(f"{name:<34}{q(values, 0.5):>8.2f}{q(values, 0.95):>8.2f}")
