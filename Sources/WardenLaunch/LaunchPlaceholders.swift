@@ -54,6 +54,10 @@ public struct LaunchPlaceholders: Sendable {
     /// the path for the rest of the other session.
     public func create(_ placeholders: [HostPlaceholder]) throws(LaunchError) {
         try Self.withLock(stateDirectory) { () throws(LaunchError) in
+            // One descriptor for all the lines (each still written before the next path is made).
+            let state = open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
+            guard state >= 0 else { throw LaunchError("cannot write the run state \(stateFile): \(String(cString: strerror(errno)))") }
+            defer { close(state) }
             for placeholder in placeholders {
                 let made: Bool
                 if placeholder.kind == .directory {
@@ -75,7 +79,7 @@ public struct LaunchPlaceholders: Sendable {
                     }
                 }
                 guard present else { continue }
-                append("\(placeholder.kind == .directory ? "dir" : "file")\t\(info.st_dev)\t\(info.st_ino)\t\(placeholder.path)\n")
+                append("\(placeholder.kind == .directory ? "dir" : "file")\t\(info.st_dev)\t\(info.st_ino)\t\(placeholder.path)\n", to: state)
             }
         }
     }
@@ -142,10 +146,10 @@ public struct LaunchPlaceholders: Sendable {
     /// process. It is not fsync'd: only a crash of the whole machine could lose a line, which
     /// leaves an empty placeholder behind (more protected, never less), and an fsync per line
     /// cost 1.5 ms of every start on a quiet disk, one fsync 7–10 ms on a busy one.
-    func append(_ line: String) {
-        let fd = open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
+    func append(_ line: String, to descriptor: Int32? = nil) {
+        let fd = descriptor ?? open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { return }
-        defer { close(fd) }
+        defer { if descriptor == nil { close(fd) } }
         _ = line.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
     }
 

@@ -257,13 +257,11 @@ struct RunCommand: ParsableCommand {
         // of the gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms here) then runs
         // beside the plan and everything else up to bwrap's start instead of before bwrap.
         // The watcher (init in its watch mode: a static executable starts in a fraction of the
-        // time a second `warden` takes) is started at once and runs before the first placeholder
-        // is made; it removes all of it however `warden` ends, and the next start's sweep
-        // whatever a SIGKILL before it left.
+        // time a second `warden` takes) follows at once; it removes all of it however `warden`
+        // ends, and the next start's sweep whatever a SIGKILL before it left.
         var placeholders: LaunchPlaceholders?
         var gate: LaunchGate?
         var watcher: Int32?
-        var watching: Pending<Int32>?
         var earlyCgroup: SessionCgroup?
         var planning: Pending<SandboxPlan>?
         /// Until the watcher runs, what was made is this process's to remove.
@@ -299,12 +297,11 @@ struct RunCommand: ParsableCommand {
                     gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: cgroup)
                     trace("launch gate started")
                 }
-                // Spawned from the concurrency pool: this thread goes on meanwhile, and waits for
-                // it before the first placeholder is made.
-                let stateFile = state.stateFile, watcherExecutable = initPath ?? "warden-sandbox-init"
-                watching = Pending { () throws(LaunchError) in
-                    try LaunchPlaceholders.startWatcher(executable: watcherExecutable, arguments: ["--watch-cleanup", stateFile])
-                }
+                watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
+                trace("watcher started")
+                // The empty files bwrap binds over masked paths, while the plan is still being made.
+                try RunSupport.writeMaskFiles(runtimeDirectory)
+                trace("mask files written")
             } catch {
                 rmdir(runtimeDirectory)
                 undoEarly()
@@ -342,11 +339,7 @@ struct RunCommand: ParsableCommand {
             try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
         }
         do {
-            guard let state = placeholders, let watching else { throw LaunchError("the run's state was not prepared") }
-            watcher = try watching.wait()
-            trace("watcher started")
-            try RunSupport.writeMaskFiles(runtimeDirectory)
-            trace("mask files written")
+            guard let state = placeholders, watcher != nil else { throw LaunchError("the run's state was not prepared") }
             try state.create(plan.hostPlaceholders)
             state.adoptShared(destinations: plan.mounts.map(\.destination))
             trace("placeholders made")
