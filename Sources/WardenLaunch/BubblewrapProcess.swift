@@ -52,8 +52,8 @@ public enum BubblewrapProcess {
     /// (`--block-fd`) before it runs anything: `warden` makes the rest of the session ready
     /// meanwhile (the proxies, the channel, the start record; about a millisecond) and then lets
     /// it go with `StartedSandbox.run`, or ends it with `abort`.
-    /// `gate`: where the session has a cgroup, the launch gate already inside it, which becomes
-    /// bwrap (see `LaunchGate`); a gate that could not get in stops the start here.
+    /// `gate`: the launch gate, spawned earlier (inside the session's cgroup, when it has one),
+    /// which becomes bwrap (see `LaunchGate`); a gate that could not get in stops the start here.
     /// `supervisorChannel`: the sandbox's end of the unix socket supervisor's channel, given to
     /// bwrap (and through it to init) as descriptor `UnixSocketPlan.supervisorDescriptor`, and
     /// closed here once bwrap has it.
@@ -155,7 +155,7 @@ public enum BubblewrapProcess {
                 // A gate that could not make the cgroup or get in says why; nothing has run: the
                 // sandbox does not start, rather than start unlimited.
                 try gate.waitEntered()
-                StartTrace.mark("warden", "gate inside the cgroup")
+                StartTrace.mark("warden", "gate ready")
                 var descriptors: [(own: Int32, target: Int32)] = [(argumentsFD, 3), (infoPipe[1], 4), (blockPipe[0], 6)]
                 if let channel = supervisorChannel { descriptors.append((channel, Int32(UnixSocketPlan.supervisorDescriptor))) }
                 try gate.release(executable: bwrap, arguments: argv, environment: envp, descriptors: descriptors)
@@ -174,7 +174,7 @@ public enum BubblewrapProcess {
             supervisorChannel = nil
         }
         StartTrace.mark("warden", "bwrap spawned")
-        let sandbox = StartedSandbox(pid: pid, info: infoPipe[0], block: blockPipe[1], signalPipe: signalPipe, previous: previous)
+        let sandbox = StartedSandbox(pid: pid, info: infoPipe[0], block: blockPipe[1], signalPipe: signalPipe, previous: previous, gate: gate)
         if let spawnFailure {
             sandbox.finish()
             throw spawnFailure
@@ -224,13 +224,27 @@ public final class StartedSandbox {
     private let signalPipe: [Int32]
     private let previous: [Int32: sigaction]
     private var finished = false
+    private let gate: LaunchGate?
 
-    init(pid: Int32, info: Int32, block: Int32, signalPipe: [Int32], previous: [Int32: sigaction]) {
+    init(pid: Int32, info: Int32, block: Int32, signalPipe: [Int32], previous: [Int32: sigaction], gate: LaunchGate?) {
         self.pid = pid
         self.info = info
         self.block = block
         self.signalPipe = signalPipe
         self.previous = previous
+        self.gate = gate
+    }
+
+    /// Whether bwrap runs: from a launch gate, its exec is confirmed here, once the rest of the
+    /// session is ready, rather than waited for when it is handed over. A gate that could not
+    /// exec bwrap has exited; the sandbox is then finished.
+    public func confirmStarted() throws(LaunchError) {
+        do throws(LaunchError) {
+            try gate?.confirmExec()
+        } catch {
+            finish()
+            throw error
+        }
     }
 
     /// Lets the sandbox go and waits for bwrap: the command's exit status (128 + N for a

@@ -1,11 +1,12 @@
-// The launch gate: where `warden run` uses a session cgroup, bwrap is not spawned by `warden` and
-// then moved in; a small process (`warden-sandbox-init --gate`) is spawned as soon as the cgroup
-// exists, moves itself into it while `warden` goes on preparing the session, and, once released,
-// execs bwrap with the descriptors, arguments and environment `warden` sends it. bwrap and every
-// process of the sandbox are then born inside the cgroup, and the kernel's move (on cgroup v1 a
-// write to `cgroup.procs` waits for an RCU grace period: 6–16 ms on the development machine) is
-// off the critical path. The gate is `warden`'s child and keeps its pid through the exec, so
-// `warden` waits for bwrap as before, and bwrap's `--die-with-parent` still names `warden`.
+// The launch gate: bwrap is not spawned by `warden` when it is due, but exec'd by a small process
+// (`warden-sandbox-init --gate`) that `warden` spawned early, while it had time to spare (the plan
+// is made meanwhile). Where the session has a cgroup, the gate makes it and moves itself into it
+// while `warden` goes on preparing the session; bwrap and every process of the sandbox are then
+// born inside, and the kernel's move (on cgroup v1 a write to `cgroup.procs` waits for an RCU
+// grace period: 6–16 ms on the development machine) is off the critical path. Once released, the
+// gate execs bwrap with the descriptors, arguments and environment `warden` sends it. It is
+// `warden`'s child and keeps its pid through the exec, so `warden` waits for bwrap as before, and
+// bwrap's `--die-with-parent` still names `warden`.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -38,11 +39,15 @@ public final class LaunchGate {
     /// another process's move holds for a whole RCU grace period). The gate gets the terminal's
     /// descriptors, a process group of its own, default signal actions for what `warden` passes
     /// on and an empty signal mask: what bwrap gets, as bwrap will be this process.
-    public static func start(executable: String, making cgroup: SessionCgroup) throws(LaunchError) -> LaunchGate {
+    /// Without a cgroup (`making` nil) the gate only waits: spawned while `warden` has time to
+    /// spare (the plan is being made), it takes bwrap's spawn off the path to bwrap's start.
+    public static func start(executable: String, making cgroup: SessionCgroup?) throws(LaunchError) -> LaunchGate {
         var arguments: [String] = []
-        for directory in cgroup.directories { arguments += ["--make", directory] }
-        for setting in cgroup.settings { arguments += [setting.optional ? "--set-if-present" : "--set", setting.file, setting.value] }
-        for directory in cgroup.directories { arguments += ["--enter", directory] }
+        if let cgroup {
+            for directory in cgroup.directories { arguments += ["--make", directory] }
+            for setting in cgroup.settings { arguments += [setting.optional ? "--set-if-present" : "--set", setting.file, setting.value] }
+            for directory in cgroup.directories { arguments += ["--enter", directory] }
+        }
         return try start(executable: executable, gateArguments: arguments)
     }
 
@@ -85,8 +90,9 @@ public final class LaunchGate {
         return LaunchGate(pid: pid, control: ends[0])
     }
 
-    /// Waits until the gate is inside the cgroup; throws the gate's reason when it could not make
-    /// the cgroup or get in (one line, as `warden` prints it; the gate has exited, and is reaped).
+    /// Waits until the gate is ready (inside the cgroup, when it has one); throws the gate's
+    /// reason when it could not make the cgroup or get in (one line, as `warden` prints it; the
+    /// gate has exited, and is reaped).
     public func waitEntered() throws(LaunchError) {
         let answer = readAnswer(until: UInt8(ascii: "\n"))
         guard answer == [UInt8(ascii: "\n")] else {
@@ -97,8 +103,9 @@ public final class LaunchGate {
     }
 
     /// Replaces the gate with `executable`: `descriptors` are this process's descriptors and the
-    /// numbers they get in the new program (every other descriptor of the gate is close-on-exec).
-    /// Returns once the exec has happened; throws when it failed (the gate has then exited).
+    /// numbers they get in the new program (every other descriptor of the gate is close-on-exec;
+    /// they may be closed here once this returns). Returns once all is sent; `confirmExec` says
+    /// whether the exec happened.
     public func release(executable: String, arguments: [String], environment: [String], descriptors: [(own: Int32, target: Int32)]) throws(LaunchError) {
         var payload: [UInt8] = []
         func field(_ text: String) {
@@ -111,7 +118,7 @@ public final class LaunchGate {
         arguments.forEach(field)
         environment.forEach(field)
         let fds = descriptors.map(\.own)
-        var offset = payload.withUnsafeBytes { bytes in
+        var offset = fds.isEmpty ? 0 : payload.withUnsafeBytes { bytes in
             fds.withUnsafeBufferPointer { warden_send_with_descriptors(control, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count)) }
         }
         while offset >= 0 && offset < payload.count {
@@ -121,17 +128,27 @@ public final class LaunchGate {
         }
         let sendError = errno
         shutdown(control, Int32(SHUT_WR))
-        // End of file: the gate's end was close-on-exec, so the exec has happened. Anything else
-        // is the gate's reason for not doing it.
+        released = true
+        // The exec itself is not waited for here (about half a millisecond): `confirmExec`
+        // learns how it went once the rest of the session is ready.
+        if offset < 0 {
+            try confirmExec()
+            throw LaunchError("cannot hand bwrap to the launch gate: \(String(cString: strerror(sendError)))")
+        }
+    }
+
+    /// After `release`: returns once the exec has happened (end of file: the gate's end of the
+    /// socket was close-on-exec); throws the gate's reason when it did not (the gate has exited,
+    /// and is reaped).
+    public func confirmExec() throws(LaunchError) {
+        guard control >= 0 else { return }
         let answer = readAnswer(until: nil)
         close(control)
         control = -1
-        released = true
-        guard answer.isEmpty, offset >= 0 else {
+        guard answer.isEmpty else {
             var status: Int32 = 0
             _ = waitpid(pid, &status, 0)
-            let reason = String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-            throw LaunchError(reason.isEmpty ? "cannot hand bwrap to the launch gate: \(String(cString: strerror(sendError)))" : reason)
+            throw LaunchError(String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self))
         }
     }
 
@@ -205,7 +222,7 @@ public final class LaunchGate {
                 refuse("launch gate: unknown option \(option)", status: 126)
             }
         }
-        StartTrace.mark("gate", "cgroup entered")
+        StartTrace.mark("gate", "ready")
         _ = send(control, "\n", 1, Int32(MSG_NOSIGNAL))
 
         var payload: [UInt8] = []

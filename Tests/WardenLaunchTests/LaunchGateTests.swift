@@ -49,6 +49,7 @@ struct LaunchGateTests {
             executable: "/bin/sh", arguments: ["sh", "-c", "echo $$ >&4; echo \"$GATE_TEST\" >&4; cat /proc/self/cgroup >&4"],
             environment: ["PATH=/usr/bin:/bin", "GATE_TEST=passed"], descriptors: [(fds[1], 4)])
         close(fds[1])
+        try gate.confirmExec()
         let output = Self.readAll(fds[0])
         close(fds[0])
         var status: Int32 = 0
@@ -85,6 +86,28 @@ struct LaunchGateTests {
         } catch {
             #expect(error.description == "cannot make the session's cgroup \(missing)/warden-run.0.1: No such file or directory", "\(error)")
         }
+    }
+
+    @Test("without a cgroup the gate only waits; a program it cannot exec is its reason, and it ends")
+    func withoutCgroup() throws {
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: nil)
+        try gate.waitEntered()
+        try gate.release(executable: "/nonexistent/bwrap", arguments: ["bwrap"], environment: [], descriptors: [])
+        do {
+            try gate.confirmExec()
+            Issue.record("the gate said it ran a program that does not exist")
+        } catch {
+            #expect(error.description == "cannot start /nonexistent/bwrap: No such file or directory", "\(error)")
+        }
+        var status: Int32 = 0
+        #expect(waitpid(gate.pid, &status, WNOHANG) == -1, "reaped")
+
+        let second = try LaunchGate.start(executable: Sandbox.initBinary, making: nil)
+        try second.waitEntered()
+        try second.release(executable: "/bin/sh", arguments: ["sh", "-c", "exit 7"], environment: [], descriptors: [])
+        try second.confirmExec()
+        #expect(waitpid(second.pid, &status, 0) == second.pid)
+        #expect((status >> 8) & 0xff == 7)
     }
 
     @Test("a gate given up before its release ends without running anything")

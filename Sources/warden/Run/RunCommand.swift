@@ -131,6 +131,14 @@ struct RunCommand: ParsableCommand {
             throw fail("\(error)")
         }
         trace("channel serving")
+        do {
+            try sandbox.confirmStarted()
+        } catch {
+            launch.logFailedStart()
+            channel?.stop()
+            try? waitFor { await network.stop() }
+            throw fail("\(error)")
+        }
         let status = launch.execute(sandbox, started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
         channel?.stop()
         trace("channel stopped")
@@ -291,12 +299,10 @@ struct RunCommand: ParsableCommand {
                 let limits = loaded.sandbox.limits
                 earlyCgroup = SessionCgroup.forSession(
                     facts: kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes, runtimeDirectory: runtimeDirectory)
-                if let cgroup = earlyCgroup {
-                    // Listed before the gate makes them, so that however this run ends they are removed.
-                    cgroup.directories.forEach(state.recordCgroup)
-                    gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: cgroup)
-                    trace("launch gate started")
-                }
+                // Listed before the gate makes them, so that however this run ends they are removed.
+                earlyCgroup?.directories.forEach(state.recordCgroup)
+                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup)
+                trace("launch gate started")
                 watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
                 trace("watcher started")
                 // The empty files bwrap binds over masked paths, while the plan is still being made.
