@@ -102,7 +102,7 @@ struct RunCommand: ParsableCommand {
         }
         // Read inside only, by init and the hooks, through the run directory's mount.
         do {
-            try RunSupport.writeInnerFiles(launch.runtimeDirectory, spec: launch.innerSpec, policyHash: launch.policyHash ?? AuditChain.policyHash([]))
+            try RunSupport.writeInnerFiles(launch.runtimeDirectory, spec: launch.plan.innerSpec.json(), policyHash: launch.policyHash ?? AuditChain.policyHash([]))
         } catch {
             sandbox.abort()
             launch.logFailedStart()
@@ -362,8 +362,7 @@ struct RunCommand: ParsableCommand {
         return .launch(RunLaunch(
             plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
             runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,
-            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash,
-            innerSpec: initPath == nil ? nil : plan.innerSpec.json()))
+            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash))
     }
 }
 
@@ -419,18 +418,16 @@ final class RunLaunch {
     let network: Pending<RunNetwork>
     let placeholdersState: String
     let watcher: Int32
-    /// Where the session has a cgroup: the process inside it that becomes bwrap.
+    /// The launch gate, which becomes bwrap (inside the session's cgroup when it has one).
     let gate: LaunchGate?
     /// Of the policy file's bytes the plan was made from, for the session's records.
     let policyHash: String?
-    /// init's spec (JSON), nil without init (`--dry-run` only).
-    let innerSpec: String?
     private var cleanedUp = false
 
     init(
         plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
         runtimeDirectory: String, policy: Policy, policyPath: String, network: Pending<RunNetwork>, placeholdersState: String, watcher: Int32,
-        gate: LaunchGate?, policyHash: String?, innerSpec: String?
+        gate: LaunchGate?, policyHash: String?
     ) {
         self.plan = plan
         self.bwrap = bwrap
@@ -444,7 +441,6 @@ final class RunLaunch {
         self.watcher = watcher
         self.gate = gate
         self.policyHash = policyHash
-        self.innerSpec = innerSpec
     }
 
     /// bwrap started and held (`BubblewrapProcess.start`), with the unix socket supervisor's
