@@ -166,6 +166,10 @@ struct RunCommand: ParsableCommand {
     /// the plan (printed and done with --dry-run), the run's directory, placeholders and watcher.
     @_optimize(none)
     func prepare() throws -> Prepared {
+        // What the kernel offers is read on the concurrency pool while the policy is read and the
+        // command found (it depends on neither).
+        let probingUid = getuid()
+        let probing = Pending { (refusal: KernelProbe.userNamespaceRefusal(uid: probingUid), features: KernelProbe.features()) }
         let environment = ProcessInfo.processInfo.environment
         let wardenPath = Bundle.main.executablePath.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? CommandLine.arguments[0]
         let wardenDirectory = (wardenPath as NSString).deletingLastPathComponent
@@ -218,12 +222,13 @@ struct RunCommand: ParsableCommand {
 
         // What is needed, before anything is created.
         let bwrap = BubblewrapProcess.locate(path: environment["PATH"])
+        let probed = try probing.wait()
         var missing: String?
         if bwrap == nil {
             missing = "bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap"
-        } else if let refusal = KernelProbe.userNamespaceRefusal(uid: uid) {
+        } else if let refusal = probed.refusal {
             missing = refusal
-        } else if !KernelProbe.seccompAvailable() {
+        } else if !probed.features.seccomp {
             missing = "this kernel cannot load seccomp filters (CONFIG_SECCOMP_FILTER); fix: a kernel built with it"
         }
         if let missing, !dryRun {
@@ -233,7 +238,7 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("warden: cannot start the sandbox: \(missing); running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n".utf8))
             return .finished(RunSupport.execUnsandboxed(commandLine))
         }
-        let kernel = KernelProbe.features()
+        let kernel = probed.features
         trace("kernel probed")
 
         // Claude Code's own state must exist to be bound writable (it would create both itself).
