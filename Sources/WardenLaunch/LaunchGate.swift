@@ -22,15 +22,18 @@ public final class LaunchGate {
     public let pid: Int32
     /// `warden`'s end of the gate's control socket.
     private var control: Int32
+    /// Whether the gate was to enter a cgroup (what a silent end of the gate failed to do).
+    private let entersCgroup: Bool
     /// Set once bwrap has replaced the gate: from then on it is bwrap's to end.
     private var released = false
     /// The gate's descriptor for its end of the control socket: above every descriptor bwrap is
     /// given (3 to 6), so that none of them overwrites it before the exec.
     static let gateControlDescriptor: Int32 = 9
 
-    private init(pid: Int32, control: Int32) {
+    private init(pid: Int32, control: Int32, entersCgroup: Bool) {
         self.pid = pid
         self.control = control
+        self.entersCgroup = entersCgroup
     }
 
     /// Starts the gate, which makes the session's cgroup (its directories and limits, unless
@@ -87,7 +90,7 @@ public final class LaunchGate {
             close(ends[0])
             throw LaunchError("cannot start the sandbox's launch gate \(executable): \(String(cString: strerror(spawned)))")
         }
-        return LaunchGate(pid: pid, control: ends[0])
+        return LaunchGate(pid: pid, control: ends[0], entersCgroup: gateArguments.contains("--enter"))
     }
 
     /// Waits until the gate is ready (inside the cgroup, when it has one); throws the gate's
@@ -98,7 +101,10 @@ public final class LaunchGate {
         guard answer == [UInt8(ascii: "\n")] else {
             abandon()
             let reason = String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-            throw LaunchError(reason.isEmpty ? "cannot move the sandbox into its cgroup: the launch gate ended before it was inside" : reason)
+            // Silent: it died, or it is a warden-sandbox-init of another build that refused
+            // --gate on its standard error.
+            let silent = "the launch gate (warden-sandbox-init --gate) ended before it was ready; fix: install warden-sandbox-init of warden's own build (sudo warden install, or Scripts/build-release.sh)"
+            throw LaunchError(reason.isEmpty ? (entersCgroup ? "cannot move the sandbox into its cgroup: " : "cannot start the sandbox: ") + silent : reason)
         }
     }
 

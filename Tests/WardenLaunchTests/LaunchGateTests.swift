@@ -88,6 +88,17 @@ struct LaunchGateTests {
         }
     }
 
+    @Test("a gate that ends without a word (another build's init refuses --gate) names the fix")
+    func silentGate() throws {
+        let gate = try LaunchGate.start(executable: "/bin/false", making: nil)
+        do {
+            try gate.waitEntered()
+            Issue.record("/bin/false was taken for a ready gate")
+        } catch {
+            #expect(error.description == "cannot start the sandbox: the launch gate (warden-sandbox-init --gate) ended before it was ready; fix: install warden-sandbox-init of warden's own build (sudo warden install, or Scripts/build-release.sh)", "\(error)")
+        }
+    }
+
     @Test("without a cgroup the gate only waits; a program it cannot exec is its reason, and it ends")
     func withoutCgroup() throws {
         let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: nil)
