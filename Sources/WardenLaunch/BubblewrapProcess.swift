@@ -30,6 +30,9 @@ private func recordSignal(_ signal: Int32) {
 /// argument list can overflow `E2BIG`), the plan's environment as bwrap's own, the terminal's
 /// descriptors inherited; signals passed on; the command's exit status returned.
 public enum BubblewrapProcess {
+    /// The descriptor bwrap gets for `--sync-fd` (3 to 6 and 9 are taken).
+    static let sandboxEndedDescriptor: Int32 = 7
+
     /// bwrap on `PATH`, nil when it is not installed.
     public static func locate(path: String?) -> String? {
         for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
@@ -57,12 +60,15 @@ public enum BubblewrapProcess {
     /// `supervisorChannel`: the sandbox's end of the unix socket supervisor's channel, given to
     /// bwrap (and through it to init) as descriptor `UnixSocketPlan.supervisorDescriptor`, and
     /// closed here once bwrap has it.
+    /// `sandboxEnded`: the write end of the clean-up watcher's second pipe, given to bwrap as
+    /// `--sync-fd` (its init inside holds it while the sandbox lives) and closed here.
     public static func start(
         bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
-        gate: LaunchGate? = nil, supervisorChannel: Int32? = nil
+        gate: LaunchGate? = nil, supervisorChannel: Int32? = nil, sandboxEnded: Int32? = nil
     ) throws(LaunchError) -> StartedSandbox {
         var supervisorChannel = supervisorChannel
         defer { if let channel = supervisorChannel { close(channel) } }
+        defer { if let sandboxEnded { close(sandboxEnded) } }
         // The arguments, NUL-separated, in a file of the run directory bwrap reads with --args.
         let argumentsPath = runtimeDirectory + "/bwrap-arguments"
         let argumentsFD = open(argumentsPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -109,6 +115,7 @@ public enum BubblewrapProcess {
         if let channel = supervisorChannel {
             posix_spawn_file_actions_adddup2(&actions, channel, Int32(UnixSocketPlan.supervisorDescriptor))
         }
+        if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, Self.sandboxEndedDescriptor) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -126,7 +133,8 @@ public enum BubblewrapProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let argv = [bwrap, "--info-fd", "4", "--block-fd", "6", "--args", "3"] + commandPart
+        let argv = [bwrap, "--info-fd", "4", "--block-fd", "6"] + (sandboxEnded == nil ? [] : ["--sync-fd", String(Self.sandboxEndedDescriptor)])
+            + ["--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
@@ -158,6 +166,7 @@ public enum BubblewrapProcess {
                 StartTrace.mark("warden", "gate ready")
                 var descriptors: [(own: Int32, target: Int32)] = [(argumentsFD, 3), (infoPipe[1], 4), (blockPipe[0], 6)]
                 if let channel = supervisorChannel { descriptors.append((channel, Int32(UnixSocketPlan.supervisorDescriptor))) }
+                if let sandboxEnded { descriptors.append((sandboxEnded, Self.sandboxEndedDescriptor)) }
                 try gate.release(executable: bwrap, arguments: argv, environment: envp, descriptors: descriptors)
                 pid = gate.pid
             } catch {

@@ -200,6 +200,15 @@ public final class LaunchGate {
             exit(status)
         }
         guard fcntl(control, F_SETFD, FD_CLOEXEC) == 0 else { exit(126) }
+        // Bound to `warden`'s life from here on, and through the exec bwrap's (the setting
+        // survives an exec that changes no credentials): a `warden` killed after handing bwrap
+        // over but before bwrap's own --die-with-parent took hold left an orphaned sandbox
+        // running, which then made its mount points on the host after the watcher's sweep. A
+        // `warden` gone before this line never sends what to exec (it waits for "ready", written
+        // below): the gate reads end of file and exits.
+        guard SystemCall.prctl(1 /* PR_SET_PDEATHSIG */, CLong(SIGKILL)) == 0 else {
+            refuse("launch gate: cannot bind itself to warden run's life: \(String(cString: strerror(errno)))", status: 126)
+        }
         let pid = String(getpid())
         var rest = arguments[...]
         while let option = rest.popFirst() {

@@ -270,24 +270,81 @@ public struct LaunchPlaceholders: Sendable {
     /// The watcher: blocks until `stdin` (a pipe only `warden run` writes to) reaches end of file,
     /// which happens however `warden` ends, SIGKILL included; then sweeps, and waits for the
     /// session's cgroup to be let go (off `warden run`'s path: it has returned by then).
-    public static func watch(stateFile: String) -> Never {
+    /// `sandboxEnded`: a pipe whose write end bwrap holds (`--sync-fd`: bwrap's own init inside
+    /// keeps it while the sandbox lives). After a SIGKILL of `warden` the sandbox dies too, a
+    /// moment later, through the parent-death signals of the gate and bwrap; but bwrap still
+    /// making its mounts would make its mount points on the host again after the sweep, and
+    /// bwrap's child loses that signal for a moment while it changes its credentials in a new user
+    /// namespace (an orphaned sandbox then ran on). So the sweep waits for the pipe's end: for
+    /// 200 ms, then every process still holding its write end is killed (the sandbox's init is
+    /// pid 1 of its namespace: all of it goes), and it waits again, 10 s at most.
+    public static func watch(stateFile: String, sandboxEnded: Int32? = nil) -> Never {
         var byte: UInt8 = 0
         while true {
             let count = read(0, &byte, 1)
             if count == 0 || (count < 0 && errno != EINTR) { break }
         }
+        if let sandboxEnded, !waitForEnd(of: sandboxEnded, milliseconds: 200) {
+            killHolders(of: sandboxEnded)
+            _ = waitForEnd(of: sandboxEnded, milliseconds: 10_000)
+        }
         sweep(stateFile: stateFile, cgroups: .wait(milliseconds: 10_000))
         exit(0)
     }
 
+    /// Whether every write end of the pipe `fd` reads from closed within `milliseconds`.
+    static func waitForEnd(of fd: Int32, milliseconds: Int) -> Bool {
+        func now() -> Int {
+            var time = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &time)
+            return Int(time.tv_sec) * 1000 + Int(time.tv_nsec) / 1_000_000
+        }
+        let end = now() + milliseconds
+        var byte: UInt8 = 0
+        while true {
+            let left = end - now()
+            guard left > 0 else { return false }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(left))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            // Nothing is written to it: only its end counts.
+            let count = read(fd, &byte, 1)
+            if count == 0 { return true }
+            if count < 0 && errno != EINTR && errno != EAGAIN { return true }
+        }
+    }
+
+    /// SIGKILL to every process (of this user) with a descriptor on the pipe `fd` belongs to.
+    static func killHolders(of fd: Int32) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return }
+        let wanted = "pipe:[\(info.st_ino)]"
+        let me = getpid()
+        for entry in LaunchFileSystem().entries(of: "/proc") ?? [] {
+            guard let pid = pid_t(entry.name), pid != me else { continue }
+            for descriptor in LaunchFileSystem().entries(of: "/proc/\(pid)/fd") ?? [] {
+                var target = [CChar](repeating: 0, count: 64)
+                let length = readlink("/proc/\(pid)/fd/\(descriptor.name)", &target, 63)
+                guard length > 0, String(cString: target) == wanted else { continue }
+                kill(pid, SIGKILL)
+                break
+            }
+        }
+    }
+
     /// Starts the watcher (`executable` with `arguments`), in a session of its own so that the
     /// terminal's signals do not reach it. Returns the write end of its pipe, to keep open.
-    public static func startWatcher(executable: String, arguments: [String]) throws(LaunchError) -> Int32 {
+    /// `sandboxEnded`: a read end the watcher gets as descriptor 3 (`--sandbox-fd 3` among the
+    /// arguments), closed here once it has it.
+    public static func startWatcher(executable: String, arguments: [String], sandboxEnded: Int32? = nil) throws(LaunchError) -> Int32 {
         let fds = try closeOnExecPipe()
+        defer { if let sandboxEnded { close(sandboxEnded) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, 3) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

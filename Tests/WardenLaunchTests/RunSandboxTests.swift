@@ -366,6 +366,67 @@ struct RunSandboxTests {
         throw RunTestFailure("python3 -m http.server did not listen on \(port)")
     }
 
+    /// Starts `warden run -- /bin/sleep MARKER` with the start trace on and kills it with
+    /// SIGKILL as soon as it prints the step `step` (python reads the trace as it comes).
+    static let killAtStepScript = #"""
+import os, signal, subprocess, sys
+step, command = sys.argv[1], sys.argv[2:]
+process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env=dict(os.environ, WARDEN_TRACE_START="1"))
+for line in process.stderr:
+    if line.decode(errors="replace").rstrip().endswith(" warden " + step):
+        process.send_signal(signal.SIGKILL)
+        break
+process.wait()
+print("killed" if process.returncode == -signal.SIGKILL else "ended %d" % process.returncode)
+"""#
+
+    @Test("SIGKILL of warden just after it hands bwrap to the launch gate: no sandbox is left running and nothing on the host", arguments: users)
+    func sigkillAfterHandOver(user: RunTestUser) async throws {
+        let scene = try RunScene(user: user, policy: "{}")
+        defer { scene.remove() }
+        var markers: [String] = []
+        for round in 0..<6 {
+            // Before bwrap has set its own --die-with-parent: it is bound to warden's life only
+            // through the gate's.
+            let marker = "\(Int.random(in: 1000...9999)).5\(round)"
+            markers.append(marker)
+            let out = scene.base + "/kill.out", err = scene.base + "/kill.err"
+            let process = try scene.process(["--", "/bin/sleep", marker], stdout: out, stderr: err)
+            let warden = [process.executableURL!.path] + (process.arguments ?? [])
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", Self.killAtStepScript, "bwrap spawned"] + warden
+            try process.run()
+            process.waitUntilExit()
+            let said = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            #expect(said == "killed\n", "\(user): \(said) \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while (markers.contains { Self.running($0) } || !Self.processes(in: scene.project).isEmpty || !scene.leftovers().isEmpty)
+            && Date() < deadline
+        {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(!markers.contains { Self.running($0) }, "\(user): a sandbox outlived its warden")
+        // bwrap and init work in the project: one still there outlived its warden.
+        let outliving = Self.processes(in: scene.project)
+        #expect(outliving.isEmpty, "\(user): processes of the session left: \(outliving)")
+        for pid in outliving { kill(pid_t(pid) ?? 0, SIGKILL) }
+        #expect(scene.leftovers() == [], "\(user): left on the host: \(scene.leftovers())")
+    }
+
+    /// Processes whose working directory is `directory` or below it: pid and command line.
+    static func processes(in directory: String) -> [String] {
+        var found: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"),
+                cwd == directory || cwd.hasPrefix(directory + "/") || cwd.hasPrefix(directory + " ")
+            else { continue }
+            found.append(entry)
+        }
+        return found
+    }
+
     @Test("SIGKILL of warden: the sandbox dies with it and the placeholders are removed from the host", arguments: users)
     func sigkill(user: RunTestUser) throws {
         let scene = try RunScene(user: user, policy: "{}")

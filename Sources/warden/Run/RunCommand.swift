@@ -275,6 +275,7 @@ struct RunCommand: ParsableCommand {
         var placeholders: LaunchPlaceholders?
         var gate: LaunchGate?
         var watcher: Int32?
+        var sandboxEnded: Int32?
         var earlyCgroup: SessionCgroup?
         var planning: Pending<SandboxPlan>?
         /// Until the watcher runs, what was made is this process's to remove.
@@ -308,7 +309,12 @@ struct RunCommand: ParsableCommand {
                 earlyCgroup?.directories.forEach(state.recordCgroup)
                 gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup)
                 trace("launch gate started")
-                watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile])
+                // Its second pipe ends when the sandbox is gone (bwrap's --sync-fd).
+                let ended = try closeOnExecPipePair()
+                sandboxEnded = ended.write
+                watcher = try LaunchPlaceholders.startWatcher(
+                    executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile, "--sandbox-fd", "3"],
+                    sandboxEnded: ended.read)
                 trace("watcher started")
                 // The empty files bwrap binds over masked paths, while the plan is still being made.
                 try RunSupport.writeMaskFiles(runtimeDirectory)
@@ -367,7 +373,8 @@ struct RunCommand: ParsableCommand {
         return .launch(RunLaunch(
             plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
             runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,
-            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash))
+            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash,
+            sandboxEnded: sandboxEnded))
     }
 }
 
@@ -427,12 +434,14 @@ final class RunLaunch {
     let gate: LaunchGate?
     /// Of the policy file's bytes the plan was made from, for the session's records.
     let policyHash: String?
+    /// The write end of the watcher's second pipe, handed to bwrap (`--sync-fd`).
+    let sandboxEnded: Int32?
     private var cleanedUp = false
 
     init(
         plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
         runtimeDirectory: String, policy: Policy, policyPath: String, network: Pending<RunNetwork>, placeholdersState: String, watcher: Int32,
-        gate: LaunchGate?, policyHash: String?
+        gate: LaunchGate?, policyHash: String?, sandboxEnded: Int32?
     ) {
         self.plan = plan
         self.bwrap = bwrap
@@ -446,6 +455,7 @@ final class RunLaunch {
         self.watcher = watcher
         self.gate = gate
         self.policyHash = policyHash
+        self.sandboxEnded = sandboxEnded
     }
 
     /// bwrap started and held (`BubblewrapProcess.start`), with the unix socket supervisor's
@@ -455,7 +465,7 @@ final class RunLaunch {
         if supervisorChannel != nil { StartTrace.mark("warden", "supervisor started") }
         return try BubblewrapProcess.start(
             bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
-            gate: gate, supervisorChannel: supervisorChannel)
+            gate: gate, supervisorChannel: supervisorChannel, sandboxEnded: sandboxEnded)
     }
 
     /// The sandbox let go and run to its end, between the session's start and end records.
@@ -602,4 +612,12 @@ enum RunSupport {
         FileHandle.standardError.write(Data("warden: cannot run \(command[0]): \(String(cString: strerror(errno)))\n".utf8))
         return 127
     }
+}
+
+/// A pipe whose ends are both close-on-exec.
+func closeOnExecPipePair() throws(LaunchError) -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw LaunchError("pipe: \(String(cString: strerror(errno)))") }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return (fds[0], fds[1])
 }
