@@ -194,7 +194,10 @@ public struct LaunchPlaceholders: Sendable {
         // Deepest first, so a placeholder inside another comes out first.
         for entry in listed.reversed() {
             if entry.kind == "runtime" {
-                removeTree(entry.path)
+                // Listed before it is made: only this user's own real directory is removed (a
+                // link or another user's directory of that name was refused, not made).
+                var info = stat()
+                if lstat(entry.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid() { removeTree(entry.path) }
                 continue
             }
             if entry.kind == "cgroup" {
@@ -275,18 +278,20 @@ public struct LaunchPlaceholders: Sendable {
     /// moment later, through the parent-death signals of the gate and bwrap; but bwrap still
     /// making its mounts would make its mount points on the host again after the sweep, and
     /// bwrap's child loses that signal for a moment while it changes its credentials in a new user
-    /// namespace (an orphaned sandbox then ran on). So the sweep waits for the pipe's end: for
-    /// 200 ms, then every process still holding its write end is killed (the sandbox's init is
-    /// pid 1 of its namespace: all of it goes), and it waits again, 10 s at most.
+    /// namespace (an orphaned sandbox then ran on). So the sweep waits for the pipe's end: every
+    /// 200 ms without it, every process still holding its write end is killed (the sandbox's init
+    /// is pid 1 of its namespace: all of it goes), for 10 s at most.
     public static func watch(stateFile: String, sandboxEnded: Int32? = nil) -> Never {
         var byte: UInt8 = 0
         while true {
             let count = read(0, &byte, 1)
             if count == 0 || (count < 0 && errno != EINTR) { break }
         }
-        if let sandboxEnded, !waitForEnd(of: sandboxEnded, milliseconds: 200) {
-            killHolders(of: sandboxEnded)
-            _ = waitForEnd(of: sandboxEnded, milliseconds: 10_000)
+        if let sandboxEnded {
+            // Again every 200 ms: a holder killed may just have cloned bwrap's child.
+            for _ in 0..<50 where !waitForEnd(of: sandboxEnded, milliseconds: 200) {
+                killHolders(of: sandboxEnded)
+            }
         }
         sweep(stateFile: stateFile, cgroups: .wait(milliseconds: 10_000))
         exit(0)

@@ -294,14 +294,16 @@ struct RunCommand: ParsableCommand {
             // since it must see the paths as they stay (a dead run's placeholder it took for the
             // developer's file would be masked, then swept away under bwrap's mount).
             planning = Pending { SandboxPlanner.plan(request, fileSystem: LaunchFileSystem()) }
-            guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
-                throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
-            }
-            trace("run directory made")
             do {
+                // The state file first, listing the run directory before it is made, so that a
+                // SIGKILL between the two leaves nothing unlisted.
                 let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
                 placeholders = state
                 trace("state file written")
+                guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
+                    throw LaunchError("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
+                }
+                trace("run directory made")
                 let limits = loaded.sandbox.limits
                 earlyCgroup = SessionCgroup.forSession(
                     facts: kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes, runtimeDirectory: runtimeDirectory)
@@ -320,7 +322,6 @@ struct RunCommand: ParsableCommand {
                 try RunSupport.writeMaskFiles(runtimeDirectory)
                 trace("mask files written")
             } catch {
-                rmdir(runtimeDirectory)
                 undoEarly()
                 throw fail("\(error)")
             }
