@@ -266,12 +266,12 @@ struct RunCommand: ParsableCommand {
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
-        // This run's state, cgroup and launch gate come while the plan is made: the kernel's move
-        // of the gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms here) then runs
-        // beside the plan and everything else up to bwrap's start instead of before bwrap.
-        // The watcher (init in its watch mode: a static executable starts in a fraction of the
-        // time a second `warden` takes) follows at once; it removes all of it however `warden`
-        // ends, and the next start's sweep whatever a SIGKILL before it left.
+        // This run's state, watcher, run directory and launch gate come while the plan is made:
+        // the kernel's move of the gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms
+        // here) then runs beside the plan and everything else up to bwrap's start instead of
+        // before bwrap. The watcher (init in its watch mode: a static executable starts in a
+        // fraction of the time a second `warden` takes) removes what the state file lists however
+        // `warden` ends, and the next start's sweep whatever a SIGKILL before it left.
         var placeholders: LaunchPlaceholders?
         var gate: LaunchGate?
         var watcher: Int32?
@@ -300,24 +300,25 @@ struct RunCommand: ParsableCommand {
                 let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
                 placeholders = state
                 trace("state file written")
-                guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
-                    throw LaunchError("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
-                }
-                trace("run directory made")
                 let limits = loaded.sandbox.limits
                 earlyCgroup = SessionCgroup.forSession(
                     facts: kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes, runtimeDirectory: runtimeDirectory)
                 // Listed before the gate makes them, so that however this run ends they are removed.
                 earlyCgroup?.directories.forEach(state.recordCgroup)
-                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup)
-                trace("launch gate started")
-                // Its second pipe ends when the sandbox is gone (bwrap's --sync-fd).
+                // The watcher before anything listed is made. Its second pipe ends when the
+                // sandbox is gone (bwrap's --sync-fd).
                 let ended = try closeOnExecPipePair()
                 sandboxEnded = ended.write
                 watcher = try LaunchPlaceholders.startWatcher(
                     executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile, "--sandbox-fd", "3"],
                     sandboxEnded: ended.read)
                 trace("watcher started")
+                guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
+                    throw LaunchError("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
+                }
+                trace("run directory made")
+                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup)
+                trace("launch gate started")
                 // The empty files bwrap binds over masked paths, while the plan is still being made.
                 try RunSupport.writeMaskFiles(runtimeDirectory)
                 trace("mask files written")
