@@ -30,8 +30,8 @@ private func recordSignal(_ signal: Int32) {
 /// argument list can overflow `E2BIG`), the plan's environment as bwrap's own, the terminal's
 /// descriptors inherited; signals passed on; the command's exit status returned.
 public enum BubblewrapProcess {
-    /// The descriptor bwrap gets for `--sync-fd` (3 to 6 and 9 are taken).
-    static let sandboxEndedDescriptor: Int32 = 7
+    /// The descriptor bwrap gets for `--sync-fd` (3 to 6 and 9 are taken), as the gate's.
+    static let sandboxEndedDescriptor: Int32 = LaunchGate.sandboxEndedTarget
 
     /// bwrap on `PATH`, nil when it is not installed.
     public static func locate(path: String?) -> String? {
@@ -60,8 +60,9 @@ public enum BubblewrapProcess {
     /// `supervisorChannel`: the sandbox's end of the unix socket supervisor's channel, given to
     /// bwrap (and through it to init) as descriptor `UnixSocketPlan.supervisorDescriptor`, and
     /// closed here once bwrap has it.
-    /// `sandboxEnded`: the write end of the clean-up watcher's second pipe, given to bwrap as
-    /// `--sync-fd` (its init inside holds it while the sandbox lives) and closed here.
+    /// `sandboxEnded`: without a gate, the write end of the clean-up watcher's second pipe, given
+    /// to bwrap as `--sync-fd` (its init inside holds it while the sandbox lives) and closed here;
+    /// a gate holds it from its own start (`LaunchGate.start`).
     public static func start(
         bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
         gate: LaunchGate? = nil, supervisorChannel: Int32? = nil, sandboxEnded: Int32? = nil
@@ -133,7 +134,9 @@ public enum BubblewrapProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let argv = [bwrap, "--info-fd", "4", "--block-fd", "6"] + (sandboxEnded == nil ? [] : ["--sync-fd", String(Self.sandboxEndedDescriptor)])
+        // The watcher's second pipe: held by the gate since its start, or given to bwrap here.
+        let syncDescriptor = gate.map { $0.sandboxEndedDescriptor } ?? (sandboxEnded == nil ? nil : Self.sandboxEndedDescriptor)
+        let argv = [bwrap, "--info-fd", "4", "--block-fd", "6"] + (syncDescriptor.map { ["--sync-fd", String($0)] } ?? [])
             + ["--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
@@ -166,7 +169,6 @@ public enum BubblewrapProcess {
                 StartTrace.mark("warden", "gate ready")
                 var descriptors: [(own: Int32, target: Int32)] = [(argumentsFD, 3), (infoPipe[1], 4), (blockPipe[0], 6)]
                 if let channel = supervisorChannel { descriptors.append((channel, Int32(UnixSocketPlan.supervisorDescriptor))) }
-                if let sandboxEnded { descriptors.append((sandboxEnded, Self.sandboxEndedDescriptor)) }
                 try gate.release(executable: bwrap, arguments: argv, environment: envp, descriptors: descriptors)
                 pid = gate.pid
             } catch {

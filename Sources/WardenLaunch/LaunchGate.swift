@@ -24,16 +24,22 @@ public final class LaunchGate {
     private var control: Int32
     /// Whether the gate was to enter a cgroup (what a silent end of the gate failed to do).
     private let entersCgroup: Bool
+    /// The descriptor (7) the gate, and bwrap after it, hold the clean-up watcher's second pipe
+    /// on, when it was given one: bwrap's `--sync-fd`.
+    public let sandboxEndedDescriptor: Int32?
     /// Set once bwrap has replaced the gate: from then on it is bwrap's to end.
     private var released = false
     /// The gate's descriptor for its end of the control socket: above every descriptor bwrap is
     /// given (3 to 6), so that none of them overwrites it before the exec.
     static let gateControlDescriptor: Int32 = 9
+    /// bwrap's `--sync-fd` (3 to 6 are the descriptors `release` places).
+    static let sandboxEndedTarget: Int32 = 7
 
-    private init(pid: Int32, control: Int32, entersCgroup: Bool) {
+    private init(pid: Int32, control: Int32, entersCgroup: Bool, sandboxEndedDescriptor: Int32?) {
         self.pid = pid
         self.control = control
         self.entersCgroup = entersCgroup
+        self.sandboxEndedDescriptor = sandboxEndedDescriptor
     }
 
     /// Starts the gate, which makes the session's cgroup (its directories and limits, unless
@@ -44,14 +50,18 @@ public final class LaunchGate {
     /// on and an empty signal mask: what bwrap gets, as bwrap will be this process.
     /// Without a cgroup (`making` nil) the gate only waits: spawned while `warden` has time to
     /// spare (the plan is being made), it takes bwrap's spawn off the path to bwrap's start.
-    public static func start(executable: String, making cgroup: SessionCgroup?) throws(LaunchError) -> LaunchGate {
+    /// `sandboxEnded`: the write end of the clean-up watcher's second pipe, which the gate holds
+    /// from its start (as descriptor 7, kept through the exec: bwrap's `--sync-fd`), so that the
+    /// watcher's sweep waits for the gate too: killed with `warden`, it may still finish making
+    /// the cgroup's directory. The caller closes its own copy.
+    public static func start(executable: String, making cgroup: SessionCgroup?, sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
         var arguments: [String] = []
         if let cgroup {
             for directory in cgroup.directories { arguments += ["--make", directory] }
             for setting in cgroup.settings { arguments += [setting.optional ? "--set-if-present" : "--set", setting.file, setting.value] }
             for directory in cgroup.directories { arguments += ["--enter", directory] }
         }
-        return try start(executable: executable, gateArguments: arguments)
+        return try start(executable: executable, gateArguments: arguments, sandboxEnded: sandboxEnded)
     }
 
     /// Starts a gate that moves itself into existing cgroup directories.
@@ -59,7 +69,7 @@ public final class LaunchGate {
         try start(executable: executable, gateArguments: cgroupDirectories.flatMap { ["--enter", $0] })
     }
 
-    private static func start(executable: String, gateArguments: [String]) throws(LaunchError) -> LaunchGate {
+    private static func start(executable: String, gateArguments: [String], sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
         var ends: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw LaunchError("cannot create the launch gate's socket: \(String(cString: strerror(errno)))")
@@ -68,6 +78,7 @@ public final class LaunchGate {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, ends[1], gateControlDescriptor)
+        if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, sandboxEndedTarget) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -90,7 +101,9 @@ public final class LaunchGate {
             close(ends[0])
             throw LaunchError("cannot start the sandbox's launch gate \(executable): \(String(cString: strerror(spawned)))")
         }
-        return LaunchGate(pid: pid, control: ends[0], entersCgroup: gateArguments.contains("--enter"))
+        return LaunchGate(
+            pid: pid, control: ends[0], entersCgroup: gateArguments.contains("--enter"),
+            sandboxEndedDescriptor: sandboxEnded == nil ? nil : sandboxEndedTarget)
     }
 
     /// Waits until the gate is ready (inside the cgroup, when it has one); throws the gate's

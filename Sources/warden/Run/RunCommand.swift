@@ -317,7 +317,11 @@ struct RunCommand: ParsableCommand {
                     throw LaunchError("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
                 }
                 trace("run directory made")
-                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup)
+                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup, sandboxEnded: ended.write)
+                // The gate holds the pipe from here on (and bwrap after it): the watcher's sweep
+                // waits for it too.
+                close(ended.write)
+                sandboxEnded = nil
                 trace("launch gate started")
                 // The empty files bwrap binds over masked paths, while the plan is still being made.
                 try RunSupport.writeMaskFiles(runtimeDirectory)
