@@ -59,6 +59,10 @@ public struct LaunchPlaceholders: Sendable {
             guard state >= 0 else { throw LaunchError("cannot write the run state \(stateFile): \(String(cString: strerror(errno)))") }
             defer { close(state) }
             for placeholder in placeholders {
+                // Listed before it is made (its device and inode follow once it exists): a
+                // SIGKILL between the two would otherwise leave a placeholder nobody knows of,
+                // which every later plan would take for the developer's own file.
+                append("\(placeholder.kind == .directory ? "pending-dir" : "pending-file")\t0\t0\t\(placeholder.path)\n", to: state)
                 let made: Bool
                 if placeholder.kind == .directory {
                     made = mkdir(placeholder.path, 0o755) == 0
@@ -190,9 +194,25 @@ public struct LaunchPlaceholders: Sendable {
         let listed = entries(stateFile: stateFile)
         guard !listed.isEmpty || access(stateFile, F_OK) == 0 else { return [] }
         let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
+        let sharedPaths = Set(shared.map(\.path))
+        let complete = Set(listed.filter { $0.kind == "dir" || $0.kind == "file" }.map(\.path))
         var busy: [Entry] = []
         // Deepest first, so a placeholder inside another comes out first.
         for entry in listed.reversed() {
+            if entry.kind == "pending-dir" || entry.kind == "pending-file" {
+                // Made, perhaps, but never listed with its inode (the run was killed in between):
+                // removed while it is what a placeholder is, an empty file or directory that no
+                // other live session shares. An empty file is what the run would have adopted too.
+                guard !complete.contains(entry.path), !sharedPaths.contains(entry.path) else { continue }
+                var info = stat()
+                guard lstat(entry.path, &info) == 0 else { continue }
+                if entry.kind == "pending-dir" {
+                    if info.st_mode & S_IFMT == S_IFDIR { _ = rmdir(entry.path) }  // kept when something is inside
+                } else if info.st_mode & S_IFMT == S_IFREG && info.st_size == 0 {
+                    _ = unlink(entry.path)
+                }
+                continue
+            }
             if entry.kind == "runtime" {
                 // Listed before it is made: only this user's own real directory is removed (a
                 // link or another user's directory of that name was refused, not made).
