@@ -35,9 +35,14 @@ public struct LaunchPlaceholders: Sendable {
     }
 
     /// Creates the run's state file, recording the run directory (removed at the end as well).
+    /// This run's state file in `stateDirectory` (named after this process's pid).
+    public static func stateFile(in stateDirectory: String) -> String {
+        "\(stateDirectory)/\(getpid()).run"
+    }
+
     public static func begin(stateDirectory: String, runtimeDirectory: String) throws(LaunchError) -> LaunchPlaceholders {
         makeDirectories(stateDirectory)
-        let path = "\(stateDirectory)/\(getpid()).run"
+        let path = stateFile(in: stateDirectory)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LaunchError("cannot write the run state \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

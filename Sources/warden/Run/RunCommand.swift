@@ -266,7 +266,7 @@ struct RunCommand: ParsableCommand {
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
-        // This run's state, watcher, run directory and launch gate come while the plan is made:
+        // This run's watcher, state, run directory and launch gate come while the plan is made:
         // the kernel's move of the gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms
         // here) then runs beside the plan and everything else up to bwrap's start instead of
         // before bwrap. The watcher (init in its watch mode: a static executable starts in a
@@ -297,6 +297,16 @@ struct RunCommand: ParsableCommand {
             do {
                 // The state file first, listing the run directory before it is made, so that a
                 // SIGKILL between the two leaves nothing unlisted.
+                // The watcher even before the state file (it sweeps what the file lists, when there
+                // is one), so that no SIGKILL leaves anything of this run to the next start. Its
+                // second pipe ends when the sandbox is gone (bwrap's --sync-fd).
+                let ended = try closeOnExecPipePair()
+                sandboxEnded = ended.write
+                watcher = try LaunchPlaceholders.startWatcher(
+                    executable: initPath ?? "warden-sandbox-init",
+                    arguments: ["--watch-cleanup", LaunchPlaceholders.stateFile(in: stateDirectory), "--sandbox-fd", "3"],
+                    sandboxEnded: ended.read)
+                trace("watcher started")
                 let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
                 placeholders = state
                 trace("state file written")
@@ -305,14 +315,6 @@ struct RunCommand: ParsableCommand {
                     facts: kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes, runtimeDirectory: runtimeDirectory)
                 // Listed before the gate makes them, so that however this run ends they are removed.
                 earlyCgroup?.directories.forEach(state.recordCgroup)
-                // The watcher before anything listed is made. Its second pipe ends when the
-                // sandbox is gone (bwrap's --sync-fd).
-                let ended = try closeOnExecPipePair()
-                sandboxEnded = ended.write
-                watcher = try LaunchPlaceholders.startWatcher(
-                    executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", state.stateFile, "--sandbox-fd", "3"],
-                    sandboxEnded: ended.read)
-                trace("watcher started")
                 guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
                     throw LaunchError("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
                 }
