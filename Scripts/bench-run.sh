@@ -20,13 +20,15 @@
 #   warden run --dry-run             the plan alone (policy, project, globs, environment)
 # and with --baseline, another build's `warden run` (e.g. the commit before a change), so that a
 # change's cost is measured in the same run as the change.
-# Wall time per run; p50 and p95 in milliseconds. Target: warden run within 15 ms of bare bwrap.
+# Wall time per run; p50 and p95 in milliseconds, and the machine's load average before and after
+# (other work on a shared machine moves every figure). Target: warden run within 15 ms of bare bwrap.
 #
 # Then the steps: --traced N more runs of each `warden run` contender with WARDEN_TRACE_START=1
 # (warden and warden-sandbox-init print `warden-trace MICROSECONDS PROGRAM STEP` as each step
 # ends), the lines of both processes sorted into one timeline, each step costed as the time since
 # the line before it (the first: since the spawn; "exit": the last line to the end of the
-# process); the median of each step over the runs.
+# process); the median of each step over the runs. With --baseline, the other build is traced in
+# the same rounds (its steps are named as that build names them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=200
@@ -87,6 +89,7 @@ contenders = {
 if baseline:
     contenders["warden run (baseline)"] = [baseline, "run", "--policy", policy, "--", "/bin/true"]
 times = {name: [] for name in contenders}
+load_before = os.getloadavg()
 for _ in range(5):  # warm the page cache
     for command in contenders.values():
         subprocess.run(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -105,7 +108,8 @@ def q(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
-print(f"{runs} runs each, interleaved; wall time in ms; 'warden run' is with profiles/baseline.json")
+print(f"{runs} runs each, interleaved; wall time in ms; 'warden run' is with profiles/baseline.json; uid {os.getuid()}")
+print("load average (1, 5, 15 min) before: %.2f %.2f %.2f, after: %.2f %.2f %.2f" % (load_before + os.getloadavg()))
 print(f"{'contender':<34}{'p50':>8}{'p95':>8}")
 for name, values in times.items():
     print(f"{name:<34}{q(values, 0.5):>8.2f}{q(values, 0.95):>8.2f}")
@@ -117,7 +121,7 @@ if baseline:
 print(f"plan mounts: {len([m for m in plan.get('mounts', [])])}; bwrap arguments: {len(plan.get('bwrapArguments', []))}")
 
 # The steps, from WARDEN_TRACE_START=1 runs, interleaved like the rounds above.
-traced_contenders = {name: contenders[name] for name in ["warden run (minimal policy)", "warden run"]}
+traced_contenders = {name: contenders[name] for name in ["warden run (minimal policy)", "warden run", "warden run (baseline)"] if name in contenders}
 steps = {name: {} for name in traced_contenders}
 order_of = {name: [] for name in traced_contenders}
 totals = {name: [] for name in traced_contenders}

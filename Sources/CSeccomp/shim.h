@@ -141,4 +141,45 @@ static inline int warden_receive_descriptor(int channel) {
     memcpy(&fd, CMSG_DATA(header), sizeof(int));
     return fd;
 }
+/// Sends `length` bytes of `buffer` with `count` descriptors (SCM_RIGHTS) in one message; returns
+/// what sendmsg returns (a stream socket may take fewer bytes: the rest goes with write).
+static inline ssize_t warden_send_with_descriptors(int channel, const void *buffer, size_t length, const int *descriptors, int count) {
+    if (count < 1 || count > 8 || length == 0) { errno = EINVAL; return -1; }
+    struct iovec data = { .iov_base = (void *)buffer, .iov_len = length };
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * 8)]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = CMSG_SPACE(sizeof(int) * count) };
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int) * count);
+    memcpy(CMSG_DATA(header), descriptors, sizeof(int) * count);
+    ssize_t sent;
+    do { sent = sendmsg(channel, &message, MSG_NOSIGNAL); } while (sent < 0 && errno == EINTR);
+    return sent;
+}
+
+/// Reads up to `length` bytes and the descriptors that came with them (close-on-exec), appended
+/// at `descriptors[*count]` up to `capacity` (any more are closed). Returns what recvmsg returns;
+/// -1 with EPROTO when descriptors were cut off.
+static inline ssize_t warden_receive_with_descriptors(int channel, void *buffer, size_t length, int *descriptors, int capacity, int *count) {
+    struct iovec data = { .iov_base = buffer, .iov_len = length };
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * 8)]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &data, .msg_iovlen = 1, .msg_control = control.space, .msg_controllen = sizeof control.space };
+    ssize_t received;
+    do { received = recvmsg(channel, &message, MSG_CMSG_CLOEXEC); } while (received < 0 && errno == EINTR);
+    if (received < 0) return received;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        size_t n = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+            if (*count < capacity) descriptors[(*count)++] = fd; else close(fd);
+        }
+    }
+    if (message.msg_flags & MSG_CTRUNC) { errno = EPROTO; return -1; }
+    return received;
+}
 #endif

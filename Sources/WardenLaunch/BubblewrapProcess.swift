@@ -30,6 +30,9 @@ private func recordSignal(_ signal: Int32) {
 /// argument list can overflow `E2BIG`), the plan's environment as bwrap's own, the terminal's
 /// descriptors inherited; signals passed on; the command's exit status returned.
 public enum BubblewrapProcess {
+    /// The descriptor bwrap gets for `--sync-fd` (3 to 6 and 9 are taken), as the gate's.
+    static let sandboxEndedDescriptor: Int32 = LaunchGate.sandboxEndedTarget
+
     /// bwrap on `PATH`, nil when it is not installed.
     public static func locate(path: String?) -> String? {
         for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
@@ -40,18 +43,33 @@ public enum BubblewrapProcess {
     }
 
     /// Starts bwrap and waits for it. The exit status is the command's (128 + N for a signal).
-    /// `started` learns the sandbox's first process (bwrap's `--info-fd` child pid) as soon as
-    /// bwrap names it (before a `cgroup` lets it go on): Warden's channel admits only peers in its
-    /// pid namespace.
+    public static func run(
+        bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
+        gate: LaunchGate? = nil, supervisorChannel: Int32? = nil, started: ((Int32) -> Void)? = nil
+    ) throws(LaunchError) -> Int32 {
+        try start(bwrap: bwrap, plan: plan, environment: environment, runtimeDirectory: runtimeDirectory, gate: gate, supervisorChannel: supervisorChannel)
+            .run(started: started)
+    }
+
+    /// Starts bwrap, which sets up the sandbox's namespaces and mounts at once and then waits
+    /// (`--block-fd`) before it runs anything: `warden` makes the rest of the session ready
+    /// meanwhile (the proxies, the channel, the start record; about a millisecond) and then lets
+    /// it go with `StartedSandbox.run`, or ends it with `abort`.
+    /// `gate`: the launch gate, spawned earlier (inside the session's cgroup, when it has one),
+    /// which becomes bwrap (see `LaunchGate`); a gate that could not get in stops the start here.
     /// `supervisorChannel`: the sandbox's end of the unix socket supervisor's channel, given to
     /// bwrap (and through it to init) as descriptor `UnixSocketPlan.supervisorDescriptor`, and
     /// closed here once bwrap has it.
-    public static func run(
+    /// `sandboxEnded`: without a gate, the write end of the clean-up watcher's second pipe, given
+    /// to bwrap as `--sync-fd` (its init inside holds it while the sandbox lives) and closed here;
+    /// a gate holds it from its own start (`LaunchGate.start`).
+    public static func start(
         bwrap: String, plan: SandboxPlan, environment: [(name: String, value: String)], runtimeDirectory: String,
-        cgroup: SessionCgroup? = nil, supervisorChannel: Int32? = nil, started: ((Int32) -> Void)? = nil
-    ) throws(LaunchError) -> Int32 {
+        gate: LaunchGate? = nil, supervisorChannel: Int32? = nil, sandboxEnded: Int32? = nil
+    ) throws(LaunchError) -> StartedSandbox {
         var supervisorChannel = supervisorChannel
         defer { if let channel = supervisorChannel { close(channel) } }
+        defer { if let sandboxEnded { close(sandboxEnded) } }
         // The arguments, NUL-separated, in a file of the run directory bwrap reads with --args.
         let argumentsPath = runtimeDirectory + "/bwrap-arguments"
         let argumentsFD = open(argumentsPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -77,13 +95,16 @@ public enum BubblewrapProcess {
 
         // --info-fd: bwrap says the pid of the sandbox's first process, to which signals go.
         let infoPipe = try closeOnExecPipe()
+        // --block-fd: the sandbox's first process waits, its mounts made, until `warden` lets it
+        // go. A socket, not a pipe, so that letting go a bwrap that has already failed is no
+        // SIGPIPE (send's MSG_NOSIGNAL).
+        var blockPipe: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &blockPipe) == 0 else {
+            throw LaunchError("cannot create bwrap's block socket: \(String(cString: strerror(errno)))")
+        }
         let signalPipe = try closeOnExecPipe()
         _ = fcntl(signalPipe[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(signalPipe[1], F_SETFL, O_NONBLOCK)
-        defer { close(signalPipe[0]); close(signalPipe[1]) }
-        // --block-fd: the sandbox's first process waits, before it runs anything, until `warden`
-        // has moved it into the session's cgroup; everything it starts is then born inside.
-        let blockPipe = cgroup == nil ? nil : try closeOnExecPipe()
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -91,14 +112,15 @@ public enum BubblewrapProcess {
         // dup2 onto themselves clears FD_CLOEXEC in the child only.
         posix_spawn_file_actions_adddup2(&actions, argumentsFD, 3)
         posix_spawn_file_actions_adddup2(&actions, infoPipe[1], 4)
-        if let blockPipe { posix_spawn_file_actions_adddup2(&actions, blockPipe[0], 6) }
+        posix_spawn_file_actions_adddup2(&actions, blockPipe[0], 6)
         if let channel = supervisorChannel {
             posix_spawn_file_actions_adddup2(&actions, channel, Int32(UnixSocketPlan.supervisorDescriptor))
         }
-        var placed: Set<Int32> = [3, 4]
-        if blockPipe != nil { placed.insert(6) }
+        if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, Self.sandboxEndedDescriptor) }
+        var placed: Set<Int32> = [3, 4, 6]
         if supervisorChannel != nil { placed.insert(Int32(UnixSocketPlan.supervisorDescriptor)) }
-        try SpawnDescriptors.closeOthers(&actions, placed: placed, keepBelow: 7)
+        if sandboxEnded != nil { placed.insert(Self.sandboxEndedDescriptor) }
+        try SpawnDescriptors.closeOthers(&actions, placed: placed, keepBelow: Self.sandboxEndedDescriptor + 1)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -116,7 +138,10 @@ public enum BubblewrapProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let argv = [bwrap, "--info-fd", "4"] + (blockPipe == nil ? [] : ["--block-fd", "6"]) + ["--args", "3"] + commandPart
+        // The watcher's second pipe: held by the gate since its start, or given to bwrap here.
+        let syncDescriptor = gate.map { $0.sandboxEndedDescriptor } ?? (sandboxEnded == nil ? nil : Self.sandboxEndedDescriptor)
+        let argv = [bwrap, "--info-fd", "4", "--block-fd", "6"] + (syncDescriptor.map { ["--sync-fd", String($0)] } ?? [])
+            + ["--args", "3"] + commandPart
         let envp = environment.map { "\($0.name)=\($0.value)" }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
@@ -137,67 +162,39 @@ public enum BubblewrapProcess {
             sigaction(signal, &action, &old)
             previous[signal] = old
         }
-        defer {
-            for (signal, old) in previous {
-                var restore = old
-                sigaction(signal, &restore, nil)
-            }
-        }
 
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, bwrap, &actions, &attributes, &cArguments, &cEnvironment)
+        var spawnFailure: LaunchError?
+        if let gate {
+            do throws(LaunchError) {
+                // A gate that could not make the cgroup or get in says why; nothing has run: the
+                // sandbox does not start, rather than start unlimited.
+                try gate.waitEntered()
+                StartTrace.mark("warden", "gate ready")
+                var descriptors: [(own: Int32, target: Int32)] = [(argumentsFD, 3), (infoPipe[1], 4), (blockPipe[0], 6)]
+                if let channel = supervisorChannel { descriptors.append((channel, Int32(UnixSocketPlan.supervisorDescriptor))) }
+                try gate.release(executable: bwrap, arguments: argv, environment: envp, descriptors: descriptors)
+                pid = gate.pid
+            } catch {
+                spawnFailure = error
+            }
+        } else {
+            let spawned = posix_spawn(&pid, bwrap, &actions, &attributes, &cArguments, &cEnvironment)
+            if spawned != 0 { spawnFailure = LaunchError("cannot start \(bwrap): \(String(cString: strerror(spawned)))") }
+        }
         close(infoPipe[1])
-        if let blockPipe { close(blockPipe[0]) }
+        close(blockPipe[0])
         if let channel = supervisorChannel {
             close(channel)
             supervisorChannel = nil
         }
         StartTrace.mark("warden", "bwrap spawned")
-        guard spawned == 0 else {
-            close(infoPipe[0])
-            if let blockPipe { close(blockPipe[1]) }
-            throw LaunchError("cannot start \(bwrap): \(String(cString: strerror(spawned)))")
+        let sandbox = StartedSandbox(pid: pid, info: infoPipe[0], block: blockPipe[1], signalPipe: signalPipe, previous: previous, gate: gate)
+        if let spawnFailure {
+            sandbox.finish()
+            throw spawnFailure
         }
-        let sandboxPid = readChildPid(infoPipe[0])
-        close(infoPipe[0])
-        StartTrace.mark("warden", "sandbox pid read")
-        if let sandboxPid { started?(sandboxPid) }
-        if let cgroup, let blockPipe {
-            defer { close(blockPipe[1]) }
-            do throws(LaunchError) {
-                guard let sandboxPid else { throw LaunchError("bwrap did not say its sandbox's pid, so it cannot be put in the session's cgroup") }
-                try SessionCgroupSetup.enter(cgroup, pid: sandboxPid)
-            } catch {
-                // Nothing has run inside yet: the sandbox goes before it starts, unlimited.
-                kill(pid, SIGKILL)
-                var status: Int32 = 0
-                _ = waitpid(pid, &status, 0)
-                throw LaunchError("cannot move the sandbox into its cgroup: \(error.description)")
-            }
-            var go: UInt8 = 1
-            _ = write(blockPipe[1], &go, 1)
-            StartTrace.mark("warden", "cgroup entered")
-        }
-
-        var jobControl = JobControl(sandboxPid: sandboxPid)
-        while true {
-            var status: Int32 = 0
-            let done = waitpid(pid, &status, WNOHANG)
-            if done == pid {
-                StartTrace.mark("warden", "bwrap exited")
-                if status & 0x7f == 0 { return (status >> 8) & 0xff }
-                return 128 + (status & 0x7f)
-            }
-            jobControl.followStops()
-            var poller = pollfd(fd: signalPipe[0], events: Int16(POLLIN), revents: 0)
-            _ = poll(&poller, 1, jobControl.interactive ? 100 : 1000)
-            var byte: UInt8 = 0
-            while read(signalPipe[0], &byte, 1) == 1 {
-                let signal = Int32(byte)
-                guard signal != SIGCHLD else { continue }
-                forward(signal, sandboxPid: sandboxPid, bwrap: pid)
-            }
-        }
+        return sandbox
     }
 
     /// bwrap's `--info-fd` JSON: `{"child-pid": N, …}`.
@@ -230,6 +227,98 @@ public enum BubblewrapProcess {
             // The command leads its own process group (bwrap's --new-session): reach its jobs too.
             if kill(-child, signal) != 0 { kill(child, signal) }
         }
+    }
+}
+
+/// bwrap started and held before it runs anything (`BubblewrapProcess.start`).
+public final class StartedSandbox {
+    /// bwrap's pid.
+    public let pid: Int32
+    private var info: Int32
+    private var block: Int32
+    private let signalPipe: [Int32]
+    private let previous: [Int32: sigaction]
+    private var finished = false
+    private let gate: LaunchGate?
+
+    init(pid: Int32, info: Int32, block: Int32, signalPipe: [Int32], previous: [Int32: sigaction], gate: LaunchGate?) {
+        self.pid = pid
+        self.info = info
+        self.block = block
+        self.signalPipe = signalPipe
+        self.previous = previous
+        self.gate = gate
+    }
+
+    /// Whether bwrap runs: from a launch gate, its exec is confirmed here, once the rest of the
+    /// session is ready, rather than waited for when it is handed over. A gate that could not
+    /// exec bwrap has exited; the sandbox is then finished.
+    public func confirmStarted() throws(LaunchError) {
+        do throws(LaunchError) {
+            try gate?.confirmExec()
+        } catch {
+            finish()
+            throw error
+        }
+    }
+
+    /// Lets the sandbox go and waits for bwrap: the command's exit status (128 + N for a
+    /// signal). `started` learns the sandbox's first process (bwrap's `--info-fd` child pid)
+    /// before it runs anything: Warden's channel admits only peers in its pid namespace.
+    public func run(started: ((Int32) -> Void)? = nil) -> Int32 {
+        defer { finish() }
+        let sandboxPid = BubblewrapProcess.readChildPid(info)
+        close(info)
+        info = -1
+        StartTrace.mark("warden", "sandbox pid read")
+        if let sandboxPid { started?(sandboxPid) }
+        _ = send(block, "1", 1, Int32(MSG_NOSIGNAL))
+        close(block)
+        block = -1
+        StartTrace.mark("warden", "sandbox let go")
+
+        var jobControl = JobControl(sandboxPid: sandboxPid)
+        while true {
+            var status: Int32 = 0
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid {
+                StartTrace.mark("warden", "bwrap exited")
+                if status & 0x7f == 0 { return (status >> 8) & 0xff }
+                return 128 + (status & 0x7f)
+            }
+            jobControl.followStops()
+            var poller = pollfd(fd: signalPipe[0], events: Int16(POLLIN), revents: 0)
+            _ = poll(&poller, 1, jobControl.interactive ? 100 : 1000)
+            var byte: UInt8 = 0
+            while read(signalPipe[0], &byte, 1) == 1 {
+                let signal = Int32(byte)
+                guard signal != SIGCHLD else { continue }
+                BubblewrapProcess.forward(signal, sandboxPid: sandboxPid, bwrap: pid)
+            }
+        }
+    }
+
+    /// Ends a sandbox that was never let go: nothing inside has run.
+    public func abort() {
+        guard !finished else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        finish()
+    }
+
+    /// The descriptors closed and the signal actions of before restored.
+    func finish() {
+        guard !finished else { return }
+        finished = true
+        if info >= 0 { close(info) }
+        if block >= 0 { close(block) }
+        for (signal, old) in previous {
+            var restore = old
+            sigaction(signal, &restore, nil)
+        }
+        close(signalPipe[0])
+        close(signalPipe[1])
     }
 }
 

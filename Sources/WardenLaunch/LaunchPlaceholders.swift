@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import WardenSandbox
+import WardenSystem
 
 /// The host side of protecting paths that do not exist yet. bwrap can only mount over a path that
 /// exists, and creating it inside a writable bind creates it on the host; so `warden run` creates
@@ -34,9 +35,14 @@ public struct LaunchPlaceholders: Sendable {
     }
 
     /// Creates the run's state file, recording the run directory (removed at the end as well).
+    /// This run's state file in `stateDirectory` (named after this process's pid).
+    public static func stateFile(in stateDirectory: String) -> String {
+        "\(stateDirectory)/\(getpid()).run"
+    }
+
     public static func begin(stateDirectory: String, runtimeDirectory: String) throws(LaunchError) -> LaunchPlaceholders {
         makeDirectories(stateDirectory)
-        let path = "\(stateDirectory)/\(getpid()).run"
+        let path = stateFile(in: stateDirectory)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LaunchError("cannot write the run state \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -53,7 +59,15 @@ public struct LaunchPlaceholders: Sendable {
     /// the path for the rest of the other session.
     public func create(_ placeholders: [HostPlaceholder]) throws(LaunchError) {
         try Self.withLock(stateDirectory) { () throws(LaunchError) in
+            // One descriptor for all the lines (each still written before the next path is made).
+            let state = open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
+            guard state >= 0 else { throw LaunchError("cannot write the run state \(stateFile): \(String(cString: strerror(errno)))") }
+            defer { close(state) }
             for placeholder in placeholders {
+                // Listed before it is made (its device and inode follow once it exists): a
+                // SIGKILL between the two would otherwise leave a placeholder nobody knows of,
+                // which every later plan would take for the developer's own file.
+                append("\(placeholder.kind == .directory ? "pending-dir" : "pending-file")\t0\t0\t\(placeholder.path)\n", to: state)
                 let made: Bool
                 if placeholder.kind == .directory {
                     made = mkdir(placeholder.path, 0o755) == 0
@@ -74,7 +88,7 @@ public struct LaunchPlaceholders: Sendable {
                     }
                 }
                 guard present else { continue }
-                append("\(placeholder.kind == .directory ? "dir" : "file")\t\(info.st_dev)\t\(info.st_ino)\t\(placeholder.path)\n")
+                append("\(placeholder.kind == .directory ? "dir" : "file")\t\(info.st_dev)\t\(info.st_ino)\t\(placeholder.path)\n", to: state)
             }
         }
     }
@@ -141,42 +155,107 @@ public struct LaunchPlaceholders: Sendable {
     /// process. It is not fsync'd: only a crash of the whole machine could lose a line, which
     /// leaves an empty placeholder behind (more protected, never less), and an fsync per line
     /// cost 1.5 ms of every start on a quiet disk, one fsync 7–10 ms on a busy one.
-    func append(_ line: String) {
-        let fd = open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
+    func append(_ line: String, to descriptor: Int32? = nil) {
+        let fd = descriptor ?? open(stateFile, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { return }
-        defer { close(fd) }
+        defer { if descriptor == nil { close(fd) } }
         _ = line.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
     }
 
-    /// Removes what the state file lists, then the state file. Safe to run twice. A placeholder
-    /// another live session also records stays: that session removes it when it ends.
-    public static func sweep(stateFile: String) {
+    /// What a sweep does with the session's cgroup directories. A cgroup can be removed only once
+    /// the kernel has let its last process go (`EBUSY` until then, for a few milliseconds after
+    /// bwrap's exit), and every cgroup operation waits for the kernel's cgroup lock, which
+    /// another process's move into a cgroup holds for a whole RCU grace period.
+    public enum CgroupRemoval: Sendable {
+        /// Left listed for the watcher: `warden run`'s own sweep, so that its exit waits for none
+        /// of this.
+        case leave
+        /// `rmdir` once; one still busy stays listed (the next run's sweep of a dead run's state).
+        case tryOnce
+        /// Tried every millisecond for up to that many milliseconds, outside the lock, so that
+        /// neither `warden run`'s exit nor the next run's start waits for it (the watcher).
+        case wait(milliseconds: Int)
+    }
+
+    /// Removes what the state file lists, then the state file. Safe to run twice, and by two
+    /// processes at once. A placeholder another live session also records stays: that session
+    /// removes it when it ends. A cgroup not removed (see `CgroupRemoval`) stays listed, alone.
+    public static func sweep(stateFile: String, cgroups: CgroupRemoval = .tryOnce) {
         let stateDirectory = String(stateFile[..<(stateFile.lastIndex(of: "/") ?? stateFile.endIndex)])
+        let left = withLock(stateDirectory) { sweepLocked(stateFile: stateFile, stateDirectory: stateDirectory, removeCgroups: { if case .leave = cgroups { false } else { true } }()) }
+        guard case .wait(let milliseconds) = cgroups, !left.isEmpty else { return }
+        let stillThere = Set(SessionCgroupSetup.remove(directories: left.map(\.path), patience: milliseconds))
         withLock(stateDirectory) {
-            let entries = entries(stateFile: stateFile)
-            guard !entries.isEmpty || access(stateFile, F_OK) == 0 else { return }
-            let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
-            // Deepest first, so a placeholder inside another comes out first.
-            for entry in entries.reversed() {
-                if entry.kind == "runtime" {
-                    removeTree(entry.path)
-                    continue
-                }
-                if entry.kind == "cgroup" {
-                    SessionCgroupSetup.remove(directories: [entry.path])
-                    continue
-                }
-                guard !shared.contains(entry) else { continue }
+            // Only if no other sweep has changed the file since (a new run whose pid is this
+            // one's would have begun it afresh).
+            guard entries(stateFile: stateFile) == left else { return }
+            rewrite(stateFile: stateFile, left.filter { stillThere.contains($0.path) })
+        }
+    }
+
+    /// The sweep under the lock: returns the cgroup entries left (busy, or not tried), which stay
+    /// in the file.
+    private static func sweepLocked(stateFile: String, stateDirectory: String, removeCgroups: Bool) -> [Entry] {
+        let listed = entries(stateFile: stateFile)
+        guard !listed.isEmpty || access(stateFile, F_OK) == 0 else { return [] }
+        let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
+        let sharedPaths = Set(shared.map(\.path))
+        let complete = Set(listed.filter { $0.kind == "dir" || $0.kind == "file" }.map(\.path))
+        var busy: [Entry] = []
+        // Deepest first, so a placeholder inside another comes out first.
+        for entry in listed.reversed() {
+            if entry.kind == "pending-dir" || entry.kind == "pending-file" {
+                // Made, perhaps, but never listed with its inode (the run was killed in between):
+                // removed while it is what a placeholder is, an empty file or directory that no
+                // other live session shares. An empty file is what the run would have adopted too.
+                guard !complete.contains(entry.path), !sharedPaths.contains(entry.path) else { continue }
                 var info = stat()
-                guard lstat(entry.path, &info) == 0, String(info.st_dev) == entry.device, String(info.st_ino) == entry.inode else { continue }
-                if entry.kind == "dir" {
-                    _ = rmdir(entry.path)  // fails, and keeps it, when something was put inside
-                } else if info.st_size == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+                guard lstat(entry.path, &info) == 0 else { continue }
+                if entry.kind == "pending-dir" {
+                    if info.st_mode & S_IFMT == S_IFDIR { _ = rmdir(entry.path) }  // kept when something is inside
+                } else if info.st_mode & S_IFMT == S_IFREG && info.st_size == 0 {
                     _ = unlink(entry.path)
                 }
+                continue
             }
-            unlink(stateFile)
+            if entry.kind == "runtime" {
+                // Listed before it is made: only this user's own real directory is removed (a
+                // link or another user's directory of that name was refused, not made).
+                var info = stat()
+                if lstat(entry.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid() { removeTree(entry.path) }
+                continue
+            }
+            if entry.kind == "cgroup" {
+                if !removeCgroups || !SessionCgroupSetup.remove(directories: [entry.path]).isEmpty { busy.insert(entry, at: 0) }
+                continue
+            }
+            guard !shared.contains(entry) else { continue }
+            var info = stat()
+            guard lstat(entry.path, &info) == 0, String(info.st_dev) == entry.device, String(info.st_ino) == entry.inode else { continue }
+            if entry.kind == "dir" {
+                _ = rmdir(entry.path)  // fails, and keeps it, when something was put inside
+            } else if info.st_size == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+                _ = unlink(entry.path)
+            }
         }
+        rewrite(stateFile: stateFile, busy)
+        return busy
+    }
+
+    /// The state file with only `entries`, or no state file when there are none. Replaced by a
+    /// rename, so that a reader sees the old list or the new one.
+    private static func rewrite(stateFile: String, _ entries: [Entry]) {
+        guard !entries.isEmpty else {
+            unlink(stateFile)
+            return
+        }
+        let temporary = stateFile + ".new"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let text = entries.map { "\($0.kind)\t\($0.device)\t\($0.inode)\t\($0.path)\n" }.joined()
+        let written = Files.writeAll(fd, text)
+        close(fd)
+        if !written || rename(temporary, stateFile) != 0 { unlink(temporary) }
     }
 
     /// Sweeps the state files of runs whose `warden` is no longer alive. Called before this
@@ -217,25 +296,85 @@ public struct LaunchPlaceholders: Sendable {
     }
 
     /// The watcher: blocks until `stdin` (a pipe only `warden run` writes to) reaches end of file,
-    /// which happens however `warden` ends, SIGKILL included; then sweeps.
-    public static func watch(stateFile: String) -> Never {
+    /// which happens however `warden` ends, SIGKILL included; then sweeps, and waits for the
+    /// session's cgroup to be let go (off `warden run`'s path: it has returned by then).
+    /// `sandboxEnded`: a pipe whose write end bwrap holds (`--sync-fd`: bwrap's own init inside
+    /// keeps it while the sandbox lives). After a SIGKILL of `warden` the sandbox dies too, a
+    /// moment later, through the parent-death signals of the gate and bwrap; but bwrap still
+    /// making its mounts would make its mount points on the host again after the sweep, and
+    /// bwrap's child loses that signal for a moment while it changes its credentials in a new user
+    /// namespace (an orphaned sandbox then ran on). So the sweep waits for the pipe's end: every
+    /// 200 ms without it, every process still holding its write end is killed (the sandbox's init
+    /// is pid 1 of its namespace: all of it goes), for 10 s at most.
+    public static func watch(stateFile: String, sandboxEnded: Int32? = nil) -> Never {
         var byte: UInt8 = 0
         while true {
             let count = read(0, &byte, 1)
             if count == 0 || (count < 0 && errno != EINTR) { break }
         }
-        sweep(stateFile: stateFile)
+        if let sandboxEnded {
+            // Again every 200 ms: a holder killed may just have cloned bwrap's child.
+            for _ in 0..<50 where !waitForEnd(of: sandboxEnded, milliseconds: 200) {
+                killHolders(of: sandboxEnded)
+            }
+        }
+        sweep(stateFile: stateFile, cgroups: .wait(milliseconds: 10_000))
         exit(0)
+    }
+
+    /// Whether every write end of the pipe `fd` reads from closed within `milliseconds`.
+    static func waitForEnd(of fd: Int32, milliseconds: Int) -> Bool {
+        func now() -> Int {
+            var time = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &time)
+            return Int(time.tv_sec) * 1000 + Int(time.tv_nsec) / 1_000_000
+        }
+        let end = now() + milliseconds
+        var byte: UInt8 = 0
+        while true {
+            let left = end - now()
+            guard left > 0 else { return false }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(left))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            // Nothing is written to it: only its end counts.
+            let count = read(fd, &byte, 1)
+            if count == 0 { return true }
+            if count < 0 && errno != EINTR && errno != EAGAIN { return true }
+        }
+    }
+
+    /// SIGKILL to every process (of this user) with a descriptor on the pipe `fd` belongs to.
+    static func killHolders(of fd: Int32) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return }
+        let wanted = "pipe:[\(info.st_ino)]"
+        let me = getpid()
+        for entry in LaunchFileSystem().entries(of: "/proc") ?? [] {
+            guard let pid = pid_t(entry.name), pid != me else { continue }
+            for descriptor in LaunchFileSystem().entries(of: "/proc/\(pid)/fd") ?? [] {
+                var target = [CChar](repeating: 0, count: 64)
+                let length = readlink("/proc/\(pid)/fd/\(descriptor.name)", &target, 63)
+                guard length > 0, String(cString: target) == wanted else { continue }
+                kill(pid, SIGKILL)
+                break
+            }
+        }
     }
 
     /// Starts the watcher (`executable` with `arguments`), in a session of its own so that the
     /// terminal's signals do not reach it. Returns the write end of its pipe, to keep open.
-    public static func startWatcher(executable: String, arguments: [String]) throws(LaunchError) -> Int32 {
+    /// `sandboxEnded`: a read end the watcher gets as descriptor 3 (`--sandbox-fd 3` among the
+    /// arguments), closed here once it has it.
+    public static func startWatcher(executable: String, arguments: [String], sandboxEnded: Int32? = nil) throws(LaunchError) -> Int32 {
         let fds = try closeOnExecPipe()
+        defer { if let sandboxEnded { close(sandboxEnded) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, 3) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         // The watcher outlives `warden`: it must not keep the proxies' sockets (or anything else
         // of this process) open after it.

@@ -36,52 +36,28 @@ public enum CgroupProbe {
     }
 }
 
-/// Makes the session's cgroup, moves the sandbox into it and removes it afterwards.
+/// Removes the session's cgroup (`LaunchGate` makes it and moves the sandbox in).
 public enum SessionCgroupSetup {
-    /// Makes the directories (each recorded with `record` before the next, so a SIGKILL between
-    /// two leaves nothing the sweep does not know of) and writes the limits. On failure what was
-    /// made is removed and the error names the file.
-    public static func create(_ cgroup: SessionCgroup, record: (String) -> Void) throws(LaunchError) {
-        var made: [String] = []
-        do throws(LaunchError) {
-            for directory in cgroup.directories {
-                guard mkdir(directory, 0o755) == 0 else {
-                    throw LaunchError("cannot make the session's cgroup \(directory): \(String(cString: strerror(errno)))")
-                }
-                made.append(directory)
-                record(directory)
-            }
-            for setting in cgroup.settings {
-                if setting.optional && access(setting.file, F_OK) != 0 { continue }
-                try write(setting.value, to: setting.file)
-            }
-        } catch {
-            remove(directories: made)
-            throw error
-        }
-    }
-
-    /// Moves `pid` (the sandbox's first process, which has not started anything yet) into every
-    /// directory of the cgroup; its children are born there.
-    public static func enter(_ cgroup: SessionCgroup, pid: Int32) throws(LaunchError) {
-        for directory in cgroup.directories {
-            try write(String(pid), to: directory + "/cgroup.procs")
-        }
-    }
-
     /// Removes the directories, deepest last made first. A cgroup can be removed only once its
     /// last process is gone, which follows the end of the sandbox's pid namespace within
     /// moments (the kernel lets the sandbox's last processes go a few milliseconds after
-    /// `warden` has seen bwrap exit): each is tried every millisecond for up to two seconds (every
-    /// 10 ms cost most sessions 10–20 ms at their end).
-    public static func remove(directories: [String]) {
+    /// `warden` has seen bwrap exit). With `patience` each is tried again every millisecond for
+    /// that many milliseconds; without, once. Returns the directories still there.
+    @discardableResult
+    public static func remove(directories: [String], patience milliseconds: Int = 0) -> [String] {
+        var left: [String] = []
         for directory in directories.reversed() {
-            for _ in 0..<2000 {
-                if rmdir(directory) == 0 || errno == ENOENT { break }
-                guard errno == EBUSY else { break }
+            var tries = 0
+            while rmdir(directory) != 0 && errno != ENOENT {
+                guard errno == EBUSY, tries < milliseconds else {
+                    left.append(directory)
+                    break
+                }
+                tries += 1
                 usleep(1_000)
             }
         }
+        return left.reversed()
     }
 
     static func write(_ value: String, to file: String) throws(LaunchError) {

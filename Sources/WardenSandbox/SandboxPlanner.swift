@@ -583,22 +583,22 @@ private struct PlanBuilder {
 
     func limitsPlan() -> LimitsPlan {
         let limits = request.policy.sandbox.limits
-        let memoryBytes = limits.memoryMegabytes * 1024 * 1024
-        // The run directory's name (`warden-run.UID.PID`) is unique among running sessions.
-        let name = String(request.runtimeDirectory.split(separator: "/").last ?? "warden-run")
         let rlimits = [
             "processes: RLIMIT_NPROC (counts every process of the uid, inside the sandbox's user namespace; never applied to root)",
             "memory: RLIMIT_DATA per process (not RLIMIT_AS: JavaScript runtimes reserve far more address space than they use)",
             "open files: RLIMIT_NOFILE per process",
         ]
-        guard let cgroup = SessionCgroup.choose(facts: request.kernel.cgroups, name: name, processes: limits.processes, memoryBytes: memoryBytes) else {
+        guard let cgroup = SessionCgroup.forSession(
+            facts: request.kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes,
+            runtimeDirectory: request.runtimeDirectory)
+        else {
             return LimitsPlan(
                 method: .rlimits, cgroup: nil, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes,
                 openFiles: limits.openFiles,
                 explanation: rlimits + ["no cgroup this user may make holds a process limit here, so the limits are per process (rlimits only)"])
         }
         var explanation = cgroup.settings.map { "\($0.file) = \($0.value)\($0.optional ? " (when the kernel has it)" : "")" }
-        explanation.append("the sandbox's first process is moved into \(cgroup.directories.joined(separator: " and ")) before it runs anything (bwrap --block-fd), so every process of the session is held; removed when the session ends")
+        explanation.append("bwrap is started from a process that has moved itself into \(cgroup.directories.joined(separator: " and ")) (warden-sandbox-init --gate, while warden run prepares the rest), so every process of the session is born inside and held; removed after the session ends, by warden run's clean-up watcher once the kernel lets it go")
         if !cgroup.limitsMemory { explanation.append("memory: no memory controller this user may use, so RLIMIT_DATA per process only") }
         explanation.append("the rlimits stay as well: " + rlimits.joined(separator: "; "))
         return LimitsPlan(

@@ -179,3 +179,13 @@ public struct SessionCgroup: Sendable, Hashable {
         return SessionCgroup(version: .legacy, directories: directories, settings: settings, limitsMemory: memory)
     }
 }
+
+extension SessionCgroup {
+    /// The session's cgroup as the plan chooses it, named after the run directory
+    /// (`warden-run.UID.PID`, unique among running sessions). `warden run` asks before the plan
+    /// is made, to make the cgroup and start the launch gate while the plan is being made.
+    public static func forSession(facts: CgroupFacts, processes: Int, memoryMegabytes: Int, runtimeDirectory: String) -> SessionCgroup? {
+        let name = String(runtimeDirectory.split(separator: "/").last ?? "warden-run")
+        return choose(facts: facts, name: name, processes: processes, memoryBytes: memoryMegabytes * 1024 * 1024)
+    }
+}

@@ -16,7 +16,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments == ["--help"] || arguments == ["-h"] {
     _ = Files.writeAll(1, """
         usage: warden-sandbox-init --spec PATH
-               warden-sandbox-init --watch-cleanup STATE-FILE
+               warden-sandbox-init --watch-cleanup STATE-FILE [--sandbox-fd FD]
+               warden-sandbox-init --gate [--make DIR]... [--set FILE VALUE]... [--enter DIR]...
 
         The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
         spec (JSON, written by `warden run`), listens on the forwarders' ports, applies the
@@ -26,7 +27,12 @@ if arguments == ["--help"] || arguments == ["-h"] {
         Any failure prints one line "warden-sandbox-init: ..." and exits with status 126.
 
         --watch-cleanup: on the host, `warden run`'s clean-up watcher: waits for end of file on
-        standard input (a pipe only warden run holds), then removes what the state file lists.
+        standard input (a pipe only warden run holds) and, with --sandbox-fd, on FD (a pipe
+        bwrap's init holds while the sandbox lives), then removes what the state file lists.
+
+        --gate: on the host, `warden run`'s launch gate: makes the session's cgroup (--make,
+        --set, --set-if-present), moves itself into it (--enter), then execs what warden run
+        sends on descriptor 9 (bwrap).
 
         """)
     exit(0)
@@ -34,6 +40,12 @@ if arguments == ["--help"] || arguments == ["-h"] {
 // On the host: `warden run`'s clean-up watcher (LaunchPlaceholders.watch), a small static process
 // instead of a second Foundation `warden`.
 if arguments.count == 2, arguments[0] == "--watch-cleanup" { LaunchPlaceholders.watch(stateFile: arguments[1]) }
+if arguments.count == 4, arguments[0] == "--watch-cleanup", arguments[2] == "--sandbox-fd", let fd = Int32(arguments[3]) {
+    LaunchPlaceholders.watch(stateFile: arguments[1], sandboxEnded: fd)
+}
+// On the host: the launch gate (LaunchGate.serve), which moves itself into the session's cgroup
+// and becomes bwrap.
+if arguments.first == "--gate" { LaunchGate.serve(arguments: Array(arguments.dropFirst())) }
 StartTrace.mark("init", "started")
 guard arguments.count == 2, arguments[0] == "--spec" else { refuse("usage: warden-sandbox-init --spec PATH") }
 switch InsideSandbox.readSpec(path: arguments[1]) {

@@ -24,7 +24,20 @@ struct Warden: AsyncParsableCommand {
     /// after it; usage mistakes (an unknown option, a value that does not parse) exit with 64.
     /// Help and explicit exit codes behave as ArgumentParser makes them.
     static func main() async {
+        StartTrace.mark("warden", "main entered")
         do {
+            if let run = RunCommand.plainInvocation(Array(CommandLine.arguments.dropFirst())) {
+                do {
+                    try run.run()
+                } catch let code as ExitCode {
+                    // The session is over and everything of it is written and closed: the
+                    // process ends without the atexit handlers and destructors of a large
+                    // Foundation process (about 0.5 ms).
+                    fflush(nil)
+                    _exit(code.rawValue)
+                }
+                return
+            }
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()

@@ -50,8 +50,30 @@ struct RunLimitsTests {
         return found
     }
 
+    /// Waits, without holding a thread, until no cgroup named `name` is left (the clean-up
+    /// watcher removes it after `warden run` has returned), then looks once more.
+    static func cgroupsOnceWatched(named name: String, seconds: Double = 5) async -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !cgroupDirectories(named: name).isEmpty && Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return cgroupDirectories(named: name)
+    }
+
+    /// The host pid of the sandboxed `sleep MARKER`.
+    static func sleepPid(_ marker: String) -> String? {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+            if let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                String(decoding: data, as: UTF8.self).hasPrefix("/bin/sleep\u{0}\(marker)")
+            {
+                return entry
+            }
+        }
+        return nil
+    }
+
     @Test("a fork bomb is held, as root by the session's cgroup (the kernel never applies RLIMIT_NPROC to root)", arguments: RunSandboxTests.users)
-    func forkBomb(user: RunTestUser) throws {
+    func forkBomb(user: RunTestUser) async throws {
         let scene = try RunScene(user: user, policy: limitsPolicy)
         defer { scene.remove() }
         let planned = try Self.plannedLimits(scene)
@@ -73,16 +95,39 @@ struct RunLimitsTests {
         #expect(values["refusal"] == "errno 11", "\(user): \(result.stdout) \(result.stderr)")
         #expect(Int(values["made"] ?? "") ?? 999 < 40, "\(user): \(result.stdout)")
         if planned.method != "rlimits" {
-            #expect(values["pids_cgroup"]?.contains("/warden-run.") == true, "inside the session's cgroup: \(result.stdout)")
+            // Born in the session's cgroup (the launch gate entered it before bwrap made the
+            // cgroup namespace), which is that namespace's root: "/" inside (on a hybrid machine
+            // the v2 path "/" follows the pids one).
+            let path = values["pids_cgroup"] ?? ""
+            #expect(!path.isEmpty && (path.allSatisfy { $0 == "/" } || path.contains("/warden-run.")), "inside the session's cgroup: \(result.stdout)")
         }
         // This run's cgroup (named after its run directory, warden-run.UID.PID; setpriv execs
-        // warden in the same process) is gone; other sessions on the machine may have their own.
+        // warden in the same process) is gone once the watcher is done; other sessions on the
+        // machine may have their own.
         let name = "warden-run.\(scene.uid).\(process.processIdentifier)"
-        #expect(Self.cgroupDirectories(named: name).isEmpty, "left on the host: \(Self.cgroupDirectories(named: name))")
+        let left = await Self.cgroupsOnceWatched(named: name)
+        #expect(left.isEmpty, "left on the host: \(left)")
+    }
+
+    @Test("after a session the watcher removes the cgroup and the run's state file; warden run does not wait for the kernel to let it go")
+    func watcherRemovesTheCgroup() async throws {
+        let scene = try RunScene(user: .root, policy: limitsPolicy)
+        defer { scene.remove() }
+        guard try Self.plannedLimits(scene).method != "rlimits" else { return }
+        let process = try scene.process(["--", "/bin/true"], stdout: scene.base + "/out", stderr: scene.base + "/err")
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: scene.base + "/err", encoding: .utf8)) ?? "")")
+        #expect(scene.placeholderLeftovers() == [], "warden run removes the placeholders itself")
+        let name = "warden-run.\(getuid()).\(process.processIdentifier)"
+        let left = await Self.cgroupsOnceWatched(named: name)
+        #expect(left.isEmpty, "left on the host: \(left)")
+        let rest = await scene.leftoversOnceWatched()
+        #expect(rest == [], "left on the host: \(rest)")
     }
 
     @Test("the cgroup is removed when warden is killed with SIGKILL, by the clean-up watcher")
-    func sigkillRemovesTheCgroup() throws {
+    func sigkillRemovesTheCgroup() async throws {
         let scene = try RunScene(user: .root, policy: limitsPolicy)
         defer { scene.remove() }
         guard try Self.plannedLimits(scene).method != "rlimits" else { return }
@@ -90,22 +135,28 @@ struct RunLimitsTests {
         let process = try scene.process(["--", "/bin/sleep", marker], stdout: scene.base + "/out", stderr: scene.base + "/err")
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var waited = 0
-        while !RunSandboxTests.running(marker) && waited < 100 {
-            usleep(100_000)
-            waited += 1
+        let started = Date().addingTimeInterval(10)
+        while !RunSandboxTests.running(marker) && Date() < started {
+            try await Task.sleep(nanoseconds: 50_000_000)
         }
         let name = "warden-run.\(getuid()).\(process.processIdentifier)"
         let made = Self.cgroupDirectories(named: name)
         #expect(!made.isEmpty, "the session's cgroup exists while it runs")
+        // The sandboxed command is one of the cgroup's processes, in every hierarchy.
+        let sleeper = Self.sleepPid(marker)
+        #expect(sleeper != nil)
+        for directory in made {
+            let members = (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? ""
+            #expect(sleeper.map { members.split(separator: "\n").contains(Substring($0)) } == true, "\(directory): \(members)")
+        }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        waited = 0
-        while !Self.cgroupDirectories(named: name).isEmpty && waited < 50 {
-            usleep(100_000)
-            waited += 1
+        let left = await Self.cgroupsOnceWatched(named: name)
+        #expect(left.isEmpty, "left: \(left)")
+        let deadline = Date().addingTimeInterval(5)
+        while RunSandboxTests.running(marker) && Date() < deadline {
+            try await Task.sleep(nanoseconds: 20_000_000)
         }
-        #expect(Self.cgroupDirectories(named: name).isEmpty, "left: \(Self.cgroupDirectories(named: name))")
         #expect(!RunSandboxTests.running(marker))
     }
 }

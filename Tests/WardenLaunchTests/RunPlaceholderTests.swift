@@ -62,6 +62,28 @@ struct RunPlaceholderTests {
         #expect(!FileManager.default.fileExists(atPath: base + "/run"))
     }
 
+    @Test("a placeholder listed as pending (its run killed before its inode was listed) is removed while empty; anything else stays")
+    func pending() throws {
+        let base = try directory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/state", withIntermediateDirectories: true)
+        let project = base + "/project"
+        _ = FileManager.default.createFile(atPath: project + "/.mcp.json", contents: Data())
+        try FileManager.default.createDirectory(atPath: project + "/.vscode", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: project + "/.bashrc", contents: Data("# mine\n".utf8))
+        try FileManager.default.createDirectory(atPath: project + "/.idea", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: project + "/.idea/workspace.xml", contents: Data("x".utf8))
+        let lines = ["pending-file\t0\t0\t\(project)/.mcp.json", "pending-dir\t0\t0\t\(project)/.vscode",
+                     "pending-file\t0\t0\t\(project)/.bashrc", "pending-dir\t0\t0\t\(project)/.idea",
+                     "pending-file\t0\t0\t\(project)/.gitmodules"]
+        // pid 2^22 + 1 is above pid_max's default: a dead run.
+        try (lines.joined(separator: "\n") + "\n").write(toFile: base + "/state/4194305.run", atomically: false, encoding: .utf8)
+        LaunchPlaceholders.sweepAbandoned(stateDirectory: base + "/state")
+        let left = try FileManager.default.contentsOfDirectory(atPath: project).sorted()
+        #expect(left == [".bashrc", ".idea"])
+        #expect(!FileManager.default.fileExists(atPath: base + "/state/4194305.run"))
+    }
+
     @Test("a placeholder replaced by another file of the same name is not removed")
     func replaced() throws {
         let base = try directory()

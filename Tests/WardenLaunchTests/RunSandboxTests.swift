@@ -160,6 +160,16 @@ struct RunScene {
     /// What `warden run` may leave behind on the host: nothing but what was there.
     func leftovers() -> [String] {
         let fm = FileManager.default
+        var found = placeholderLeftovers()
+        let state = home + "/.local/state/warden/run"
+        // `.lock` stays: the runs of this home take it to share placeholders.
+        for entry in (try? fm.contentsOfDirectory(atPath: state)) ?? [] where entry != ".lock" { found.append(state + "/" + entry) }
+        return found
+    }
+
+    /// The placeholders alone: `warden run` removes them itself before it returns.
+    func placeholderLeftovers() -> [String] {
+        let fm = FileManager.default
         var found: [String] = []
         for name in [".mcp.json", ".gitmodules", ".vscode", ".idea", ".claude", ".bashrc", ".zshrc", ".profile"] where fm.fileExists(atPath: project + "/" + name) {
             found.append(project + "/" + name)
@@ -167,10 +177,19 @@ struct RunScene {
         for name in ["commands", "agents", "settings.json", "settings.local.json"] where fm.fileExists(atPath: home + "/.claude/" + name) {
             found.append(home + "/.claude/" + name)
         }
-        let state = home + "/.local/state/warden/run"
-        // `.lock` stays: the runs of this home take it to share placeholders.
-        for entry in (try? fm.contentsOfDirectory(atPath: state)) ?? [] where entry != ".lock" { found.append(state + "/" + entry) }
         return found
+    }
+
+    /// What is left once the clean-up watcher has done its part: a session's cgroup (and the
+    /// state file that lists it) is removed by the watcher after `warden run` has returned, as
+    /// soon as the kernel lets it go. Waits up to `seconds` without holding a thread, then
+    /// looks once more.
+    func leftoversOnceWatched(seconds: Double = 5) async -> [String] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !leftovers().isEmpty && Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return leftovers()
     }
 }
 
@@ -219,7 +238,7 @@ struct RunSandboxTests {
     static var warden: String { runTestWarden() }
 
     @Test("the escape suite: protected paths, network, processes, capabilities, environment, exit status", arguments: users)
-    func escapes(user: RunTestUser) throws {
+    func escapes(user: RunTestUser) async throws {
         let scene = try RunScene(user: user, policy: runTestPolicy)
         defer { scene.remove() }
         let result = try scene.run(
@@ -258,7 +277,9 @@ struct RunSandboxTests {
         #expect(FileManager.default.fileExists(atPath: scene.project + "/new.txt"))
         #expect(!FileManager.default.fileExists(atPath: scene.project + "/.git/hooks/post-checkout"))
         #expect((try? String(contentsOfFile: scene.home + "/.bashrc", encoding: .utf8)) == "# bashrc\n")
-        #expect(scene.leftovers() == [], "left on the host: \(scene.leftovers())")
+        #expect(scene.placeholderLeftovers() == [], "left on the host: \(scene.placeholderLeftovers())")
+        let left = await scene.leftoversOnceWatched()
+        #expect(left == [], "left on the host: \(left)")
     }
 
     @Test("direct TCP to a listener on the host's loopback is refused", arguments: users)
@@ -345,6 +366,67 @@ struct RunSandboxTests {
         throw RunTestFailure("python3 -m http.server did not listen on \(port)")
     }
 
+    /// Starts `warden run -- /bin/sleep MARKER` with the start trace on and kills it with
+    /// SIGKILL as soon as it prints the step `step` (python reads the trace as it comes).
+    static let killAtStepScript = #"""
+import os, signal, subprocess, sys
+step, command = sys.argv[1], sys.argv[2:]
+process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env=dict(os.environ, WARDEN_TRACE_START="1"))
+for line in process.stderr:
+    if line.decode(errors="replace").rstrip().endswith(" warden " + step):
+        process.send_signal(signal.SIGKILL)
+        break
+process.wait()
+print("killed" if process.returncode == -signal.SIGKILL else "ended %d" % process.returncode)
+"""#
+
+    @Test("SIGKILL of warden just after it hands bwrap to the launch gate: no sandbox is left running and nothing on the host", arguments: users)
+    func sigkillAfterHandOver(user: RunTestUser) async throws {
+        let scene = try RunScene(user: user, policy: "{}")
+        defer { scene.remove() }
+        var markers: [String] = []
+        for round in 0..<6 {
+            // Before bwrap has set its own --die-with-parent: it is bound to warden's life only
+            // through the gate's.
+            let marker = "\(Int.random(in: 1000...9999)).5\(round)"
+            markers.append(marker)
+            let out = scene.base + "/kill.out", err = scene.base + "/kill.err"
+            let process = try scene.process(["--", "/bin/sleep", marker], stdout: out, stderr: err)
+            let warden = [process.executableURL!.path] + (process.arguments ?? [])
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", Self.killAtStepScript, "bwrap spawned"] + warden
+            try process.run()
+            process.waitUntilExit()
+            let said = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            #expect(said == "killed\n", "\(user): \(said) \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while (markers.contains { Self.running($0) } || !Self.processes(in: scene.project).isEmpty || !scene.leftovers().isEmpty)
+            && Date() < deadline
+        {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(!markers.contains { Self.running($0) }, "\(user): a sandbox outlived its warden")
+        // bwrap and init work in the project: one still there outlived its warden.
+        let outliving = Self.processes(in: scene.project)
+        #expect(outliving.isEmpty, "\(user): processes of the session left: \(outliving)")
+        for pid in outliving { kill(pid_t(pid) ?? 0, SIGKILL) }
+        #expect(scene.leftovers() == [], "\(user): left on the host: \(scene.leftovers())")
+    }
+
+    /// Processes whose working directory is `directory` or below it: pid and command line.
+    static func processes(in directory: String) -> [String] {
+        var found: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"),
+                cwd == directory || cwd.hasPrefix(directory + "/") || cwd.hasPrefix(directory + " ")
+            else { continue }
+            found.append(entry)
+        }
+        return found
+    }
+
     @Test("SIGKILL of warden: the sandbox dies with it and the placeholders are removed from the host", arguments: users)
     func sigkill(user: RunTestUser) throws {
         let scene = try RunScene(user: user, policy: "{}")
@@ -420,6 +502,22 @@ struct RunSandboxTests {
         #expect(result.stderr == "warden: cannot start the sandbox: bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap; running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n")
     }
 
+    @Test("the plain `run [--policy F] -- CMD` read without ArgumentParser, and every other form through it, answer as before")
+    func plainInvocation() throws {
+        let scene = try RunScene(user: .root, policy: "{}")
+        defer { scene.remove() }
+        let plain = try scene.run(["--", "/bin/sh", "-c", "echo \"$0 $1\"; exit 3", "a b", "--help"])
+        #expect(plain.status == 3, "\(plain.stderr)")
+        #expect(plain.stdout == "a b --help\n")
+        let both = try scene.run(["--profile", "baseline", "--", "/bin/true"])
+        #expect(both.status == 64)
+        #expect(both.stderr == "warden: --policy and --profile exclude each other\n")
+        let unknown = try scene.run(["--bogus", "--", "/bin/true"])
+        #expect(unknown.status == 64, "\(unknown.stderr)")
+        let noTerminator = try scene.run(["/bin/true"])
+        #expect(noTerminator.status == 64, "\(noTerminator.stderr)")
+    }
+
     @Test("the exit status of the command passes through, also for a signal")
     func exitStatus() throws {
         let scene = try RunScene(user: .root, policy: "{}")
@@ -448,7 +546,7 @@ struct RunSandboxTests {
 @Suite("two warden run sessions in one home", .serialized)
 struct SharedPlaceholderTests {
     @Test("a placeholder both sessions mount over stays until the last one ends; the first to end cannot unprotect the other's path")
-    func lastSessionRemovesSharedPlaceholders() throws {
+    func lastSessionRemovesSharedPlaceholders() async throws {
         let scene = try RunScene(user: .root, policy: "{}")
         defer { scene.remove() }
         let placeholder = scene.project + "/.mcp.json"
@@ -471,7 +569,9 @@ struct SharedPlaceholderTests {
         let out = (try? String(contentsOfFile: scene.base + "/b.out", encoding: .utf8)) ?? ""
         #expect(second.terminationStatus == 0, "\((try? String(contentsOfFile: scene.base + "/b.err", encoding: .utf8)) ?? "")")
         #expect(out == "mcp=refused\n")
-        #expect(scene.leftovers() == [], "left on the host after both: \(scene.leftovers())")
+        #expect(scene.placeholderLeftovers() == [], "left on the host after both: \(scene.placeholderLeftovers())")
+        let left = await scene.leftoversOnceWatched()
+        #expect(left == [], "left on the host after both: \(left)")
     }
 }
 

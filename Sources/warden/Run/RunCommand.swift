@@ -41,6 +41,41 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run instead of claude.", valueName: "cmd"))
     var command: [String] = []
 
+    /// `warden run [--policy FILE | --profile NAME] [-- CMD ARGS…]`, the way every session
+    /// starts, read without ArgumentParser: its reflection-driven parse cost about 1.7 ms of each
+    /// start. Anything else (`--dry-run`, `--help`, a mistake) returns nil and goes through
+    /// ArgumentParser, which then parses it as before.
+    static func plainInvocation(_ arguments: [String]) -> RunCommand? {
+        guard arguments.first == "run" else { return nil }
+        var rest = arguments.dropFirst()
+        var policy: String?, profile: String?
+        while let first = rest.first, first != "--" {
+            var name = first, value: String?
+            if let equals = first.firstIndex(of: "="), first.hasPrefix("--") {
+                name = String(first[..<equals])
+                value = String(first[first.index(after: equals)...])
+                rest = rest.dropFirst()
+            } else {
+                guard rest.count >= 2 else { return nil }
+                value = rest.dropFirst().first
+                rest = rest.dropFirst(2)
+            }
+            guard let value, !value.isEmpty, !value.hasPrefix("-") else { return nil }
+            switch name {
+            case "--policy" where policy == nil && profile == nil: policy = value
+            case "--profile" where policy == nil && profile == nil: profile = value
+            default: return nil
+            }
+        }
+        var command = RunCommand()
+        command.policy = policy
+        command.profile = profile
+        command.dryRun = false
+        command.json = false
+        command.command = Array(rest.dropFirst())
+        return command
+    }
+
     func validate() throws {
         if policy != nil && profile != nil { throw ValidationError("--policy and --profile exclude each other") }
         if json && !dryRun { throw ValidationError("--json goes with --dry-run") }
@@ -57,12 +92,34 @@ struct RunCommand: ParsableCommand {
         case .launch(let prepared): launch = prepared
         }
         defer { launch.cleanUp() }
-        // The proxies listen before the sandbox starts, so the agent's first connection finds them
-        // (they were started beside the placeholders, in prepare).
+        // bwrap starts now: it makes the sandbox's namespaces and mounts (about 6 ms) while the
+        // rest of the session gets ready, and runs nothing until it is let go.
+        let sandbox: StartedSandbox
+        do {
+            sandbox = try launch.startSandbox()
+        } catch {
+            launch.logFailedStart()
+            if let network = try? launch.network.wait() { try? waitFor { await network.stop() } }
+            throw fail("\(error)")
+        }
+        // Read inside only, by init and the hooks, through the run directory's mount.
+        do {
+            try RunSupport.writeInnerFiles(launch.runtimeDirectory, spec: launch.plan.innerSpec.json(), policyHash: launch.policyHash ?? AuditChain.policyHash([]))
+        } catch {
+            sandbox.abort()
+            launch.logFailedStart()
+            if let network = try? launch.network.wait() { try? waitFor { await network.stop() } }
+            throw fail("\(error)")
+        }
+        trace("inner files written")
+        // The proxies listen before the sandbox runs anything, so the agent's first connection
+        // finds them (they were started beside the placeholders, in prepare).
         let network: RunNetwork
         do {
             network = try launch.network.wait()
         } catch {
+            sandbox.abort()
+            launch.logFailedStart()
             throw fail("\(error)")
         }
         trace("proxies listening")
@@ -70,19 +127,29 @@ struct RunCommand: ParsableCommand {
         do {
             channel = try RunChannel.start(plan: launch.plan, policy: launch.policy, runtimeDirectory: launch.runtimeDirectory)
         } catch {
+            sandbox.abort()
+            launch.logFailedStart()
             try? waitFor { await network.stop() }
             throw fail("\(error)")
         }
         trace("channel serving")
-        let result = launch.execute(started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
+        do {
+            try sandbox.confirmStarted()
+        } catch {
+            launch.logFailedStart()
+            channel?.stop()
+            try? waitFor { await network.stop() }
+            throw fail("\(error)")
+        }
+        let status = launch.execute(sandbox, started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
         channel?.stop()
         trace("channel stopped")
-        try? waitFor { await network.stop() }
+        // The proxies stop on the concurrency pool while this thread removes the placeholders.
+        let stopping = Pending { await network.stop() }
+        launch.cleanUp()
+        _ = try? stopping.wait()
         trace("proxies stopped")
-        switch result {
-        case .success(let status): throw ExitCode(status)
-        case .failure(let error): throw fail("\(error)")
-        }
+        throw ExitCode(status)
     }
 
     func trace(_ step: String) { StartTrace.mark("warden", step) }
@@ -101,6 +168,10 @@ struct RunCommand: ParsableCommand {
     /// the plan (printed and done with --dry-run), the run's directory, placeholders and watcher.
     @_optimize(none)
     func prepare() throws -> Prepared {
+        // What the kernel offers is read on the concurrency pool while the policy is read and the
+        // command found (it depends on neither).
+        let probingUid = getuid()
+        let probing = Pending { (refusal: KernelProbe.userNamespaceRefusal(uid: probingUid), features: KernelProbe.features()) }
         let environment = ProcessInfo.processInfo.environment
         let wardenPath = HostPaths.executable
         let wardenDirectory = HostPaths.parent(wardenPath)
@@ -153,12 +224,13 @@ struct RunCommand: ParsableCommand {
 
         // What is needed, before anything is created.
         let bwrap = BubblewrapProcess.locate(path: environment["PATH"])
+        let probed = try probing.wait()
         var missing: String?
         if bwrap == nil {
             missing = "bwrap is not installed; fix: apt-get install bubblewrap (Debian, Ubuntu) or dnf install bubblewrap"
-        } else if let refusal = KernelProbe.userNamespaceRefusal(uid: uid) {
+        } else if let refusal = probed.refusal {
             missing = refusal
-        } else if !KernelProbe.seccompAvailable() {
+        } else if !probed.features.seccomp {
             missing = "this kernel cannot load seccomp filters (CONFIG_SECCOMP_FILTER); fix: a kernel built with it"
         }
         if let missing, !dryRun {
@@ -168,7 +240,7 @@ struct RunCommand: ParsableCommand {
             Files.writeAll(2, "warden: cannot start the sandbox: \(missing); running UNSANDBOXED because the policy sets sandbox.failIfUnavailable to false\n")
             return .finished(RunSupport.execUnsandboxed(commandLine))
         }
-        let kernel = KernelProbe.features()
+        let kernel = probed.features
         trace("kernel probed")
 
         // Claude Code's own state must exist to be bound writable (it would create both itself).
@@ -196,11 +268,83 @@ struct RunCommand: ParsableCommand {
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
-        let plan = SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
+        // This run's watcher, state, run directory and launch gate come while the plan is made:
+        // the kernel's move of the gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms
+        // here) then runs beside the plan and everything else up to bwrap's start instead of
+        // before bwrap. The watcher (init in its watch mode: a static executable starts in a
+        // fraction of the time a second `warden` takes) removes what the state file lists however
+        // `warden` ends, and the next start's sweep whatever a SIGKILL before it left.
+        var placeholders: LaunchPlaceholders?
+        var gate: LaunchGate?
+        var watcher: Int32?
+        var sandboxEnded: Int32?
+        var earlyCgroup: SessionCgroup?
+        var planning: Pending<SandboxPlan>?
+        /// Until the watcher runs, what was made is this process's to remove.
+        func undoEarly() {
+            gate?.abandon()
+            if let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroups: .wait(milliseconds: 2000)) }
+        }
+        if !dryRun {
+            // Leftovers of a warden that was killed, then this run's own state.
+            guard let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] }) else {
+                throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
+            }
+            LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
+            trace("abandoned runs swept")
+            // The plan is made on the concurrency pool while this thread goes on: after the sweep,
+            // since it must see the paths as they stay (a dead run's placeholder it took for the
+            // developer's file would be masked, then swept away under bwrap's mount).
+            planning = Pending { SandboxPlanner.plan(request, fileSystem: LaunchFileSystem()) }
+            do {
+                // The state file first, listing the run directory before it is made, so that a
+                // SIGKILL between the two leaves nothing unlisted.
+                // The watcher even before the state file (it sweeps what the file lists, when there
+                // is one), so that no SIGKILL leaves anything of this run to the next start. Its
+                // second pipe ends when the sandbox is gone (bwrap's --sync-fd).
+                let ended = try closeOnExecPipePair()
+                sandboxEnded = ended.write
+                watcher = try LaunchPlaceholders.startWatcher(
+                    executable: initPath ?? "warden-sandbox-init",
+                    arguments: ["--watch-cleanup", LaunchPlaceholders.stateFile(in: stateDirectory), "--sandbox-fd", "3"],
+                    sandboxEnded: ended.read)
+                trace("watcher started")
+                let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
+                placeholders = state
+                trace("state file written")
+                let limits = loaded.sandbox.limits
+                earlyCgroup = SessionCgroup.forSession(
+                    facts: kernel.cgroups, processes: limits.processes, memoryMegabytes: limits.memoryMegabytes, runtimeDirectory: runtimeDirectory)
+                // Listed before the gate makes them, so that however this run ends they are removed.
+                earlyCgroup?.directories.forEach(state.recordCgroup)
+                guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
+                    throw LaunchError("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
+                }
+                trace("run directory made")
+                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup, sandboxEnded: ended.write)
+                // The gate holds the pipe from here on (and bwrap after it): the watcher's sweep
+                // waits for it too.
+                close(ended.write)
+                sandboxEnded = nil
+                trace("launch gate started")
+                // The empty files bwrap binds over masked paths, while the plan is still being made.
+                try RunSupport.writeMaskFiles(runtimeDirectory)
+                trace("mask files written")
+            } catch {
+                undoEarly()
+                throw fail("\(error)")
+            }
+        }
+        let plan = (try? planning?.wait()) ?? SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
         if let reason = ProjectRefusal.reason(root: plan.project.root, home: HostPaths.resolvingSymlinks(home)) {
+            undoEarly()
             throw fail("cannot start the sandbox: \(reason); fix: start warden run in a project directory (a git repository, or a directory of its own)")
         }
         trace("plan made")
+        if plan.limits.cgroup != earlyCgroup, !dryRun {
+            undoEarly()
+            throw fail("cannot start the sandbox: the plan's cgroup is not the one made for it")
+        }
 
         if dryRun {
             if json {
@@ -220,50 +364,33 @@ struct RunCommand: ParsableCommand {
         _ = PageCacheWarmer.warm(path: wardenDirectory + "/warden-hook")
         trace("hook in the page cache")
 
-        // Leftovers of a warden that was killed, then this run's own state and watcher.
-        guard let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] }) else {
-            throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
-        }
-        LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
-        trace("abandoned runs swept")
-        guard LaunchPlaceholders.makeRunDirectory(runtimeDirectory, uid: uid) else {
-            throw fail("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
-        }
-        trace("run directory made")
         // The proxies start on the concurrency pool (their sockets are in the run directory)
-        // while this thread makes the state file, the placeholders and the cgroup: about 2 ms of
-        // the start taken off the critical path on a machine with a second core.
+        // while this thread makes the placeholders: about 2 ms of the start taken off the
+        // critical path on a machine with a second core.
         let (bridge, originSocket) = (plan.network, originPort == nil ? nil : plan.network.originSocketOnHost)
         let network = Pending {
             try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
         }
-        let placeholders: LaunchPlaceholders
-        let watcher: Int32
         do {
-            placeholders = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
-            trace("state file written")
-            // The watcher is init in its watch mode: a static executable starts in a fraction of
-            // the time a second `warden` takes, and it runs beside this one's start.
-            watcher = try LaunchPlaceholders.startWatcher(executable: initPath ?? "warden-sandbox-init", arguments: ["--watch-cleanup", placeholders.stateFile])
-            trace("watcher started")
-            try RunSupport.writeRuntimeFiles(runtimeDirectory, spec: initPath == nil ? nil : plan.innerSpec.json(), policyHash: policyHash ?? AuditChain.policyHash([]))
-            trace("runtime files written")
-            try placeholders.create(plan.hostPlaceholders)
-            placeholders.adoptShared(destinations: plan.mounts.map(\.destination))
+            guard let state = placeholders, watcher != nil else { throw LaunchError("the run's state was not prepared") }
+            try state.create(plan.hostPlaceholders)
+            state.adoptShared(destinations: plan.mounts.map(\.destination))
             trace("placeholders made")
-            if let cgroup = plan.limits.cgroup {
-                try SessionCgroupSetup.create(cgroup, record: placeholders.recordCgroup)
-                trace("cgroup made")
-            }
         } catch {
             if let started = try? network.wait() { try? waitFor { await started.stop() } }
-            rmdir(runtimeDirectory)
+            if watcher == nil {
+                undoEarly()
+            } else {
+                gate?.abandon()
+            }
             throw fail("\(error)")
         }
+        guard let placeholders, let watcher else { throw fail("the run's state was not prepared") }
         return .launch(RunLaunch(
             plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
             runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,
-            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, policyHash: policyHash))
+            network: network, placeholdersState: placeholders.stateFile, watcher: watcher, gate: gate, policyHash: policyHash,
+            sandboxEnded: sandboxEnded))
     }
 }
 
@@ -319,13 +446,18 @@ final class RunLaunch {
     let network: Pending<RunNetwork>
     let placeholdersState: String
     let watcher: Int32
+    /// The launch gate, which becomes bwrap (inside the session's cgroup when it has one).
+    let gate: LaunchGate?
     /// Of the policy file's bytes the plan was made from, for the session's records.
     let policyHash: String?
+    /// The write end of the watcher's second pipe, handed to bwrap (`--sync-fd`).
+    let sandboxEnded: Int32?
+    private var cleanedUp = false
 
     init(
         plan: SandboxPlan, bwrap: String, environment: [String: String], sandboxEnvironment: [(name: String, value: String)],
         runtimeDirectory: String, policy: Policy, policyPath: String, network: Pending<RunNetwork>, placeholdersState: String, watcher: Int32,
-        policyHash: String?
+        gate: LaunchGate?, policyHash: String?, sandboxEnded: Int32?
     ) {
         self.plan = plan
         self.bwrap = bwrap
@@ -337,32 +469,47 @@ final class RunLaunch {
         self.network = network
         self.placeholdersState = placeholdersState
         self.watcher = watcher
+        self.gate = gate
         self.policyHash = policyHash
+        self.sandboxEnded = sandboxEnded
     }
 
-    /// bwrap to its end, between the session's start and end records.
-    func execute(started: ((pid_t) -> Void)? = nil) -> Result<Int32, LaunchError> {
+    /// bwrap started and held (`BubblewrapProcess.start`), with the unix socket supervisor's
+    /// channel when the plan asks for one.
+    func startSandbox() throws(LaunchError) -> StartedSandbox {
+        let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyHash: policyHash)
+        if supervisorChannel != nil { StartTrace.mark("warden", "supervisor started") }
+        return try BubblewrapProcess.start(
+            bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
+            gate: gate, supervisorChannel: supervisorChannel, sandboxEnded: sandboxEnded)
+    }
+
+    /// The sandbox let go and run to its end, between the session's start and end records.
+    func execute(_ sandbox: StartedSandbox, started: ((pid_t) -> Void)? = nil) -> Int32 {
         let session = RunSession(policy: policy, policyHash: policyHash, plan: plan)
         session.started()
         StartTrace.mark("warden", "session start logged")
-        do throws(LaunchError) {
-            let supervisorChannel = try RunSupervisor.start(plan: plan, policy: policy, policyHash: policyHash)
-            if supervisorChannel != nil { StartTrace.mark("warden", "supervisor started") }
-            let status = try BubblewrapProcess.run(
-                bwrap: bwrap, plan: plan, environment: sandboxEnvironment, runtimeDirectory: runtimeDirectory,
-                cgroup: plan.limits.cgroup, supervisorChannel: supervisorChannel, started: started)
-            session.ended(status: status)
-            StartTrace.mark("warden", "session end logged")
-            return .success(status)
-        } catch {
-            session.ended(status: nil)
-            return .failure(error)
-        }
+        let status = sandbox.run(started: started)
+        session.ended(status: status)
+        StartTrace.mark("warden", "session end logged")
+        return status
+    }
+
+    /// A sandbox that could not be run at all: its start and end records (status 126).
+    func logFailedStart() {
+        let session = RunSession(policy: policy, policyHash: policyHash, plan: plan)
+        session.started()
+        session.ended(status: nil)
     }
 
     /// The placeholders go, and the watcher, whose end tells it nothing more is to be cleaned.
+    /// The cgroup is the watcher's to remove: `warden run` returns without waiting for the kernel
+    /// to let it go (it was 10–20 ms of `EBUSY` at the end of every session) or for its lock.
     func cleanUp() {
-        LaunchPlaceholders.sweep(stateFile: placeholdersState)
+        guard !cleanedUp else { return }
+        cleanedUp = true
+        gate?.abandon()
+        LaunchPlaceholders.sweep(stateFile: placeholdersState, cgroups: .leave)
         close(watcher)
         StartTrace.mark("warden", "placeholders swept")
     }
@@ -436,12 +583,24 @@ enum RunSupport {
         }
     }
 
-    /// The run directory's files, read-only inside at /tmp/.warden: the empty files masks bind,
-    /// init's spec, and the hash of the policy the walls are built from, which the hooks inside
-    /// compare with the policy they judge by (`warden.sandbox.required`).
-    static func writeRuntimeFiles(_ directory: String, spec: String?, policyHash: String) throws(LaunchError) {
-        var files = [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n"), (ChannelProtocol.policyFileName, policyHash + "\n")]
+    // The run directory's files, read-only inside at /tmp/.warden: the empty files masks bind,
+    // init's spec, and the hash of the policy the walls are built from, which the hooks inside
+    // compare with the policy they judge by (`warden.sandbox.required`).
+
+    /// The empty files bwrap binds over masked paths: they must exist before bwrap starts.
+    static func writeMaskFiles(_ directory: String) throws(LaunchError) {
+        try writeFiles(directory, [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n")])
+    }
+
+    /// init's spec and the policy's hash: read only inside, through the run directory's mount,
+    /// once the sandbox is let go, so they are written while bwrap makes its mounts.
+    static func writeInnerFiles(_ directory: String, spec: String?, policyHash: String) throws(LaunchError) {
+        var files = [(ChannelProtocol.policyFileName, policyHash + "\n")]
         if let spec { files.append(("spec.json", spec)) }
+        try writeFiles(directory, files)
+    }
+
+    private static func writeFiles(_ directory: String, _ files: [(String, String)]) throws(LaunchError) {
         for (name, contents) in files {
             let path = "\(directory)/\(name)"
             guard writeNewFile(path, contents) else { throw LaunchError("cannot write \(path): \(String(cString: strerror(errno)))") }
@@ -465,4 +624,12 @@ enum RunSupport {
         Files.writeAll(2, "warden: cannot run \(command[0]): \(String(cString: strerror(errno)))\n")
         return 127
     }
+}
+
+/// A pipe whose ends are both close-on-exec.
+func closeOnExecPipePair() throws(LaunchError) -> (read: Int32, write: Int32) {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw LaunchError("pipe: \(String(cString: strerror(errno)))") }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return (fds[0], fds[1])
 }

@@ -1,0 +1,302 @@
+// The launch gate: bwrap is not spawned by `warden` when it is due, but exec'd by a small process
+// (`warden-sandbox-init --gate`) that `warden` spawned early, while it had time to spare (the plan
+// is made meanwhile). Where the session has a cgroup, the gate makes it and moves itself into it
+// while `warden` goes on preparing the session; bwrap and every process of the sandbox are then
+// born inside, and the kernel's move (on cgroup v1 a write to `cgroup.procs` waits for an RCU
+// grace period: 6–16 ms on the development machine) is off the critical path. Once released, the
+// gate execs bwrap with the descriptors, arguments and environment `warden` sends it. It is
+// `warden`'s child and keeps its pid through the exec, so `warden` waits for bwrap as before, and
+// bwrap's `--die-with-parent` still names `warden`.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSeccomp
+public import WardenSandbox
+import WardenSystem
+
+/// `warden`'s handle on a gate it started.
+public final class LaunchGate {
+    /// The gate's pid: bwrap's once released.
+    public let pid: Int32
+    /// `warden`'s end of the gate's control socket.
+    private var control: Int32
+    /// Whether the gate was to enter a cgroup (what a silent end of the gate failed to do).
+    private let entersCgroup: Bool
+    /// The descriptor (7) the gate, and bwrap after it, hold the clean-up watcher's second pipe
+    /// on, when it was given one: bwrap's `--sync-fd`.
+    public let sandboxEndedDescriptor: Int32?
+    /// Set once bwrap has replaced the gate: from then on it is bwrap's to end.
+    private var released = false
+    /// The gate's descriptor for its end of the control socket: above every descriptor bwrap is
+    /// given (3 to 6), so that none of them overwrites it before the exec.
+    static let gateControlDescriptor: Int32 = 9
+    /// bwrap's `--sync-fd` (3 to 6 are the descriptors `release` places).
+    static let sandboxEndedTarget: Int32 = 7
+
+    private init(pid: Int32, control: Int32, entersCgroup: Bool, sandboxEndedDescriptor: Int32?) {
+        self.pid = pid
+        self.control = control
+        self.entersCgroup = entersCgroup
+        self.sandboxEndedDescriptor = sandboxEndedDescriptor
+    }
+
+    /// Starts the gate, which makes the session's cgroup (its directories and limits, unless
+    /// `making` is nil) and moves itself into every directory of it at once: no cgroup file is
+    /// touched on `warden`'s own path (each such write waits for the kernel's cgroup lock, which
+    /// another process's move holds for a whole RCU grace period). The gate gets the terminal's
+    /// descriptors, a process group of its own, default signal actions for what `warden` passes
+    /// on and an empty signal mask: what bwrap gets, as bwrap will be this process.
+    /// Without a cgroup (`making` nil) the gate only waits: spawned while `warden` has time to
+    /// spare (the plan is being made), it takes bwrap's spawn off the path to bwrap's start.
+    /// `sandboxEnded`: the write end of the clean-up watcher's second pipe, which the gate holds
+    /// from its start (as descriptor 7, kept through the exec: bwrap's `--sync-fd`), so that the
+    /// watcher's sweep waits for the gate too: killed with `warden`, it may still finish making
+    /// the cgroup's directory. The caller closes its own copy.
+    public static func start(executable: String, making cgroup: SessionCgroup?, sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
+        var arguments: [String] = []
+        if let cgroup {
+            for directory in cgroup.directories { arguments += ["--make", directory] }
+            for setting in cgroup.settings { arguments += [setting.optional ? "--set-if-present" : "--set", setting.file, setting.value] }
+            for directory in cgroup.directories { arguments += ["--enter", directory] }
+        }
+        return try start(executable: executable, gateArguments: arguments, sandboxEnded: sandboxEnded)
+    }
+
+    /// Starts a gate that moves itself into existing cgroup directories.
+    public static func start(executable: String, cgroupDirectories: [String]) throws(LaunchError) -> LaunchGate {
+        try start(executable: executable, gateArguments: cgroupDirectories.flatMap { ["--enter", $0] })
+    }
+
+    private static func start(executable: String, gateArguments: [String], sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
+        var ends: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw LaunchError("cannot create the launch gate's socket: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[1], gateControlDescriptor)
+        if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, sandboxEndedTarget) }
+        // The gate becomes bwrap: it must hold nothing of `warden`'s but what it is given (see
+        // SpawnDescriptors: the proxies' sockets would otherwise reach every sandboxed process).
+        var placed: Set<Int32> = [gateControlDescriptor]
+        if sandboxEnded != nil { placed.insert(sandboxEndedTarget) }
+        do { try SpawnDescriptors.closeOthers(&actions, placed: placed, keepBelow: gateControlDescriptor + 1) } catch {
+            close(ends[0])
+            close(ends[1])
+            throw error
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in forwardedSignals + [SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+        let argv = [executable, "--gate"] + gateArguments
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
+        close(ends[1])
+        guard spawned == 0 else {
+            close(ends[0])
+            throw LaunchError("cannot start the sandbox's launch gate \(executable): \(String(cString: strerror(spawned)))")
+        }
+        return LaunchGate(
+            pid: pid, control: ends[0], entersCgroup: gateArguments.contains("--enter"),
+            sandboxEndedDescriptor: sandboxEnded == nil ? nil : sandboxEndedTarget)
+    }
+
+    /// Waits until the gate is ready (inside the cgroup, when it has one); throws the gate's
+    /// reason when it could not make the cgroup or get in (one line, as `warden` prints it; the
+    /// gate has exited, and is reaped).
+    public func waitEntered() throws(LaunchError) {
+        let answer = readAnswer(until: UInt8(ascii: "\n"))
+        guard answer == [UInt8(ascii: "\n")] else {
+            abandon()
+            let reason = String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            // Silent: it died, or it is a warden-sandbox-init of another build that refused
+            // --gate on its standard error.
+            let silent = "the launch gate (warden-sandbox-init --gate) ended before it was ready; fix: install warden-sandbox-init of warden's own build (sudo warden install, or Scripts/build-release.sh)"
+            throw LaunchError(reason.isEmpty ? (entersCgroup ? "cannot move the sandbox into its cgroup: " : "cannot start the sandbox: ") + silent : reason)
+        }
+    }
+
+    /// Replaces the gate with `executable`: `descriptors` are this process's descriptors and the
+    /// numbers they get in the new program (every other descriptor of the gate is close-on-exec;
+    /// they may be closed here once this returns). Returns once all is sent; `confirmExec` says
+    /// whether the exec happened.
+    public func release(executable: String, arguments: [String], environment: [String], descriptors: [(own: Int32, target: Int32)]) throws(LaunchError) {
+        var payload: [UInt8] = []
+        func field(_ text: String) {
+            payload += Array(text.utf8)
+            payload.append(0)
+        }
+        field(descriptors.map { String($0.target) }.joined(separator: " "))
+        field(executable)
+        field(String(arguments.count))
+        arguments.forEach(field)
+        environment.forEach(field)
+        let fds = descriptors.map(\.own)
+        var offset = fds.isEmpty ? 0 : payload.withUnsafeBytes { bytes in
+            fds.withUnsafeBufferPointer { warden_send_with_descriptors(control, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count)) }
+        }
+        while offset >= 0 && offset < payload.count {
+            let sent = payload[offset...].withUnsafeBytes { send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 && errno == EINTR { continue }
+            offset = sent < 0 ? -1 : offset + sent
+        }
+        let sendError = errno
+        shutdown(control, Int32(SHUT_WR))
+        released = true
+        // The exec itself is not waited for here (about half a millisecond): `confirmExec`
+        // learns how it went once the rest of the session is ready.
+        if offset < 0 {
+            try confirmExec()
+            throw LaunchError("cannot hand bwrap to the launch gate: \(String(cString: strerror(sendError)))")
+        }
+    }
+
+    /// After `release`: returns once the exec has happened (end of file: the gate's end of the
+    /// socket was close-on-exec); throws the gate's reason when it did not (the gate has exited,
+    /// and is reaped).
+    public func confirmExec() throws(LaunchError) {
+        guard control >= 0 else { return }
+        let answer = readAnswer(until: nil)
+        close(control)
+        control = -1
+        guard answer.isEmpty else {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            throw LaunchError(String(decoding: answer.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self))
+        }
+    }
+
+    /// The gate ends without running anything (a failure before the sandbox could start); no-op
+    /// once released.
+    public func abandon() {
+        guard !released else { return }
+        released = true
+        if control >= 0 {
+            close(control)
+            control = -1
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    /// What the gate writes, up to `delimiter` (included) or the end of file.
+    private func readAnswer(until delimiter: UInt8?) -> [UInt8] {
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while answer.count < 4096 {
+            let count = buffer.withUnsafeMutableBytes { read(control, $0.baseAddress, delimiter == nil ? 512 : 1) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            answer += buffer[0..<count]
+            if let delimiter, answer.last == delimiter { break }
+        }
+        return answer
+    }
+
+    // MARK: the gate's side (warden-sandbox-init --gate [--make DIR]… [--set FILE VALUE]…
+    // [--set-if-present FILE VALUE]… [--enter DIR]…)
+
+    /// Makes the cgroup's directories and writes its limits, in the order given, moves this
+    /// process into each `--enter` directory, says so, and waits for what to exec. `warden` gone
+    /// before that (end of file): the gate exits and nothing runs. What it made and could not
+    /// finish is in the run's state file, for the sweep.
+    public static func serve(arguments: [String]) -> Never {
+        let control = gateControlDescriptor
+        func refuse(_ message: String, status: Int32) -> Never {
+            _ = send(control, message + "\n", message.utf8.count + 1, Int32(MSG_NOSIGNAL))
+            exit(status)
+        }
+        guard fcntl(control, F_SETFD, FD_CLOEXEC) == 0 else { exit(126) }
+        // Bound to `warden`'s life from here on, and through the exec bwrap's (the setting
+        // survives an exec that changes no credentials): a `warden` killed after handing bwrap
+        // over but before bwrap's own --die-with-parent took hold left an orphaned sandbox
+        // running, which then made its mount points on the host after the watcher's sweep. A
+        // `warden` gone before this line never sends what to exec (it waits for "ready", written
+        // below): the gate reads end of file and exits.
+        guard SystemCall.prctl(1 /* PR_SET_PDEATHSIG */, CLong(SIGKILL)) == 0 else {
+            refuse("launch gate: cannot bind itself to warden run's life: \(String(cString: strerror(errno)))", status: 126)
+        }
+        let pid = String(getpid())
+        var rest = arguments[...]
+        while let option = rest.popFirst() {
+            switch option {
+            case "--make":
+                guard let directory = rest.popFirst() else { refuse("launch gate: --make needs a directory", status: 126) }
+                guard mkdir(directory, 0o755) == 0 else {
+                    refuse("cannot make the session's cgroup \(directory): \(String(cString: strerror(errno)))", status: 126)
+                }
+            case "--set", "--set-if-present":
+                guard let file = rest.popFirst(), let value = rest.popFirst() else { refuse("launch gate: \(option) needs a file and a value", status: 126) }
+                if option == "--set-if-present" && access(file, F_OK) != 0 { continue }
+                do throws(LaunchError) {
+                    try SessionCgroupSetup.write(value, to: file)
+                } catch {
+                    refuse("cannot make the session's cgroup: \(error.description)", status: 126)
+                }
+            case "--enter":
+                guard let directory = rest.popFirst() else { refuse("launch gate: --enter needs a directory", status: 126) }
+                do throws(LaunchError) {
+                    try SessionCgroupSetup.write(pid, to: directory + "/cgroup.procs")
+                } catch {
+                    refuse("cannot move the sandbox into its cgroup: \(error.description)", status: 126)
+                }
+            default:
+                refuse("launch gate: unknown option \(option)", status: 126)
+            }
+        }
+        StartTrace.mark("gate", "ready")
+        _ = send(control, "\n", 1, Int32(MSG_NOSIGNAL))
+
+        var payload: [UInt8] = []
+        var received = [Int32](repeating: -1, count: 8)
+        var receivedCount: Int32 = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                received.withUnsafeMutableBufferPointer {
+                    warden_receive_with_descriptors(control, bytes.baseAddress, bytes.count, $0.baseAddress, 8, &receivedCount)
+                }
+            }
+            if count < 0 { refuse("launch gate: cannot read what to run: \(String(cString: strerror(errno)))", status: 126) }
+            if count == 0 { break }
+            payload += buffer[0..<count]
+        }
+        if payload.isEmpty { exit(0) }
+        var fields = payload.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if fields.last == "" { fields.removeLast() }
+        let targets = fields.first.map { $0.split(separator: " ").compactMap { Int32($0) } } ?? []
+        guard fields.count >= 3, targets.count == Int(receivedCount), let argc = Int(fields[2]), argc >= 1, fields.count >= 3 + argc else {
+            refuse("launch gate: what warden run sent is not a command", status: 126)
+        }
+        let executable = fields[1]
+        // Out of the way first: a received descriptor may sit on another's target number.
+        var high: [Int32] = []
+        for fd in received.prefix(Int(receivedCount)) {
+            high.append(fcntl(fd, F_DUPFD_CLOEXEC, 20))
+            close(fd)
+        }
+        for (fd, target) in zip(high, targets) {
+            guard fd >= 0, dup2(fd, target) == target else { refuse("launch gate: cannot place descriptor \(target): \(String(cString: strerror(errno)))", status: 126) }
+            close(fd)
+        }
+        var cArguments: [UnsafeMutablePointer<CChar>?] = fields[3..<(3 + argc)].map { strdup($0) } + [nil]
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = fields[(3 + argc)...].map { strdup($0) } + [nil]
+        execve(executable, &cArguments, &cEnvironment)
+        refuse("cannot start \(executable): \(String(cString: strerror(errno)))", status: 127)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import WardenLaunch
+import WardenSandbox
+
+// The launch gate (warden-sandbox-init --gate): in the session's cgroup before it execs, the same
+// pid after, the descriptors where they were asked for; a gate that cannot get in refuses.
+
+@Suite("The launch gate: into the session's cgroup first, then bwrap", .serialized)
+struct LaunchGateTests {
+    /// A session cgroup this process may make (root with a pids controller); nil elsewhere.
+    static func sessionCgroup() -> SessionCgroup? {
+        let name = "warden-gate-test.\(getpid()).\(Int.random(in: 1000...9999))"
+        return SessionCgroup.choose(facts: CgroupProbe.facts(), name: name, processes: 50, memoryBytes: 1 << 30)
+    }
+
+    /// Reads `fd` to its end.
+    static func readAll(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test("the gate makes the cgroup with its limits, is in it before it execs, keeps its pid, and passes the descriptors on")
+    func entersThenExecs() throws {
+        guard let cgroup = Self.sessionCgroup() else { return }
+        defer { #expect(SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000) == []) }
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: cgroup)
+        try gate.waitEntered()
+        for setting in cgroup.settings where !setting.optional || FileManager.default.fileExists(atPath: setting.file) {
+            let value = (try? String(contentsOfFile: setting.file, encoding: .utf8)) ?? ""
+            #expect(value.trimmingCharacters(in: .whitespacesAndNewlines) == setting.value, "\(setting.file): \(value)")
+        }
+        for directory in cgroup.directories {
+            let members = (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? ""
+            #expect(members.split(separator: "\n").contains(Substring(String(gate.pid))), "\(directory): \(members)")
+        }
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        // Descriptor 4 in the program, whatever it is here; one close-on-exec, as warden's are.
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        try gate.release(
+            executable: "/bin/sh", arguments: ["sh", "-c", "echo $$ >&4; echo \"$GATE_TEST\" >&4; cat /proc/self/cgroup >&4"],
+            environment: ["PATH=/usr/bin:/bin", "GATE_TEST=passed"], descriptors: [(fds[1], 4)])
+        close(fds[1])
+        try gate.confirmExec()
+        let output = Self.readAll(fds[0])
+        close(fds[0])
+        var status: Int32 = 0
+        #expect(waitpid(gate.pid, &status, 0) == gate.pid)
+        #expect(status == 0)
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.first == String(gate.pid), "the exec kept the gate's pid: \(output)")
+        #expect(lines.dropFirst().first == "passed", "the environment sent: \(output)")
+        let name = (cgroup.directories[0] as NSString).lastPathComponent
+        #expect(lines.contains { $0.contains("pids") && $0.hasSuffix("/" + name) } || lines.contains("0::/\(name)") || output.contains(name), "born in the cgroup: \(output)")
+        gate.abandon()  // released: a no-op, the program is not killed twice
+    }
+
+    @Test("a gate that cannot make the cgroup or get into it says why in one line, and runs nothing")
+    func refusal() throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("warden-gate-missing-\(UUID().uuidString.prefix(8))").path
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: [missing])
+        do {
+            try gate.waitEntered()
+            Issue.record("the gate said it was inside a cgroup that does not exist")
+        } catch {
+            #expect(error.description == "cannot move the sandbox into its cgroup: cannot open \(missing)/cgroup.procs: No such file or directory", "\(error)")
+        }
+        // Reaped by waitEntered: no such child any more.
+        var status: Int32 = 0
+        #expect(waitpid(gate.pid, &status, WNOHANG) == -1)
+
+        let facts = CgroupFacts(legacy: ["pids": .init(mountPoint: missing, ownPath: "/", candidateWritable: true)])
+        let unmakeable = try #require(SessionCgroup.choose(facts: facts, name: "warden-run.0.1", processes: 40, memoryBytes: 1 << 30))
+        let second = try LaunchGate.start(executable: Sandbox.initBinary, making: unmakeable)
+        do {
+            try second.waitEntered()
+            Issue.record("the gate said it was inside a cgroup it could not make")
+        } catch {
+            #expect(error.description == "cannot make the session's cgroup \(missing)/warden-run.0.1: No such file or directory", "\(error)")
+        }
+    }
+
+    @Test("a gate that ends without a word (another build's init refuses --gate) names the fix")
+    func silentGate() throws {
+        let gate = try LaunchGate.start(executable: "/bin/false", making: nil)
+        do {
+            try gate.waitEntered()
+            Issue.record("/bin/false was taken for a ready gate")
+        } catch {
+            #expect(error.description == "cannot start the sandbox: the launch gate (warden-sandbox-init --gate) ended before it was ready; fix: install warden-sandbox-init of warden's own build (sudo warden install, or Scripts/build-release.sh)", "\(error)")
+        }
+    }
+
+    @Test("without a cgroup the gate only waits; a program it cannot exec is its reason, and it ends")
+    func withoutCgroup() throws {
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: nil)
+        try gate.waitEntered()
+        try gate.release(executable: "/nonexistent/bwrap", arguments: ["bwrap"], environment: [], descriptors: [])
+        do {
+            try gate.confirmExec()
+            Issue.record("the gate said it ran a program that does not exist")
+        } catch {
+            #expect(error.description == "cannot start /nonexistent/bwrap: No such file or directory", "\(error)")
+        }
+        var status: Int32 = 0
+        #expect(waitpid(gate.pid, &status, WNOHANG) == -1, "reaped")
+
+        let second = try LaunchGate.start(executable: Sandbox.initBinary, making: nil)
+        try second.waitEntered()
+        try second.release(executable: "/bin/sh", arguments: ["sh", "-c", "exit 7"], environment: [], descriptors: [])
+        try second.confirmExec()
+        #expect(waitpid(second.pid, &status, 0) == second.pid)
+        #expect((status >> 8) & 0xff == 7)
+    }
+
+    @Test("a gate given up before its release ends without running anything")
+    func abandoned() throws {
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, cgroupDirectories: [])
+        try gate.waitEntered()
+        gate.abandon()
+        #expect(kill(gate.pid, 0) == -1 && errno == ESRCH)
+    }
+
+    @Test("a cgroup still busy stays listed for the watcher, which removes it once free, and the state file with it")
+    func busyCgroupLeftToTheWatcher() async throws {
+        guard let cgroup = Self.sessionCgroup() else { return }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("warden-gate-state-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: base + "/run", withIntermediateDirectories: true)
+        defer {
+            SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000)
+            try? FileManager.default.removeItem(atPath: base)
+        }
+        let state = try LaunchPlaceholders.begin(stateDirectory: base + "/state", runtimeDirectory: base + "/run")
+        cgroup.directories.forEach(state.recordCgroup)
+        // A process inside keeps the cgroup busy until it ends.
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: cgroup)
+        try gate.waitEntered()
+        // warden run's own sweep leaves the cgroup alone; a sweep that tries once leaves a busy one.
+        LaunchPlaceholders.sweep(stateFile: state.stateFile, cgroups: .leave)
+        #expect(cgroup.directories.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        LaunchPlaceholders.sweep(stateFile: state.stateFile, cgroups: .tryOnce)
+        #expect(!FileManager.default.fileExists(atPath: base + "/run"), "the rest is swept at once")
+        let listed = (try? String(contentsOfFile: state.stateFile, encoding: .utf8)) ?? ""
+        #expect(listed == cgroup.directories.map { "cgroup\t0\t0\t\($0)\n" }.joined(), "only the busy cgroup stays listed: \(listed)")
+        let pipe = try LaunchPlaceholders.startWatcher(executable: Sandbox.initBinary, arguments: ["--watch-cleanup", state.stateFile])
+        close(pipe)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        #expect(cgroup.directories.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "busy while the gate lives")
+        gate.abandon()
+        let deadline = Date().addingTimeInterval(5)
+        while (FileManager.default.fileExists(atPath: state.stateFile) || cgroup.directories.contains { FileManager.default.fileExists(atPath: $0) })
+            && Date() < deadline
+        {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(!FileManager.default.fileExists(atPath: state.stateFile), "the watcher removed the state file")
+        #expect(cgroup.directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "the watcher removed the cgroup")
+    }
+}
