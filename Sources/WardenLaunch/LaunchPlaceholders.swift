@@ -378,7 +378,7 @@ public struct LaunchPlaceholders: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         // The watcher outlives `warden`: it must not keep the proxies' sockets (or anything else
         // of this process) open after it.
-        do { try SpawnDescriptors.closeOthers(&actions, placed: [], keepBelow: 3) } catch {
+        do { try SpawnDescriptors.closeOthers(&actions, placed: sandboxEnded == nil ? [] : [3], keepBelow: 4) } catch {
             close(fds[0])
             close(fds[1])
             throw error
