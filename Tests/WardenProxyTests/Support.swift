@@ -198,6 +198,7 @@ final class Socket: @unchecked Sendable {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0 && errno == EINTR { continue }
             if written <= 0 { return }
             offset += written
         }
@@ -214,7 +215,12 @@ final class Socket: @unchecked Sendable {
             return pending
         }
         var buffer = [UInt8](repeating: 0, count: 65536)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var count: Int
+        // A socket with SO_RCVTIMEO is never restarted after a signal handler (signal(7)), and
+        // this process gets SIGCHLD from other tests' children: EINTR is not the end of input.
+        repeat {
+            count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        } while count < 0 && errno == EINTR
         guard count > 0 else { return nil }
         return Array(buffer[..<count])
     }
