@@ -30,6 +30,24 @@ private func recordSignal(_ signal: Int32) {
 /// argument list can overflow `E2BIG`), the plan's environment as bwrap's own, the terminal's
 /// descriptors inherited; signals passed on; the command's exit status returned.
 public enum BubblewrapProcess {
+    /// What bwrap is started with, and the launch gate that becomes bwrap: default actions for
+    /// the signals `warden` forwards (and SIGPIPE, SIGCHLD), nothing blocked, and a process group
+    /// of its own, so that the terminal's signals (Ctrl-C, resize) reach only `warden`, which
+    /// passes them to the command; bwrap itself would die of a SIGINT and take the session with
+    /// it. The sandbox has no controlling terminal (--new-session), so no job-control stop
+    /// applies to it in a background group.
+    static func setBubblewrapAttributes(_ attributes: inout posix_spawnattr_t) {
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in forwardedSignals + [SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+    }
+
     /// The descriptor bwrap gets for `--sync-fd` (3 to 6 and 9 are taken), as the gate's.
     static let sandboxEndedDescriptor: Int32 = LaunchGate.sandboxEndedTarget
 
@@ -124,19 +142,7 @@ public enum BubblewrapProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in forwardedSignals + [SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        // bwrap in a process group of its own: the terminal's signals (Ctrl-C, resize) reach only
-        // `warden`, which passes them to the command; bwrap itself would die of a SIGINT and
-        // take the session with it. The sandbox has no controlling terminal (--new-session), so
-        // no job-control stop applies to it in a background group.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+        setBubblewrapAttributes(&attributes)
 
         // The watcher's second pipe: held by the gate since its start, or given to bwrap here.
         let syncDescriptor = gate.map { $0.sandboxEndedDescriptor } ?? (sandboxEnded == nil ? nil : Self.sandboxEndedDescriptor)
