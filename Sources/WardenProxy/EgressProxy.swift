@@ -265,29 +265,7 @@ final class ProxyRuntime: Sendable {
 
     /// Throws when a socket of any process is bound to `host:port` already (a plain bind fails).
     private static func refuseIfTaken(host: String, port: Int) throws {
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let socketType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(address.protocol.rawValue, socketType, 0)
-        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        defer { close(fd) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let status: Int32
-        switch address {
-        case .v4(let v4):
-            var raw = v4.address
-            status = withUnsafePointer(to: &raw) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        case .v6(let v6):
-            var raw = v6.address
-            status = withUnsafePointer(to: &raw) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-        default:
-            return
-        }
-        if status != 0 { throw IOError(errnoCode: errno, reason: "bind") }
+        close(try boundSocket(try SocketAddress.makeAddressResolvingHost(host, port: port), reusePort: false))
     }
 
     private func initialize(_ channel: any Channel, kind: Kind, listener: ListenAddress) throws {
