@@ -211,10 +211,10 @@ struct RunCommand: ParsableCommand {
                 throw fail("\(commandLine[0]): command not found on PATH")
             }
             commandLine[0] = resolved
-            commandIsClaude = HostPaths.name(resolved) == "claude"
+            commandIsClaude = Paths.lastComponent(resolved) == "claude"
         } else {
             // `warden run -- /path/to/claude` (as `warden demo` and the claude shim run it).
-            commandIsClaude = HostPaths.name(commandLine[0]) == "claude"
+            commandIsClaude = Paths.lastComponent(commandLine[0]) == "claude"
         }
 
         let uid = getuid(), gid = getgid()
@@ -553,7 +553,7 @@ enum RunSupport {
         ]
         var directory = wardenDirectory
         while directory != "/" && !directory.isEmpty {
-            if HostPaths.name(directory) == ".build" {
+            if Paths.lastComponent(directory) == ".build" {
                 candidates.append("\(HostPaths.parent(directory))/profiles/\(name).json")
                 break
             }

@@ -31,7 +31,7 @@ struct RunSession {
         self.features = features
         self.policyHash = policyHash
         // The program, not its arguments: a prompt given on the command line may carry anything.
-        subject = plan.command.first.map(HostPaths.name) ?? "?"
+        subject = plan.command.first.map(Paths.lastComponent) ?? "?"
     }
 
     func started() {

@@ -1,5 +1,4 @@
 import Glibc
-import WardenPolicy
 import WardenSystem
 
 /// Path questions the CLI asks of the host, answered through libc. They replace NSString's path
@@ -27,9 +26,6 @@ enum HostPaths {
         guard let slash = trimmed.lastIndex(of: "/") else { return "" }
         return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
-
-    /// The last component (`/a/b` → `b`).
-    static func name(_ path: String) -> String { Paths.lastComponent(path) }
 
     /// Whether the path is a directory (links followed); nil when it does not exist.
     static func isDirectory(_ path: String) -> Bool? {
