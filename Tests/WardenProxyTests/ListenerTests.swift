@@ -62,11 +62,21 @@ struct ListenerTests {
             "\(error)".hasPrefix("cannot listen on") && "\(error)".contains("in use")
         }
         await first.stop()
-        // Once the proxy has stopped, its port is free again at once: its listening sockets are
-        // close-on-exec, so no program the other tests start meanwhile keeps them open.
-        let again: RunningProxy
-        do { again = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: []) } catch {
-            Issue.record("the port of a stopped proxy is still taken: \(error)")
+        // Once the proxy has stopped, its port is free again: its listening sockets are
+        // close-on-exec, so no program the other tests start keeps them open for its life. A
+        // child between its fork and its exec still holds a copy of every descriptor (close-on-
+        // exec acts at the exec): while the tests beside this one spawn programs, the port may
+        // stay taken for that moment, so it is tried again for up to two seconds.
+        var again: RunningProxy?
+        var lastError: (any Error)?
+        for _ in 0..<100 where again == nil {
+            do { again = try await RunningProxy.start(allow: [], http: [.tcp(host: "127.0.0.1", port: port)], socks: []) } catch {
+                lastError = error
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+        guard let again else {
+            Issue.record("the port of a stopped proxy is still taken two seconds later: \(lastError.map { "\($0)" } ?? "")")
             return
         }
         #expect(again.httpPort == port)
