@@ -86,6 +86,8 @@ final class TestServer: @unchecked Sendable {
     private let listener: Int32
     private let accepted = NIOLockedValueBox<[Data]>([])
     private let connections = NIOLockedValueBox(0)
+    private let closing = NIOLockedValueBox(false)
+    private let acceptLoopEnded = DispatchSemaphore(value: 0)
 
     init(handler: @escaping @Sendable (Socket) -> Void) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -101,11 +103,21 @@ final class TestServer: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         port = Int(UInt16(bigEndian: address.sin_port))
-        let connections = self.connections
+        let (connections, closing, ended) = (self.connections, self.closing, self.acceptLoopEnded)
+        // The accept loop owns the listening descriptor and closes it itself when it ends: were
+        // `close()` to close it, its number could be reused by another test's listener (the
+        // proxy's, say) before this loop's next accept, which would then take that test's
+        // connections.
         Thread.detachNewThread {
             while true {
                 let client = accept(fd, nil, nil)
-                if client < 0 { return }
+                if client < 0 && errno == EINTR && !closing.withLockedValue({ $0 }) { continue }
+                if client < 0 || closing.withLockedValue({ $0 }) {
+                    if client >= 0 { Glibc.close(client) }
+                    Glibc.close(fd)
+                    ended.signal()
+                    return
+                }
                 connections.withLockedValue { $0 += 1 }
                 Thread.detachNewThread { handler(Socket(fd: client)) }
             }
@@ -114,9 +126,16 @@ final class TestServer: @unchecked Sendable {
 
     var connectionCount: Int { connections.withLockedValue { $0 } }
 
+    /// Stops accepting; returns once the listening socket is closed (its port free).
     func close() {
+        let first = closing.withLockedValue { closing in
+            defer { closing = true }
+            return !closing
+        }
+        guard first else { return }
+        // Wakes the accept loop (accept fails with EINVAL), which closes the socket.
         shutdown(listener, Int32(SHUT_RDWR))
-        Glibc.close(listener)
+        acceptLoopEnded.wait()
     }
 
     /// Answers every HTTP request with 200 and a body that is the request head it received,
