@@ -44,11 +44,13 @@ public struct ConnectionRecord: Sendable, Hashable {
     /// Seconds since 1970 when the connection (or request) started.
     public var start: Date
     public var durationMillis: Int
+    /// The hash of the policy that judged the connection (`ProxyConfiguration.policyHash`).
+    public var policyHash: String?
 
     public init(
         proto: Proto, client: String, asked: String, host: String? = nil, port: Int? = nil, address: String? = nil,
         sni: String? = nil, decision: Decision, rule: String? = nil, key: String, reason: String,
-        bytesUp: Int = 0, bytesDown: Int = 0, start: Date, durationMillis: Int = 0
+        bytesUp: Int = 0, bytesDown: Int = 0, start: Date, durationMillis: Int = 0, policyHash: String? = nil
     ) {
         self.proto = proto
         self.client = client
@@ -65,6 +67,7 @@ public struct ConnectionRecord: Sendable, Hashable {
         self.bytesDown = bytesDown
         self.start = start
         self.durationMillis = durationMillis
+        self.policyHash = policyHash
     }
 }
 

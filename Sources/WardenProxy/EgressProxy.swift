@@ -133,10 +133,10 @@ final class ProxyRuntime: Sendable {
     var unfinishedRecords: Int { unfinished.withLockedValue { $0 } }
 
     /// A tracker whose record goes to the log when it finishes; counted until then, so that
-    /// shutdown can wait for it.
-    func makeTracker(proto: ConnectionRecord.Proto, client: String) -> ConnectionTracker {
+    /// shutdown can wait for it. `policyHash`: of the configuration that judges the connection.
+    func makeTracker(proto: ConnectionRecord.Proto, client: String, policyHash: String?) -> ConnectionTracker {
         unfinished.withLockedValue { $0 += 1 }
-        return ConnectionTracker(proto: proto, client: client) { [self] record in
+        return ConnectionTracker(proto: proto, client: client, policyHash: policyHash) { [self] record in
             emit(record)
             unfinished.withLockedValue { $0 -= 1 }
         }

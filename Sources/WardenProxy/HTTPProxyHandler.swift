@@ -85,7 +85,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func newTracker(_ proto: ConnectionRecord.Proto) -> ConnectionTracker {
-        let tracker = runtime.makeTracker(proto: proto, client: client)
+        let tracker = runtime.makeTracker(proto: proto, client: client, policyHash: configuration.policyHash)
         self.tracker = tracker
         return tracker
     }

@@ -48,7 +48,7 @@ public final class OriginRelay: Sendable {
     }
 
     private static func relay(_ client: any Channel, to target: SocketAddress, asked: String, log: ConnectionLogQueue?) {
-        let tracker = ConnectionTracker(proto: .origin, client: "unix:origin", emit: { log?.enqueue($0) })
+        let tracker = ConnectionTracker(proto: .origin, client: "unix:origin", policyHash: nil, emit: { log?.enqueue($0) })
         tracker.record.asked = asked
         tracker.record.host = target.ipAddress
         tracker.record.port = target.port

@@ -83,6 +83,9 @@ public struct ProxyConfiguration: Sendable {
     public var socksSNIPorts: Set<Int> = [443]
     /// How long an upstream connect (or the upstream proxy's CONNECT answer) may take.
     public var connectTimeout: TimeAmount
+    /// The hash of the policy file this configuration was read from (`sha256:…`): the record of
+    /// every connection it judged names it, so a reload never relabels an earlier decision.
+    public var policyHash: String?
 
     public init(
         policy: EgressPolicy, upstream: UpstreamProxy? = nil, noProxy: NoProxyList = NoProxyList(nil),

@@ -30,7 +30,7 @@ final class SOCKSProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.runtime = runtime
         self.configuration = configuration
         self.refusal = refusal
-        tracker = runtime.makeTracker(proto: .socks5, client: client)
+        tracker = runtime.makeTracker(proto: .socks5, client: client, policyHash: configuration.policyHash)
     }
 
     private static let unspecified = SOCKSAddress.address(try! SocketAddress(ipAddress: "0.0.0.0", port: 0))

@@ -13,8 +13,8 @@ final class ConnectionTracker {
     /// The RelayHandlers are installed.
     var relaying = false
 
-    init(proto: ConnectionRecord.Proto, client: String, emit: @escaping (ConnectionRecord) -> Void) {
-        record = ConnectionRecord(proto: proto, client: client, asked: "", decision: .deny, key: "proxy.request", reason: "", start: Date())
+    init(proto: ConnectionRecord.Proto, client: String, policyHash: String?, emit: @escaping (ConnectionRecord) -> Void) {
+        record = ConnectionRecord(proto: proto, client: client, asked: "", decision: .deny, key: "proxy.request", reason: "", start: Date(), policyHash: policyHash)
         self.emit = emit
     }
 

@@ -371,11 +371,11 @@ struct HTTPProxyTests {
         #expect(record.decision == .deny)
     }
 
-    @Test("reload: new connections see the new policy")
+    @Test("reload: new connections see the new policy; each record names the policy that judged it, however late it is written")
     func reload() async throws {
         let server = TestServer.httpEcho()
         defer { server.close() }
-        let proxy = try await RunningProxy.start(allow: ["allowed.test"])
+        let proxy = try await RunningProxy.start(allow: ["allowed.test"]) { $0.policyHash = "sha256:old" }
         let port = proxy.httpPort, target = server.port
         let request = "GET http://other.test:\(target)/ HTTP/1.1\r\nHost: other.test\r\n\r\n"
         let before = try await blocking {
@@ -384,7 +384,9 @@ struct HTTPProxyTests {
             client.write(request)
             return client.readResponse()?.status
         }
-        proxy.proxy.reload(ProxyConfiguration(policy: egressPolicy(allow: ["other.test"])))
+        var reloaded = ProxyConfiguration(policy: egressPolicy(allow: ["other.test"]))
+        reloaded.policyHash = "sha256:new"
+        proxy.proxy.reload(reloaded)
         let after = try await blocking {
             let client = try Socket.connect(port: port)
             defer { client.close() }
@@ -393,6 +395,9 @@ struct HTTPProxyTests {
         }
         #expect(before == 403 && after == 200)
         await proxy.stop()
+        let records = await proxy.records(atLeast: 2)
+        #expect(records.map(\.decision) == [.deny, .allow])
+        #expect(records.map(\.policyHash) == ["sha256:old", "sha256:new"])
     }
 }
 

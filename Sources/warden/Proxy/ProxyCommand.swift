@@ -57,7 +57,7 @@ struct ProxyCommand: AsyncParsableCommand {
         let socksAddresses = try socks.map { text in
             do { return try ListenAddress(parsing: text) } catch { throw CLIError("--socks: \(error)") }
         }
-        let log: AuditConnectionLog? = try noLog ? nil : AuditConnectionLog(policy: loaded, policyPath: path)
+        let log: AuditConnectionLog? = try noLog ? nil : AuditConnectionLog(policy: loaded, policyHash: configuration.policyHash)
 
         // Signals are taken before listening, so none is lost in between.
         let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
@@ -86,7 +86,6 @@ struct ProxyCommand: AsyncParsableCommand {
                 do {
                     let (reloaded, _) = try Self.load(path: path, environment: environment)
                     proxy.reload(reloaded)
-                    log?.policyReloaded(path: path)
                     Files.writeAll(2, "warden proxy: reloaded \(path)\n")
                 } catch {
                     Files.writeAll(2, "warden proxy: kept the previous policy: \(error)\n")
@@ -100,16 +99,26 @@ struct ProxyCommand: AsyncParsableCommand {
         await proxy.shutdown(drainDeadline: .seconds(Int64(drainSeconds)))
     }
 
-    /// The proxy configuration from the policy file and the environment; one-line errors.
+    /// The proxy configuration from the policy file and the environment; one-line errors. The
+    /// policy's hash is of the bytes it was parsed from (one read: a file replaced meanwhile
+    /// cannot lend the records another policy's hash).
     static func load(path: String, environment: [String: String]) throws -> (ProxyConfiguration, Policy) {
+        let read = PolicyFile.loadWithBytes(path: path)
         let policy: Policy
-        switch PolicyFile.load(path: path) {
+        switch read.policy {
         case .success(let loaded): policy = loaded
         case .failure(let error): throw CLIError("invalid policy \(error)")
         }
+        return (try configuration(policy: policy, path: path, policyHash: read.bytes.map(AuditChain.policyHash), environment: environment), policy)
+    }
+
+    /// The proxy configuration of a policy already read (`warden run` has it from its plan).
+    static func configuration(policy: Policy, path: String, policyHash: String?, environment: [String: String]) throws -> ProxyConfiguration {
         do {
             let egress = try policy.egressPolicy(anthropicBaseURL: environment["ANTHROPIC_BASE_URL"])
-            return (try ProxyConfiguration(settings: policy.network, policy: egress, environment: environment), policy)
+            var configuration = try ProxyConfiguration(settings: policy.network, policy: egress, environment: environment)
+            configuration.policyHash = policyHash
+            return configuration
         } catch let error as HostSyntaxError {
             throw CLIError("\(path): \(error)")
         } catch {
@@ -123,45 +132,32 @@ struct ProxyCommand: AsyncParsableCommand {
 /// once a minute) and never changes a decision.
 final class AuditConnectionLog: ConnectionLog {
     private let log: AuditLog
-    private let policyHashLock = NIOLock()
-    nonisolated(unsafe) private var currentPolicyHash: String?
-    private var policyHash: String? {
-        policyHashLock.lock()
-        defer { policyHashLock.unlock() }
-        return currentPolicyHash
-    }
+    /// For records that name no policy of their own (the origin relay's): the one read at start.
+    private let policyHash: String?
     private let origin = AuditOrigin.current()
     private let session: String
     private let lastComplaint = NIOLock()
     nonisolated(unsafe) private var lastComplaintTime: TimeInterval = 0
 
     /// `session` names the records' session: the `warden proxy` or `warden run` process.
-    init(policy: Policy, policyPath: String, session: String = "warden-proxy-\(getpid())") throws {
+    /// `policyHash`: for records that name no policy of their own.
+    init(policy: Policy, policyHash: String?, session: String = "warden-proxy-\(getpid())") throws {
         let settings = policy.audit
         guard let directory = settings.directory ?? AuditLog.defaultDirectory() else {
             throw CLIError("no decision log directory: neither warden.audit.directory, $XDG_STATE_HOME nor $HOME is set (or use --no-log)")
         }
         log = settings.log(defaultDirectory: directory)
-        currentPolicyHash = PolicyFile.loadWithBytes(path: policyPath).bytes.map(AuditChain.policyHash)
+        self.policyHash = policyHash
         self.session = session
-    }
-
-    /// Records from now on name the reloaded policy's hash.
-    func policyReloaded(path: String) {
-        let hash = PolicyFile.loadWithBytes(path: path).bytes.map(AuditChain.policyHash)
-        policyHashLock.lock()
-        currentPolicyHash = hash
-        policyHashLock.unlock()
     }
 
     func record(_ record: ConnectionRecord) { self.record(contentsOf: [record]) }
 
     /// One lock and one write for the records that queued up together.
     func record(contentsOf records: [ConnectionRecord]) {
-        let policyHash = self.policyHash
         let entries = records.map { record in AuditRecord(
             network: Self.details(record), allowed: record.decision == .allow, rule: record.rule, reason: record.reason,
-            session: session, policy: policyHash, time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
+            session: session, policy: record.policyHash ?? policyHash, time: AuditTime(milliseconds: Int64(record.start.timeIntervalSince1970 * 1000)),
             origin: origin) }
         if let failure = log.append(contentsOf: entries) {
             lastComplaint.lock()

@@ -369,7 +369,8 @@ struct RunCommand: ParsableCommand {
         // critical path on a machine with a second core.
         let (bridge, originSocket) = (plan.network, originPort == nil ? nil : plan.network.originSocketOnHost)
         let network = Pending {
-            try await RunNetwork.start(bridge: bridge, originSocket: originSocket, policyPath: policyPath, environment: environment)
+            try await RunNetwork.start(
+                bridge: bridge, originSocket: originSocket, policy: loaded, policyPath: policyPath, policyHash: policyHash, environment: environment)
         }
         do {
             guard let state = placeholders, watcher != nil else { throw LaunchError("the run's state was not prepared") }

@@ -59,13 +59,15 @@ struct RunNetwork {
     /// Starts the proxies (and the origin relay) before the sandbox, so the agent's first
     /// connection finds them listening. A decision log that cannot be opened is said once and
     /// changes no decision.
+    /// `policy` and `policyHash`: the policy the plan was made from, as `warden run` read it (a
+    /// second read could find another file).
     static func start(
-        bridge: NetworkBridge, originSocket: String?, policyPath: String, environment: [String: String]
+        bridge: NetworkBridge, originSocket: String?, policy: Policy, policyPath: String, policyHash: String?, environment: [String: String]
     ) async throws -> RunNetwork {
-        let (configuration, policy) = try ProxyCommand.load(path: policyPath, environment: environment)
+        let configuration = try ProxyCommand.configuration(policy: policy, path: policyPath, policyHash: policyHash, environment: environment)
         let log: AuditConnectionLog?
         do {
-            log = try AuditConnectionLog(policy: policy, policyPath: policyPath, session: "warden-run-\(getpid())")
+            log = try AuditConnectionLog(policy: policy, policyHash: policyHash, session: "warden-run-\(getpid())")
         } catch {
             Files.writeAll(2, "warden: connections are not logged: \(error)\n")
             log = nil
