@@ -34,6 +34,8 @@ public struct SandboxPlan: Sendable {
 
     /// Where the run's private directory appears inside.
     public static let runtimeMountPoint = "/tmp/.warden"
+    /// The empty, read-only directory in the run directory that masks directories are bound from.
+    public static let emptyDirectoryName = "empty-directory"
 }
 
 public struct ProjectLayout: Sendable, Hashable {
@@ -57,10 +59,15 @@ public struct SandboxMount: Sendable, Hashable {
         case devices = "dev"
         /// `--proc DEST`
         case processes = "proc"
-        /// `--tmpfs DEST --remount-ro DEST`: an empty read-only directory over a directory.
+        /// `--ro-bind EMPTY-DIRECTORY DEST`: an empty read-only directory over a directory (the
+        /// run directory's `empty-directory`; without a source, `--tmpfs DEST --remount-ro DEST`).
+        /// A bind costs bwrap one mount where a tmpfs made read-only costs two.
         case maskDirectory = "mask-directory"
         /// `--ro-bind EMPTY DEST`: an empty read-only file over a file.
         case maskFile = "mask-file"
+        /// `--remount-ro DEST`: a masked directory's tmpfs made read-only once the paths re-opened
+        /// inside it (allowRead) are bound: their mount points are made in it while it is writable.
+        case remountReadOnly = "remount-ro"
     }
 
     public var kind: Kind
@@ -83,8 +90,9 @@ public struct SandboxMount: Sendable, Hashable {
         case .tmpfs: ["--tmpfs", destination]
         case .devices: ["--dev", destination]
         case .processes: ["--proc", destination]
-        case .maskDirectory: ["--tmpfs", destination, "--remount-ro", destination]
+        case .maskDirectory: source.map { ["--ro-bind", $0, destination] } ?? ["--tmpfs", destination, "--remount-ro", destination]
         case .maskFile: ["--ro-bind", source ?? "/dev/null", destination]
+        case .remountReadOnly: ["--remount-ro", destination]
         }
     }
 }

@@ -120,7 +120,9 @@ struct SandboxPlanTests {
         #expect(env.kind == .maskFile)
         #expect(env.source == "/run/user/1000/warden-run.1000.42/empty")
         let arguments = plan.bwrapArguments.joined(separator: " ")
-        #expect(arguments.contains("--tmpfs /home/dev/.ssh --remount-ro /home/dev/.ssh"))
+        #expect(ssh.source == "/run/user/1000/warden-run.1000.42/empty-directory")
+        #expect(arguments.contains("--ro-bind /run/user/1000/warden-run.1000.42/empty-directory /home/dev/.ssh"))
+        #expect(!arguments.contains("--tmpfs /home/dev/.ssh"))
         #expect(arguments.contains("--ro-bind /run/user/1000/warden-run.1000.42/empty /home/dev/src/app/.env"))
         #expect(plan.maskedPaths.contains("/home/dev/.ssh"))
     }
@@ -171,17 +173,25 @@ struct SandboxPlanTests {
         #expect(plan.mount(at: "/home/dev/.ssh2") == nil)
     }
 
-    @Test("allowRead re-opens a path inside a masked tree, after the mask")
+    @Test("allowRead re-opens a path inside a masked tree: a tmpfs, the bind made in it, then the tmpfs made read-only")
     func allowRead() throws {
         var disk = standardDisk()
         disk.add("/home/dev/.config/gh/hosts.yml")
         disk.add("/home/dev/.config/app/settings.toml")
         let plan = try makePlan(#"{"sandbox": {"filesystem": {"denyRead": ["~/.config"], "allowRead": ["~/.config/app"]}}}"#, disk: disk)
-        let mask = try #require(plan.index(of: "/home/dev/.config"))
+        let mask = try #require(plan.mounts.firstIndex { $0.destination == "/home/dev/.config" })
         let open = try #require(plan.index(of: "/home/dev/.config/app"))
-        #expect(mask < open)
+        let readOnly = try #require(plan.index(of: "/home/dev/.config"))
+        // bwrap makes the re-opened path's mount point in the mask: it must still be writable.
+        #expect(plan.mounts[mask].kind == .tmpfs)
+        #expect(mask < open && open < readOnly)
+        #expect(plan.mounts[readOnly].kind == .remountReadOnly)
         #expect(plan.mounts[open].kind == .readOnlyBind)
         #expect(plan.mounts[open].reason.contains("allowRead"))
+        let arguments = plan.bwrapArguments.joined(separator: " ")
+        #expect(arguments.contains("--tmpfs /home/dev/.config --ro-bind /home/dev/.config/app /home/dev/.config/app"))
+        #expect(arguments.contains("--remount-ro /home/dev/.config"))
+        #expect(plan.maskedPaths.contains("/home/dev/.config"))
     }
 
     @Test("Edit deny rules and denyWrite are read-only binds inside writable roots")

@@ -588,9 +588,11 @@ enum RunSupport {
     // init's spec, and the hash of the policy the walls are built from, which the hooks inside
     // compare with the policy they judge by (`warden.sandbox.required`).
 
-    /// The empty files bwrap binds over masked paths: they must exist before bwrap starts.
+    /// The empty files and directory bwrap binds over masked paths: they must exist before bwrap starts.
     static func writeMaskFiles(_ directory: String) throws(LaunchError) {
         try writeFiles(directory, [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n")])
+        let emptyDirectory = "\(directory)/\(SandboxPlan.emptyDirectoryName)"
+        guard mkdir(emptyDirectory, 0o555) == 0 else { throw LaunchError("cannot create \(emptyDirectory): \(String(cString: strerror(errno)))") }
     }
 
     /// init's spec and the policy's hash: read only inside, through the run directory's mount,
