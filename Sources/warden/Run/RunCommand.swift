@@ -269,11 +269,11 @@ struct RunCommand: ParsableCommand {
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
         // This run's watcher, state, run directory and launch gate come while the plan is made:
-        // the kernel's move of the gate into the cgroup (an RCU grace period on cgroup v1, 6–16 ms
-        // here) then runs beside the plan and everything else up to bwrap's start instead of
-        // before bwrap. The watcher (init in its watch mode: a static executable starts in a
-        // fraction of the time a second `warden` takes) removes what the state file lists however
-        // `warden` ends, and the next start's sweep whatever a SIGKILL before it left.
+        // the gate's making of the cgroup and move into it then run beside the plan and
+        // everything else up to bwrap's start instead of before bwrap. The watcher (init in its
+        // watch mode: a static executable starts in a fraction of the time a second `warden`
+        // takes) removes what the state file lists however `warden` ends, and the next start's
+        // sweep whatever a SIGKILL before it left.
         var placeholders: LaunchPlaceholders?
         var gate: LaunchGate?
         var watcher: Int32?
