@@ -167,8 +167,9 @@ public struct LaunchPlaceholders: Sendable {
     /// bwrap's exit), and every cgroup operation waits for the kernel's cgroup lock, which
     /// another process's move into a cgroup holds for a whole RCU grace period.
     public enum CgroupRemoval: Sendable {
-        /// Left listed for the watcher: `warden run`'s own sweep, so that its exit waits for none
-        /// of this.
+        /// Left listed for the watcher, with the run directory: `warden run`'s own sweep, so that
+        /// its exit waits for none of this (the run directory is private to the run and outside
+        /// the project: nobody's work trips over it for the moments it stays).
         case leave
         /// `rmdir` once; one still busy stays listed (the next run's sweep of a dead run's state).
         case tryOnce
@@ -182,7 +183,7 @@ public struct LaunchPlaceholders: Sendable {
     /// removes it when it ends. A cgroup not removed (see `CgroupRemoval`) stays listed, alone.
     public static func sweep(stateFile: String, cgroups: CgroupRemoval = .tryOnce) {
         let stateDirectory = String(stateFile[..<(stateFile.lastIndex(of: "/") ?? stateFile.endIndex)])
-        let left = withLock(stateDirectory) { sweepLocked(stateFile: stateFile, stateDirectory: stateDirectory, removeCgroups: { if case .leave = cgroups { false } else { true } }()) }
+        let left = withLock(stateDirectory) { sweepLocked(stateFile: stateFile, stateDirectory: stateDirectory, leaveToWatcher: { if case .leave = cgroups { true } else { false } }()) }
         guard case .wait(let milliseconds) = cgroups, !left.isEmpty else { return }
         let stillThere = Set(SessionCgroupSetup.remove(directories: left.map(\.path), patience: milliseconds))
         withLock(stateDirectory) {
@@ -193,9 +194,9 @@ public struct LaunchPlaceholders: Sendable {
         }
     }
 
-    /// The sweep under the lock: returns the cgroup entries left (busy, or not tried), which stay
-    /// in the file.
-    private static func sweepLocked(stateFile: String, stateDirectory: String, removeCgroups: Bool) -> [Entry] {
+    /// The sweep under the lock: returns the entries left (cgroups busy or not tried, the run
+    /// directory left to the watcher), which stay in the file.
+    private static func sweepLocked(stateFile: String, stateDirectory: String, leaveToWatcher: Bool) -> [Entry] {
         let listed = entries(stateFile: stateFile)
         guard !listed.isEmpty || access(stateFile, F_OK) == 0 else { return [] }
         let shared = Set(placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile))
@@ -219,6 +220,10 @@ public struct LaunchPlaceholders: Sendable {
                 continue
             }
             if entry.kind == "runtime" {
+                if leaveToWatcher {
+                    busy.insert(entry, at: 0)
+                    continue
+                }
                 // Listed before it is made: only this user's own real directory is removed (a
                 // link or another user's directory of that name was refused, not made).
                 var info = stat()
@@ -226,7 +231,7 @@ public struct LaunchPlaceholders: Sendable {
                 continue
             }
             if entry.kind == "cgroup" {
-                if !removeCgroups || !SessionCgroupSetup.remove(directories: [entry.path]).isEmpty { busy.insert(entry, at: 0) }
+                if leaveToWatcher || !SessionCgroupSetup.remove(directories: [entry.path]).isEmpty { busy.insert(entry, at: 0) }
                 continue
             }
             guard !shared.contains(entry) else { continue }

@@ -143,9 +143,11 @@ struct LaunchGateTests {
         // A process inside keeps the cgroup busy until it ends.
         let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: cgroup)
         try gate.waitEntered()
-        // warden run's own sweep leaves the cgroup alone; a sweep that tries once leaves a busy one.
+        // warden run's own sweep leaves the cgroup and the run directory to the watcher; a sweep
+        // that tries once leaves a busy cgroup.
         LaunchPlaceholders.sweep(stateFile: state.stateFile, cgroups: .leave)
         #expect(cgroup.directories.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        #expect(FileManager.default.fileExists(atPath: base + "/run"), "the run directory is the watcher's to remove")
         LaunchPlaceholders.sweep(stateFile: state.stateFile, cgroups: .tryOnce)
         #expect(!FileManager.default.fileExists(atPath: base + "/run"), "the rest is swept at once")
         let listed = (try? String(contentsOfFile: state.stateFile, encoding: .utf8)) ?? ""
