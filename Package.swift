@@ -123,6 +123,9 @@ let package = Package(
             dependencies: [
                 "WardenShell", "WardenPolicy", "WardenDetect", "WardenRedact", "WardenJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // nio-floor: a bare SwiftNIO relay, the proxy benchmark's reference row.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 

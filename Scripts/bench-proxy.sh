@@ -4,6 +4,11 @@
 #
 #   Scripts/bench-proxy.sh [--warden PATH] [--seconds N] [--handshakes N] [--idle N]
 #
+# and, beside them, `warden-bench nio-floor` (next to --warden's binary): a bare SwiftNIO relay
+# with no policy, log or checks, listening as Warden's proxies do. It is no contender: its row
+# shows what SwiftNIO itself costs a handshake, so that Warden's are read as that plus Warden's
+# own work.
+#
 #   - tunnel throughput: iperf3 -c 127.0.0.1 through proxychains4 (N seconds each)
 #   - handshake latency p50/p99 over sequential tunnels (connect, CONNECT or SOCKS5, one echo)
 #   - tunnels per second with 64 concurrent clients (N seconds each)
@@ -28,14 +33,15 @@ while [ $# -gt 0 ]; do
         *) echo "bench-proxy: unknown argument '$1'" >&2; exit 64 ;;
     esac
 done
+floor="$(dirname "${warden:-.}")/warden-bench"
 for tool in tinyproxy microsocks proxychains4 iperf3 python3; do
     command -v "$tool" >/dev/null || { echo "bench-proxy: $tool is not installed (Scripts/install-deps.sh)" >&2; exit 69; }
 done
 if [ -z "$warden" ]; then
-    echo "bench-proxy: building warden (release)" >&2
-    swift build -c release --product warden >&2
-    warden="$(swift build -c release --show-bin-path)/warden"
+    warden="$(Scripts/build-release.sh)/warden"
+    floor="$(dirname "$warden")/warden-bench"
 fi
+[ -x "$floor" ] || { echo "bench-proxy: no warden-bench next to $warden (it runs the nio-floor row)" >&2; exit 69; }
 ulimit -n 16384 2>/dev/null || ulimit -n 4096
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench-proxy.XXXXXX")"
@@ -52,6 +58,7 @@ wait_port() { for _ in $(seq 100); do python3 -c "import socket,sys; socket.crea
 
 iperf_port=$(free_port); echo_port=$(free_port)
 warden_http=$(free_port); warden_socks=$(free_port); tiny_port=$(free_port); micro_port=$(free_port)
+floor_http=$(free_port); floor_socks=$(free_port)
 
 iperf3 -s -p "$iperf_port" >/dev/null 2>&1 & pids+=($!)
 
@@ -187,7 +194,8 @@ FilterType ere
 EOF
 tinyproxy -d -c "$work/tinyproxy.conf" >/dev/null 2>&1 & tiny_pid=$!; pids+=($tiny_pid)
 microsocks -i 127.0.0.1 -p "$micro_port" >/dev/null 2>&1 & micro_pid=$!; pids+=($micro_pid)
-for port in "$iperf_port" "$echo_port" "$warden_http" "$warden_socks" "$tiny_port" "$micro_port"; do wait_port "$port"; done
+"$floor" nio-floor --http "$floor_http" --socks "$floor_socks" 2>/dev/null & floor_pid=$!; pids+=($floor_pid)
+for port in "$iperf_port" "$echo_port" "$warden_http" "$warden_socks" "$tiny_port" "$micro_port" "$floor_http" "$floor_socks"; do wait_port "$port"; done
 
 chain() {  # chain NAME TYPE PORT -> proxychains config path
     printf 'strict_chain\nquiet_mode\ntcp_read_time_out 15000\ntcp_connect_time_out 8000\n[ProxyList]\n%s 127.0.0.1 %s\n' "$2" "$3" > "$work/$1.conf"
@@ -212,8 +220,10 @@ row() {  # row NAME KIND PORT PID TYPE
 }
 row "warden http"   http  "$warden_http"  "$warden_pid" http
 row "tinyproxy"     http  "$tiny_port"    "$tiny_pid"   http
+row "nio floor http" http "$floor_http"   "$floor_pid"  http
 row "warden socks5" socks "$warden_socks" "$warden_pid" socks5
 row "microsocks"    socks "$micro_port"   "$micro_pid"  socks5
+row "nio floor socks5" socks "$floor_socks" "$floor_pid" socks5
 records=$(cat "$work"/log/*.jsonl 2>/dev/null | wc -l)
 echo "warden decision log: $records records written during the run"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

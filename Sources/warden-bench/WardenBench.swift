@@ -5,6 +5,6 @@ struct WardenBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warden-bench",
         abstract: "Benchmarks for Warden: run them with `swift run -c release warden-bench …`.",
-        subcommands: [HookLatencyBenchmark.self, ShellCorpusBenchmark.self, SecretsCorpusBenchmark.self, PIICorpusBenchmark.self, RedactionThroughputBenchmark.self, FindingsDump.self, FidelityBenchmark.self]
+        subcommands: [HookLatencyBenchmark.self, ShellCorpusBenchmark.self, SecretsCorpusBenchmark.self, PIICorpusBenchmark.self, RedactionThroughputBenchmark.self, FindingsDump.self, FidelityBenchmark.self, NIOFloorProxy.self]
     )
 }
