@@ -171,7 +171,11 @@ struct RunCommand: ParsableCommand {
         // What the kernel offers is read on the concurrency pool while the policy is read and the
         // command found (it depends on neither).
         let probingUid = getuid()
-        let probing = Pending { (refusal: KernelProbe.userNamespaceRefusal(uid: probingUid), features: KernelProbe.features()) }
+        let probing = Pending {
+            StartTrace.mark("pool", "kernel probe began")
+            defer { StartTrace.mark("pool", "kernel probe done") }
+            return (refusal: KernelProbe.userNamespaceRefusal(uid: probingUid), features: KernelProbe.features())
+        }
         let environment = ProcessInfo.processInfo.environment
         let wardenPath = HostPaths.executable
         let wardenDirectory = HostPaths.parent(wardenPath)
@@ -295,7 +299,11 @@ struct RunCommand: ParsableCommand {
             // The plan is made on the concurrency pool while this thread goes on: after the sweep,
             // since it must see the paths as they stay (a dead run's placeholder it took for the
             // developer's file would be masked, then swept away under bwrap's mount).
-            planning = Pending { SandboxPlanner.plan(request, fileSystem: LaunchFileSystem()) }
+            planning = Pending {
+                StartTrace.mark("pool", "plan began")
+                defer { StartTrace.mark("pool", "plan done") }
+                return SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
+            }
             do {
                 // The state file first, listing the run directory before it is made, so that a
                 // SIGKILL between the two leaves nothing unlisted.
