@@ -34,6 +34,15 @@ import WardenSandbox
         }
     }
 
+    @Test func errnoNamesAreTheCaseNamesAndReadBack() {
+        for code in SeccompErrno.allCases {
+            #expect(code.name == "\(code)")
+            #expect(SeccompErrno(name: code.name) == code)
+            #expect(SeccompAction(name: code.name) == .errno(code))
+        }
+        #expect(SeccompErrno(name: "EWHATEVER") == nil)
+    }
+
     @Test func unknownKeysAndBadValuesAreRefusedByName() {
         #expect(refusal { $0 = $0.replacingFirst("\"workingDirectory\"", with: "\"extra\":1,\"workingDirectory\"") }?.contains("spec: unknown key \"extra\"") == true)
         #expect(refusal { $0 = $0.replacingFirst("\"/usr/bin/claude\"", with: "\"claude\"") } == "spec.command[0]: \"claude\" is not an absolute path")
