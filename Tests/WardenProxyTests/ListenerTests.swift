@@ -92,9 +92,9 @@ struct ListenerTests {
         defer { Task { await proxy.stop() } }
         // The listening sockets' inodes: the TCP port's from /proc/net/tcp, the unix path's from /proc/net/unix.
         let hexPort = String(format: "%04X", proxy.httpPort)
-        let tcp = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8).split(separator: "\n")
+        let tcp = try Self.wholeProcFile("/proc/net/tcp").split(separator: "\n")
             .filter { $0.contains("0100007F:\(hexPort) 00000000:0000 0A") }.map { String($0.split(separator: " ")[9]) }
-        let unix = try String(contentsOfFile: "/proc/net/unix", encoding: .utf8).split(separator: "\n")
+        let unix = try Self.wholeProcFile("/proc/net/unix").split(separator: "\n")
             .filter { $0.hasSuffix(directory + "/socks.sock") }.map { String($0.split(separator: " ")[6]) }
         try #require(!tcp.isEmpty && !unix.isEmpty, "found the listeners: tcp \(tcp), unix \(unix)")
         // A plain posix_spawn passes on every descriptor that is not close-on-exec.
@@ -111,6 +111,15 @@ struct ListenerTests {
         for inode in tcp + unix {
             #expect(!listing.contains("socket:[\(inode)]"), "the child holds listener \(inode): \(listing)")
         }
+    }
+
+    /// A /proc file read to its end. `String(contentsOfFile:)` stops after the first read of a
+    /// file whose size is 0, so a /proc/net table longer than a page (the other tests' sockets
+    /// beside this one's) came back cut short, without this test's listener in it.
+    static func wholeProcFile(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw TestError("cannot open \(path)") }
+        defer { try? handle.close() }
+        return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     }
 
     /// A port in 20000..<32000 nothing is bound to now (a plain bind succeeds).
