@@ -34,8 +34,6 @@ public struct SandboxPlan: Sendable {
 
     /// Where the run's private directory appears inside.
     public static let runtimeMountPoint = "/tmp/.warden"
-    /// The empty, read-only directory in the run directory that masks directories are bound from.
-    public static let emptyDirectoryName = "empty-directory"
 }
 
 public struct ProjectLayout: Sendable, Hashable {
@@ -59,9 +57,7 @@ public struct SandboxMount: Sendable, Hashable {
         case devices = "dev"
         /// `--proc DEST`
         case processes = "proc"
-        /// `--ro-bind EMPTY-DIRECTORY DEST`: an empty read-only directory over a directory (the
-        /// run directory's `empty-directory`; without a source, `--tmpfs DEST --remount-ro DEST`).
-        /// A bind costs bwrap one mount where a tmpfs made read-only costs two.
+        /// `--tmpfs DEST --remount-ro DEST`: an empty read-only directory over a directory.
         case maskDirectory = "mask-directory"
         /// `--ro-bind EMPTY DEST`: an empty read-only file over a file.
         case maskFile = "mask-file"
@@ -90,7 +86,7 @@ public struct SandboxMount: Sendable, Hashable {
         case .tmpfs: ["--tmpfs", destination]
         case .devices: ["--dev", destination]
         case .processes: ["--proc", destination]
-        case .maskDirectory: source.map { ["--ro-bind", $0, destination] } ?? ["--tmpfs", destination, "--remount-ro", destination]
+        case .maskDirectory: ["--tmpfs", destination, "--remount-ro", destination]
         case .maskFile: ["--ro-bind", source ?? "/dev/null", destination]
         case .remountReadOnly: ["--remount-ro", destination]
         }

@@ -192,8 +192,8 @@ private struct PlanBuilder {
         }
         let pinIndex = mounts.count
         var protectedMounted: [String] = []
-        // A masked directory with paths re-opened inside is a tmpfs, writable until their binds
-        // have made their mount points in it, then read-only; any other, a bind of an empty one.
+        // A masked directory with paths re-opened inside stays writable until their binds have
+        // made their mount points in it, and is made read-only after them.
         var remountedAfterReopening: [SandboxMount] = []
         for mask in masked.sorted(by: { SandboxPaths.depth($0.path) < SandboxPaths.depth($1.path) }) {
             if exists(mask.path) == .directory {
@@ -201,7 +201,7 @@ private struct PlanBuilder {
                     mounts.append(SandboxMount(.tmpfs, mask.path, reason: mask.reason + " (empty; read-only once the paths re-opened inside are bound)"))
                     remountedAfterReopening.append(SandboxMount(.remountReadOnly, mask.path, reason: mask.reason))
                 } else {
-                    mounts.append(SandboxMount(.maskDirectory, source: SandboxPaths.join(runtime, SandboxPlan.emptyDirectoryName), mask.path, reason: mask.reason))
+                    mounts.append(SandboxMount(.maskDirectory, mask.path, reason: mask.reason))
                 }
             } else {
                 mounts.append(SandboxMount(.maskFile, source: SandboxPaths.join(runtime, "empty"), mask.path, reason: mask.reason))
@@ -241,7 +241,7 @@ private struct PlanBuilder {
                 placeholders.append(HostPlaceholder(path: item.path, kind: kind, reason: item.reason))
                 protectedMounted.append(item.path)
                 if kind == .directory {
-                    mounts.append(SandboxMount(.maskDirectory, source: SandboxPaths.join(runtime, SandboxPlan.emptyDirectoryName), item.path, reason: item.reason + " (absent: an empty read-only directory)"))
+                    mounts.append(SandboxMount(.maskDirectory, item.path, reason: item.reason + " (absent: an empty read-only directory)"))
                 } else {
                     // Claude Code reads an absent .mcp.json's placeholder and reports `{}` as an
                     // MCP configuration error: it gets an empty but valid one.

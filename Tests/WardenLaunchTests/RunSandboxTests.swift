@@ -498,7 +498,7 @@ print("killed" if process.returncode == -signal.SIGKILL else "ended %d" % proces
         defer { scene.remove() }
         let text = try scene.run(["--dry-run", "--", "/bin/true"])
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.split(separator: "\n").contains { $0.hasPrefix("  mask-directory ") && $0.hasSuffix("/empty-directory -> \(scene.home)/.ssh") }, "\(text.stdout)")
+        #expect(text.stdout.contains("mask-directory  \(scene.home)/.ssh"))
         #expect(text.stdout.contains("why: deny rule Read(~/.ssh)"))
         #expect(text.stdout.contains("bwrap arguments (passed through --args FD)"))
         #expect(scene.leftovers() == [])

@@ -250,7 +250,7 @@ struct RunCommand: ParsableCommand {
         // Claude Code's own state must exist to be bound writable (it would create both itself).
         RunSupport.ensureClaudeState(home: home)
 
-        let runtimeBase = environment["XDG_RUNTIME_DIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/tmp"
+        let runtimeBase = LaunchPlaceholders.runtimeBase { environment[$0] }
         let runtimeDirectory = "\(runtimeBase)/warden-run.\(uid).\(getpid())"
         let initPath = RunSupport.initPath(wardenDirectory: wardenDirectory)
         // Without init there is no seccomp, no Landlock and no network bridge: no sandbox to speak of.
@@ -644,11 +644,9 @@ enum RunSupport {
     // init's spec, and the hash of the policy the walls are built from, which the hooks inside
     // compare with the policy they judge by (`warden.sandbox.required`).
 
-    /// The empty files and directory bwrap binds over masked paths: they must exist before bwrap starts.
+    /// The empty files bwrap binds over masked paths: they must exist before bwrap starts.
     static func writeMaskFiles(_ directory: String) throws(LaunchError) {
         try writeFiles(directory, [("empty", ""), ("empty.json", "{}\n"), ("empty-mcp.json", "{\"mcpServers\": {}}\n")])
-        let emptyDirectory = "\(directory)/\(SandboxPlan.emptyDirectoryName)"
-        guard mkdir(emptyDirectory, 0o555) == 0 else { throw LaunchError("cannot create \(emptyDirectory): \(String(cString: strerror(errno)))") }
     }
 
     /// init's spec and the policy's hash: read only inside, through the run directory's mount,
