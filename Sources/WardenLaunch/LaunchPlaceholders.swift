@@ -275,6 +275,22 @@ public struct LaunchPlaceholders: Sendable {
         }
     }
 
+    /// Where run directories go: `$XDG_RUNTIME_DIR` (an absolute path; systemd's per-user tmpfs),
+    /// else `/dev/shm` (the tmpfs every Linux system has) when it is a sticky directory this user
+    /// may write, else `/tmp`. A run directory gets a dozen files and sockets made and removed
+    /// per session: on a disk file system (a `/tmp` on ext4, where creating a file searched past
+    /// recently deleted inodes) that cost 0.65 ms of every start against memory.
+    public static func runtimeBase(environment: (String) -> String?) -> String {
+        if let directory = environment("XDG_RUNTIME_DIR"), directory.hasPrefix("/") { return directory }
+        var info = stat()
+        if lstat("/dev/shm", &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_mode & S_ISVTX != 0,
+           access("/dev/shm", W_OK | X_OK) == 0
+        {
+            return "/dev/shm"
+        }
+        return "/tmp"
+    }
+
     /// Creates the run directory (mode 0700). Its name carries this process's pid, so one that
     /// exists already is a dead run's whose pid was reused and whose clean-up did not happen
     /// (its watcher killed too): removed and made afresh when it is a real directory of this

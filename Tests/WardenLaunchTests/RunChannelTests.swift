@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenLaunch
 
 // Warden's channel with the real bwrap, as root and as an unprivileged user the tests create: the
 // hook inside `warden run` hands its records and pseudonym look-ups to the host, which keeps the
@@ -95,7 +96,8 @@ struct RunChannelTests {
         // The host side: the run directory's socket, probed by this process (not in the sandbox)
         // once the sandbox runs (before bwrap has named its first process every request is
         // refused for that reason instead).
-        let socketPath = "/tmp/warden-run.\(scene.uid).\(process.processIdentifier)/channel.sock"
+        let base = LaunchPlaceholders.runtimeBase { _ in nil }  // the scene's environment has no XDG_RUNTIME_DIR
+        let socketPath = "\(base)/warden-run.\(scene.uid).\(process.processIdentifier)/channel.sock"
         var waited = 0
         while !FileManager.default.fileExists(atPath: scene.project + "/inside-started") && waited < 300 && process.isRunning {
             usleep(50_000)
