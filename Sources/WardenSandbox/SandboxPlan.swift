@@ -155,6 +155,12 @@ public struct LimitsPlan: Sendable, Hashable {
 /// How the agent reaches the host's proxies with no network of its own: the proxies listen on
 /// unix sockets in the run directory, bound in; init's forwarders serve them on 127.0.0.1.
 public struct NetworkBridge: Sendable, Hashable {
+    /// Where the proxies' and the origin relay's sockets are in the run directory `runtime`:
+    /// `warden run` starts them before the plan is finished.
+    public static func hostSockets(runtimeDirectory runtime: String) -> (http: String, socks: String, origin: String) {
+        (SandboxPaths.join(runtime, "http.sock"), SandboxPaths.join(runtime, "socks.sock"), SandboxPaths.join(runtime, "origin.sock"))
+    }
+
     public var httpSocketOnHost: String
     public var socksSocketOnHost: String
     public var httpSocketInside: String

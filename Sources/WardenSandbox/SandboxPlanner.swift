@@ -497,15 +497,16 @@ private struct PlanBuilder {
         // The channel's port: 2997 unless a proxy or the origin relay has it, then the next free.
         var channelPort = 2997
         while [httpPort, socksPort, request.originPort].contains(channelPort) { channelPort += 1 }
+        let sockets = NetworkBridge.hostSockets(runtimeDirectory: runtime)
         return NetworkBridge(
-            httpSocketOnHost: SandboxPaths.join(runtime, "http.sock"), socksSocketOnHost: SandboxPaths.join(runtime, "socks.sock"),
+            httpSocketOnHost: sockets.http, socksSocketOnHost: sockets.socks,
             httpSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "http.sock"),
             socksSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "socks.sock"),
             // The sandbox has a network namespace of its own: any port is free there.
             httpPort: httpPort, socksPort: socksPort,
             allowedHosts: request.allowedHosts.isEmpty ? defaultAllowedHosts() : request.allowedHosts,
             proxyAvailable: request.proxyAvailable, originPort: request.originPort,
-            originSocketOnHost: SandboxPaths.join(runtime, "origin.sock"),
+            originSocketOnHost: sockets.origin,
             originSocketInside: SandboxPaths.join(SandboxPlan.runtimeMountPoint, "origin.sock"),
             channelPort: request.channelAvailable && request.initPath != nil ? channelPort : nil,
             channelSocketOnHost: SandboxPaths.join(runtime, "channel.sock"),

@@ -284,8 +284,12 @@ struct RunCommand: ParsableCommand {
         var sandboxEnded: Int32?
         var earlyCgroup: SessionCgroup?
         var planning: OnOwnThread<SandboxPlan>?
+        var network: Pending<RunNetwork>?
+        let policyHash = policyRead.bytes.map(AuditChain.policyHash)
+        let sockets = NetworkBridge.hostSockets(runtimeDirectory: runtimeDirectory)
         /// Until the watcher runs, what was made is this process's to remove.
         func undoEarly() {
+            if let started = try? network?.wait() { try? waitFor { await started.stop() } }
             gate?.abandon()
             if let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroups: .wait(milliseconds: 2000)) }
         }
@@ -335,6 +339,16 @@ struct RunCommand: ParsableCommand {
                 close(ended.write)
                 sandboxEnded = nil
                 trace("launch gate started")
+                // The proxies start on the concurrency pool as soon as their sockets' directory
+                // exists (NIO's threads and the binds took 1.2-3.7 ms), beside the plan and the
+                // placeholders; the agent's first connection needs them only once bwrap has made
+                // its mounts.
+                let originSocket = originPort == nil ? nil : sockets.origin
+                network = Pending {
+                    try await RunNetwork.start(
+                        http: sockets.http, socks: sockets.socks, originSocket: originSocket, policy: loaded, policyPath: policyPath,
+                        policyHash: policyHash, environment: environment)
+                }
                 // The empty files bwrap binds over masked paths, while the plan is still being made.
                 try RunSupport.writeMaskFiles(runtimeDirectory)
                 trace("mask files written")
@@ -353,6 +367,10 @@ struct RunCommand: ParsableCommand {
             undoEarly()
             throw fail("cannot start the sandbox: the plan's cgroup is not the one made for it")
         }
+        if (plan.network.httpSocketOnHost, plan.network.socksSocketOnHost, plan.network.originSocketOnHost) != sockets, !dryRun {
+            undoEarly()
+            throw fail("cannot start the sandbox: the plan's proxy sockets are not the ones listening")
+        }
 
         if dryRun {
             if json {
@@ -364,29 +382,19 @@ struct RunCommand: ParsableCommand {
             return .finished(0)
         }
 
-        let policyHash = policyRead.bytes.map(AuditChain.policyHash)
-
         // The hook, read back in 2 MiB folios when the page cache has lost it (after a reboot):
         // it then starts about 0.6 ms faster on every tool call of the session (PageCacheWarmer).
         // A hook still in the cache costs a mincore(2) here.
         _ = PageCacheWarmer.warm(path: wardenDirectory + "/warden-hook")
         trace("hook in the page cache")
 
-        // The proxies start on the concurrency pool (their sockets are in the run directory)
-        // while this thread makes the placeholders: about 2 ms of the start taken off the
-        // critical path on a machine with a second core.
-        let (bridge, originSocket) = (plan.network, originPort == nil ? nil : plan.network.originSocketOnHost)
-        let network = Pending {
-            try await RunNetwork.start(
-                bridge: bridge, originSocket: originSocket, policy: loaded, policyPath: policyPath, policyHash: policyHash, environment: environment)
-        }
         do {
-            guard let state = placeholders, watcher != nil else { throw LaunchError("the run's state was not prepared") }
+            guard let state = placeholders, watcher != nil, network != nil else { throw LaunchError("the run's state was not prepared") }
             try state.create(plan.hostPlaceholders)
             state.adoptShared(destinations: plan.mounts.map(\.destination))
             trace("placeholders made")
         } catch {
-            if let started = try? network.wait() { try? waitFor { await started.stop() } }
+            if let started = try? network?.wait() { try? waitFor { await started.stop() } }
             if watcher == nil {
                 undoEarly()
             } else {
@@ -394,7 +402,7 @@ struct RunCommand: ParsableCommand {
             }
             throw fail("\(error)")
         }
-        guard let placeholders, let watcher else { throw fail("the run's state was not prepared") }
+        guard let placeholders, let watcher, let network else { throw fail("the run's state was not prepared") }
         return .launch(RunLaunch(
             plan: plan, bwrap: bwrap!, environment: environment, sandboxEnvironment: plan.environment.variables(from: request.environment),
             runtimeDirectory: runtimeDirectory, policy: loaded, policyPath: policyPath,

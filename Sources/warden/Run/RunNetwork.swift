@@ -62,9 +62,11 @@ struct RunNetwork {
     /// `policy` and `policyHash`: the policy the plan was made from, as `warden run` read it (a
     /// second read could find another file).
     static func start(
-        bridge: NetworkBridge, originSocket: String?, policy: Policy, policyPath: String, policyHash: String?, environment: [String: String]
+        http: String, socks: String, originSocket: String?, policy: Policy, policyPath: String, policyHash: String?, environment: [String: String]
     ) async throws -> RunNetwork {
+        StartTrace.mark("pool", "proxies began")
         let configuration = try ProxyCommand.configuration(policy: policy, path: policyPath, policyHash: policyHash, environment: environment)
+        StartTrace.mark("pool", "proxies configured")
         let log: AuditConnectionLog?
         do {
             log = try AuditConnectionLog(policy: policy, policyHash: policyHash, session: "warden-run-\(getpid())")
@@ -72,12 +74,13 @@ struct RunNetwork {
             Files.writeAll(2, "warden: connections are not logged: \(error)\n")
             log = nil
         }
+        StartTrace.mark("pool", "proxies' log opened")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let proxy: EgressProxy
         do {
             proxy = try await EgressProxy.start(
-                configuration: configuration, http: [.unix(path: bridge.httpSocketOnHost)],
-                socks: [.unix(path: bridge.socksSocketOnHost)], log: log, group: group)
+                configuration: configuration, http: [.unix(path: http)],
+                socks: [.unix(path: socks)], log: log, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw CLIError("cannot start the sandbox's proxies: \(error)")
