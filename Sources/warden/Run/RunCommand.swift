@@ -179,6 +179,13 @@ struct RunCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let wardenPath = HostPaths.executable
         let wardenDirectory = HostPaths.parent(wardenPath)
+        // Leftovers of a warden that was killed, swept while the probe runs: before this run's
+        // own state, and before the plan, which must see the paths as they stay.
+        let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] })
+        if !dryRun, let stateDirectory {
+            LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
+            trace("abandoned runs swept")
+        }
 
         // The policy.
         let policyPath: String
@@ -294,12 +301,9 @@ struct RunCommand: ParsableCommand {
             if let placeholders { LaunchPlaceholders.sweep(stateFile: placeholders.stateFile, cgroups: .wait(milliseconds: 2000)) }
         }
         if !dryRun {
-            // Leftovers of a warden that was killed, then this run's own state.
-            guard let stateDirectory = LaunchPlaceholders.stateDirectory(environment: { environment[$0] }) else {
+            guard let stateDirectory else {
                 throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
             }
-            LaunchPlaceholders.sweepAbandoned(stateDirectory: stateDirectory)
-            trace("abandoned runs swept")
             // The plan is made on a thread of its own while this thread goes on: after the sweep,
             // since it must see the paths as they stay (a dead run's placeholder it took for the
             // developer's file would be masked, then swept away under bwrap's mount).
