@@ -82,8 +82,11 @@ public enum GlobExpansion {
             if let remainingDepth, remainingDepth <= 0 { return }
             guard let entries = fileSystem.entries(of: directory) else { return }
             for entry in entries where entry.name != ".git" {
+                // The name first: most entries are files that cannot end a match, and need no path.
+                let mayEnd = glob.mayEndWith(name: entry.name)
+                guard mayEnd || entry.kind == .directory else { continue }
                 let path = SandboxPaths.join(directory, entry.name)
-                if glob.mayEndWith(name: entry.name) && glob.matches(path) {
+                if mayEnd && glob.matches(path) {
                     found.append(path)
                     continue
                 }

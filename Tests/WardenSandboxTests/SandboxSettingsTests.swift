@@ -71,3 +71,21 @@ struct SandboxSettingsTests {
         #expect(rules.map(\.list) == [.deny, .deny, .allow])
     }
 }
+
+@Suite("PathGlob's name filter")
+struct PathGlobNameFilterTests {
+    /// The walk's fast test (plain text, or plain text and one trailing `*`) answers as the
+    /// compiled match of the last segment does, for every kind of last segment.
+    @Test("mayEndWith agrees with matching the last segment", arguments: [
+        "/**/.ssh/**", "/**/.env*", "/**/secrets/**", "/home/dev/*.pem", "/**/id_*", "/**/[ab]c", "/**/x?z", "/**/*", "/**/caf\u{E9}*",
+    ])
+    func fastFilterAgrees(pattern: String) throws {
+        let glob = try PathGlob(absolute: pattern)
+        let last = try #require(glob.segments.last(where: { $0 != nil }) ?? nil)
+        let names = [".ssh", ".sshx", "ssh", ".env", ".env.local", ".envrc", "x.env", "secrets", "Secrets", "a.pem", "pem", "id_rsa", "id_",
+                     "ac", "bc", "cc", "xyz", "x?z", "xz", "", "caf\u{E9}s", "cafe\u{301}s", "caf"]
+        for name in names {
+            #expect(glob.mayEndWith(name: name) == PathGlob.segment(name, matches: last), "\(pattern) against \(name)")
+        }
+    }
+}
