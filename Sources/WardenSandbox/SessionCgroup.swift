@@ -75,24 +75,29 @@ public struct CgroupFacts: Sendable, Hashable {
 
     /// Parses `/proc/self/mountinfo`: the cgroup2 mount point (key `""`) and the v1 mount point
     /// of each controller. A hierarchy mounted twice keeps its first mount.
+    ///
+    /// Read as bytes (the file is ASCII but for escaped names): splitting its `String` by
+    /// characters, with a `" - "` separator, took half a millisecond of `warden run`'s kernel
+    /// probe for 25 lines.
     public static func mountPoints(mountinfo text: String) -> [String: String] {
         var points: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let before = halves[0].split(separator: " ")
-            let after = halves[1].split(separator: " ")
-            guard before.count >= 5, after.count >= 3, before[3] == "/" else { continue }
-            let mountPoint = unescapeMountinfo(String(before[4]))
-            switch after[0] {
-            case "cgroup2":
+        let space = UInt8(ascii: " ")
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: space)
+            // The optional fields end at a lone "-": the file system type and its source and
+            // options follow.
+            guard let dash = fields.firstIndex(where: { $0.elementsEqual([UInt8(ascii: "-")]) }), dash >= 5,
+                  fields.count >= dash + 4, fields[3].elementsEqual([UInt8(ascii: "/")]) else { continue }
+            let mountPoint = unescapeMountinfo(String(decoding: fields[4], as: UTF8.self))
+            let type = fields[dash + 1]
+            if type.elementsEqual("cgroup2".utf8) {
                 if points[""] == nil { points[""] = mountPoint }
-            case "cgroup":
-                for option in after[2].split(separator: ",") where option != "rw" && option != "ro" && !option.contains("=") {
-                    if points[String(option)] == nil { points[String(option)] = mountPoint }
+            } else if type.elementsEqual("cgroup".utf8) {
+                for option in fields[dash + 3].split(separator: UInt8(ascii: ",")) {
+                    guard !option.elementsEqual("rw".utf8), !option.elementsEqual("ro".utf8), !option.contains(UInt8(ascii: "=")) else { continue }
+                    let name = String(decoding: option, as: UTF8.self)
+                    if points[name] == nil { points[name] = mountPoint }
                 }
-            default:
-                continue
             }
         }
         return points
@@ -100,7 +105,7 @@ public struct CgroupFacts: Sendable, Hashable {
 
     /// mountinfo writes space, tab, newline and backslash as `\040`-style octal escapes.
     static func unescapeMountinfo(_ field: String) -> String {
-        guard field.contains("\\") else { return field }
+        guard field.utf8.contains(UInt8(ascii: "\\")) else { return field }
         var bytes: [UInt8] = []
         var utf8 = Array(field.utf8)[...]
         while let byte = utf8.popFirst() {
