@@ -22,7 +22,7 @@ public enum EnvironmentFilter {
         let upper = name.uppercased()
         if credentialNames.contains(upper) { return "a credential by name (\(upper))" }
         if let suffix = secretSuffixes.first(where: { upper.hasSuffix($0) }) { return "the name ends in \(suffix)" }
-        if let infix = secretInfixes.first(where: { upper.contains($0) }) { return "the name contains \(infix)" }
+        if let infix = secretInfixes.first(where: { contains(upper, $0) }) { return "the name contains \(infix)" }
         if upper == "TOKEN" || upper == "PASSWORD" || upper == "SECRET" { return "the name is \(upper)" }
         let findings = secretDetector.scan(value)
         if let finding = findings.first {
@@ -32,4 +32,16 @@ public enum EnvironmentFilter {
     }
 
     static let secretDetector = Detector(kinds: Set(Detector.catalogue.filter { $0.category == .secret }))
+
+    /// Whether `text` holds `part`, compared as bytes (names are compared as the kernel stores
+    /// them): `String.contains(String)` is _StringProcessing's generic search, slow on first use.
+    static func contains(_ text: String, _ part: String) -> Bool {
+        let haystack = Array(text.utf8), needle = Array(part.utf8)
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return true
+        }
+        return false
+    }
 }

@@ -475,3 +475,36 @@ struct SandboxPlanTests {
         #expect(plan.bwrapArguments.count > 1200)
     }
 }
+
+@Suite("The plan's path and text helpers")
+struct PlanHelperTests {
+    @Test("depth counts a path's names as splitting it at / does")
+    func depthAsSplit() {
+        for path in ["/", "", "/a", "/a/b", "/a//b", "//a/b/", "a/b", "/home/dev/src/app/.git/hooks", "/é/ü"] {
+            #expect(SandboxPaths.depth(path) == path.split(separator: "/").count, "\(path)")
+        }
+    }
+
+    @Test("trimmingCharacters drops spaces, tabs and line ends at both ends only")
+    func trimming() {
+        #expect("  a b\t\r\n".trimmingCharacters() == "a b")
+        #expect("\t\n".trimmingCharacters() == "")
+        #expect("".trimmingCharacters() == "")
+        #expect("x".trimmingCharacters() == "x")
+        #expect(" hooksPath = /x ".split(separator: "=")[0].trimmingCharacters() == "hooksPath")
+    }
+}
+
+@Suite("Which variables stay out of the sandbox")
+struct EnvironmentFilterTests {
+    @Test("names with a secret word in them, secret suffixes and credential names are dropped; others pass")
+    func byName() {
+        #expect(EnvironmentFilter.secretReason(name: "MY_DB_PASSWORD_FILE", value: "x") == "the name contains PASSWORD")
+        #expect(EnvironmentFilter.secretReason(name: "stripe_api_key_test", value: "x") == "the name contains API_KEY")
+        #expect(EnvironmentFilter.secretReason(name: "GITHUB_TOKEN", value: "x") == "the name ends in _TOKEN")
+        #expect(EnvironmentFilter.secretReason(name: "aws_access_key_id", value: "x") == "a credential by name (AWS_ACCESS_KEY_ID)")
+        #expect(EnvironmentFilter.secretReason(name: "PATH", value: "/usr/bin:/bin") == nil)
+        #expect(EnvironmentFilter.secretReason(name: "SECRETARY", value: "x") == "the name contains SECRET")
+        #expect(EnvironmentFilter.contains("AB", "ABC") == false && EnvironmentFilter.contains("XABCX", "ABC") && EnvironmentFilter.contains("ABC", "ABC"))
+    }
+}
