@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import FoundationEssentials
 import Glibc
+import NIOConcurrencyHelpers
 import WardenAudit
 import WardenChannel
 import WardenLaunch
@@ -168,6 +169,17 @@ struct RunCommand: ParsableCommand {
     /// the plan (printed and done with --dry-run), the run's directory, placeholders and watcher.
     @_optimize(none)
     func prepare() throws -> Prepared {
+        // The plan's thread is started now and waits for its request: a new thread first ran
+        // 0.3-0.9 ms after its creation here, which was on the plan's path when it was started
+        // once the request was ready. Every early return lets it go (`close`).
+        let planRequest = Handoff<SandboxRequest>()
+        defer { planRequest.close() }
+        let planning = OnOwnThread { () -> SandboxPlan? in
+            guard let request = planRequest.take() else { return nil }
+            StartTrace.mark("thread", "plan began")
+            defer { StartTrace.mark("thread", "plan done") }
+            return SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
+        }
         // What the kernel offers is read on a thread of its own while the policy is read and the
         // command found (it depends on neither).
         let probingUid = getuid()
@@ -279,6 +291,10 @@ struct RunCommand: ParsableCommand {
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
             channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
+        // The plan is made on its thread while this thread goes on: after the sweep (done at the
+        // start), since it must see the paths as they stay (a dead run's placeholder it took for
+        // the developer's file would be masked, then swept away under bwrap's mount).
+        planRequest.give(request)
         // This run's watcher, state, run directory and launch gate come while the plan is made:
         // the gate's making of the cgroup and move into it then run beside the plan and
         // everything else up to bwrap's start instead of before bwrap. The watcher (init in its
@@ -290,7 +306,6 @@ struct RunCommand: ParsableCommand {
         var watcher: Int32?
         var sandboxEnded: Int32?
         var earlyCgroup: SessionCgroup?
-        var planning: OnOwnThread<SandboxPlan>?
         var network: Pending<RunNetwork>?
         let policyHash = policyRead.bytes.map(AuditChain.policyHash)
         let sockets = NetworkBridge.hostSockets(runtimeDirectory: runtimeDirectory)
@@ -303,14 +318,6 @@ struct RunCommand: ParsableCommand {
         if !dryRun {
             guard let stateDirectory else {
                 throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
-            }
-            // The plan is made on a thread of its own while this thread goes on: after the sweep,
-            // since it must see the paths as they stay (a dead run's placeholder it took for the
-            // developer's file would be masked, then swept away under bwrap's mount).
-            planning = OnOwnThread {
-                StartTrace.mark("thread", "plan began")
-                defer { StartTrace.mark("thread", "plan done") }
-                return SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
             }
             do {
                 // The state file first, listing the run directory before it is made, so that a
@@ -361,7 +368,7 @@ struct RunCommand: ParsableCommand {
                 throw fail("\(error)")
             }
         }
-        let plan = (try? planning?.wait()) ?? SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
+        let plan = ((try? planning.wait()) ?? nil) ?? SandboxPlanner.plan(request, fileSystem: LaunchFileSystem())
         if let reason = ProjectRefusal.reason(root: plan.project.root, home: HostPaths.resolvingSymlinks(home)) {
             undoEarly()
             throw fail("cannot start the sandbox: \(reason); fix: start warden run in a project directory (a git repository, or a directory of its own)")
@@ -448,6 +455,26 @@ final class OnOwnThread<T: Sendable>: @unchecked Sendable {
         done.wait()
         done.signal()
         return try outcome.value!.get()
+    }
+}
+
+/// A value handed from one thread to another once (`give`), or never (`close`): `take` waits for
+/// either and returns the value, or nil.
+final class Handoff<T: Sendable>: @unchecked Sendable {
+    private var value: T?
+    private let lock = NIOLock()
+    private let ready = DispatchSemaphore(value: 0)
+
+    func give(_ value: T) {
+        lock.withLock { self.value = value }
+        ready.signal()
+    }
+
+    func close() { ready.signal() }
+
+    func take() -> T? {
+        ready.wait()
+        return lock.withLock { value }
     }
 }
 
