@@ -425,36 +425,48 @@ struct RunCommand: ParsableCommand {
 /// Runs an asynchronous step to its end from a synchronous command: the body runs on the
 /// concurrency pool while this thread waits, so nothing it needs is blocked.
 func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let outcome = WaitOutcome<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    return try outcome.value!.get()
+    try Pending(body).wait()
 }
 
-/// A synchronous step begun now on a thread of its own and waited for later (`wait()`, every
-/// call). For `warden run`'s kernel probe and plan: a Task waited for its first pool thread
-/// about 0.7 ms at the start of a run, longer than the probe itself.
-final class OnOwnThread<T: Sendable>: @unchecked Sendable {
-    private let outcome = WaitOutcome<T>()
+/// A step's result, handed over once by the step and waited for by any number of calls: what
+/// `Pending` and `OnOwnThread` share. The semaphore orders the step's write before every read.
+class Eventual<T: Sendable>: @unchecked Sendable {
+    private var outcome: Result<T, any Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ body: @escaping @Sendable () throws -> T) {
-        let (outcome, done) = (outcome, done)
-        let job = ThreadJob {
-            do { outcome.value = .success(try body()) } catch { outcome.value = .failure(error) }
-            done.signal()
-        }
-        if !job.start() { job.work() }  // no thread to be had: the step runs here, now
+    /// Called once, by the step, when it has ended.
+    fileprivate func finish(_ result: Result<T, any Error>) {
+        outcome = result
+        done.signal()
     }
 
+    /// Blocks until the step has ended; its result (every call).
     func wait() throws -> T {
         done.wait()
         done.signal()
-        return try outcome.value!.get()
+        return try outcome!.get()
+    }
+}
+
+/// An asynchronous step begun now and waited for later: its body runs on the concurrency pool
+/// while this thread goes on.
+final class Pending<T: Sendable>: Eventual<T>, @unchecked Sendable {
+    init(_ body: @escaping @Sendable () async throws -> T) {
+        super.init()
+        Task { [self] in
+            do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+        }
+    }
+}
+
+/// A synchronous step begun now on a thread of its own and waited for later. For `warden run`'s
+/// kernel probe and plan: a Task waited for its first pool thread about 0.7 ms at the start of
+/// a run, longer than the probe itself.
+final class OnOwnThread<T: Sendable>: Eventual<T>, @unchecked Sendable {
+    init(_ body: @escaping @Sendable () throws -> T) {
+        super.init()
+        let job = ThreadJob { [self] in finish(Result(catching: body)) }
+        if !job.start() { job.work() }  // no thread to be had: the step runs here, now
     }
 }
 
@@ -501,32 +513,6 @@ private final class ThreadJob: @unchecked Sendable {
         pthread_detach(thread)
         return true
     }
-}
-
-/// An asynchronous step begun now and waited for later: its body runs on the concurrency pool
-/// while this thread goes on; `wait()` blocks until it has ended and gives its result (every call).
-final class Pending<T: Sendable>: @unchecked Sendable {
-    private let outcome = WaitOutcome<T>()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ body: @escaping @Sendable () async throws -> T) {
-        Task { [outcome, done] in
-            do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
-            done.signal()
-        }
-    }
-
-    func wait() throws -> T {
-        done.wait()
-        done.signal()
-        return try outcome.value!.get()
-    }
-}
-
-/// What `waitFor`'s task hands back: written once by the task before it signals, read once after
-/// the wait, so the semaphore orders the two.
-private final class WaitOutcome<T: Sendable>: @unchecked Sendable {
-    var value: Result<T, any Error>?
 }
 
 /// A sandbox ready to start: what `warden run` holds while its proxies start and stop.
