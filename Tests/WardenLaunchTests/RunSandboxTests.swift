@@ -547,9 +547,12 @@ print("killed" if process.returncode == -signal.SIGKILL else "ended %d" % proces
     func exitStatus() throws {
         let scene = try RunScene(user: .root, policy: "{}")
         defer { scene.remove() }
-        #expect(try scene.run(["--", "/bin/sh", "-c", "exit 0"]).status == 0)
-        #expect(try scene.run(["--", "/bin/sh", "-c", "exit 42"]).status == 42)
-        #expect(try scene.run(["--", "/bin/sh", "-c", "kill -TERM $$"]).status == 128 + SIGTERM)
+        let success = try scene.run(["--", "/bin/sh", "-c", "exit 0"])
+        #expect(success.status == 0, "\(success.stderr)")
+        let failure = try scene.run(["--", "/bin/sh", "-c", "exit 42"])
+        #expect(failure.status == 42, "\(failure.stderr)")
+        let signalled = try scene.run(["--", "/bin/sh", "-c", "kill -TERM $$"])
+        #expect(signalled.status == 128 + SIGTERM, "\(signalled.stderr)")
     }
 
     @Test("the command inherits no descriptor of warden's: not the proxies' listening sockets, not the event loop's epoll", arguments: users)
