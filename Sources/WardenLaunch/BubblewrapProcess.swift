@@ -205,16 +205,36 @@ public enum BubblewrapProcess {
 
     /// bwrap's `--info-fd` JSON: `{"child-pid": N, …}`.
     static func readChildPid(_ fd: Int32) -> pid_t? {
-        var text = ""
+        var text: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
-        while !text.contains("}") {
+        while !text.contains(UInt8(ascii: "}")) {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 512) }
             guard count > 0 else { break }
-            text += String(decoding: buffer[0..<count], as: UTF8.self)
+            text += buffer[0..<count]
         }
-        guard let range = text.firstRange(of: "\"child-pid\":") else { return nil }
-        let digits = text[range.upperBound...].drop(while: { $0 == " " }).prefix(while: { $0.isNumber })
-        return pid_t(digits)
+        return childPid(inInfo: text)
+    }
+
+    /// The number after `"child-pid":` in bwrap's info JSON, read as bytes (a string search
+    /// there went through the regex library's generic entry points, 0.07 ms at each start).
+    public static func childPid(inInfo text: [UInt8]) -> Int32? {
+        let key = Array("\"child-pid\":".utf8)
+        guard text.count >= key.count else { return nil }
+        for start in 0...(text.count - key.count) where text[start..<(start + key.count)].elementsEqual(key) {
+            var index = start + key.count
+            while index < text.count, text[index] == UInt8(ascii: " ") { index += 1 }
+            var value: Int64 = 0
+            var digits = 0
+            while index < text.count, text[index] >= UInt8(ascii: "0"), text[index] <= UInt8(ascii: "9") {
+                value = value * 10 + Int64(text[index] - UInt8(ascii: "0"))
+                guard value <= Int64(Int32.max) else { return nil }
+                index += 1
+                digits += 1
+            }
+            guard digits > 0 else { return nil }
+            return Int32(value)
+        }
+        return nil
     }
 
     /// A signal goes to the command's process group: the children of the sandbox's first process

@@ -22,7 +22,7 @@ public final class LaunchGate {
     /// `warden`'s end of the gate's control socket.
     private var control: Int32
     /// Whether the gate was to enter a cgroup (what a silent end of the gate failed to do).
-    private let entersCgroup: Bool
+    private var entersCgroup = false
     /// The descriptor (7) the gate, and bwrap after it, hold the clean-up watcher's second pipe
     /// on, when it was given one: bwrap's `--sync-fd`.
     public let sandboxEndedDescriptor: Int32?
@@ -34,41 +34,38 @@ public final class LaunchGate {
     /// bwrap's `--sync-fd` (3 to 6 are the descriptors `release` places).
     static let sandboxEndedTarget: Int32 = 7
 
-    private init(pid: Int32, control: Int32, entersCgroup: Bool, sandboxEndedDescriptor: Int32?) {
+    private init(pid: Int32, control: Int32, sandboxEndedDescriptor: Int32?) {
         self.pid = pid
         self.control = control
-        self.entersCgroup = entersCgroup
         self.sandboxEndedDescriptor = sandboxEndedDescriptor
     }
 
     /// Starts the gate, which makes the session's cgroup (its directories and limits, unless
-    /// `making` is nil) and moves itself into every directory of it at once: no cgroup file is
-    /// touched on `warden`'s own path (each such write waits for the kernel's cgroup lock, which
-    /// another process's move holds for a whole RCU grace period). The gate gets the terminal's
-    /// descriptors, a process group of its own, default signal actions for what `warden` passes
-    /// on and an empty signal mask: what bwrap gets, as bwrap will be this process.
-    /// Without a cgroup (`making` nil) the gate only waits: spawned while `warden` has time to
-    /// spare (the plan is being made), it takes bwrap's spawn off the path to bwrap's start.
-    /// `sandboxEnded`: the write end of the clean-up watcher's second pipe, which the gate holds
-    /// from its start (as descriptor 7, kept through the exec: bwrap's `--sync-fd`), so that the
-    /// watcher's sweep waits for the gate too: killed with `warden`, it may still finish making
-    /// the cgroup's directory. The caller closes its own copy.
+    /// `making` is nil) and moves itself into every directory of it at once: `spawn`, then
+    /// `instruct`.
     public static func start(executable: String, making cgroup: SessionCgroup?, sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
-        var arguments: [String] = []
-        if let cgroup {
-            for directory in cgroup.directories { arguments += ["--make", directory] }
-            for setting in cgroup.settings { arguments += [setting.optional ? "--set-if-present" : "--set", setting.file, setting.value] }
-            for directory in cgroup.directories { arguments += ["--enter", directory] }
-        }
-        return try start(executable: executable, gateArguments: arguments, sandboxEnded: sandboxEnded)
+        let gate = try spawn(executable: executable, sandboxEnded: sandboxEnded)
+        gate.instruct(making: cgroup)
+        return gate
     }
 
     /// Starts a gate that moves itself into existing cgroup directories.
     public static func start(executable: String, cgroupDirectories: [String]) throws(LaunchError) -> LaunchGate {
-        try start(executable: executable, gateArguments: cgroupDirectories.flatMap { ["--enter", $0] })
+        let gate = try spawn(executable: executable)
+        gate.sendInstructions(cgroupDirectories.map { .enter($0) })
+        return gate
     }
 
-    private static func start(executable: String, gateArguments: [String], sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
+    /// Starts the gate, which then waits for its instructions (`instruct`): spawned as early as
+    /// `warden` can (its exec and start take about a millisecond), before the session's cgroup
+    /// is recorded in the run's state and may be made. The gate gets the terminal's descriptors,
+    /// a process group of its own, default signal actions for what `warden` passes on and an
+    /// empty signal mask: what bwrap gets, as bwrap will be this process.
+    /// `sandboxEnded`: the write end of the clean-up watcher's second pipe, which the gate holds
+    /// from its start (as descriptor 7, kept through the exec: bwrap's `--sync-fd`), so that the
+    /// watcher's sweep waits for the gate too: killed with `warden`, it may still finish making
+    /// the cgroup's directory. The caller closes its own copy.
+    public static func spawn(executable: String, sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
         var ends: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw LaunchError("cannot create the launch gate's socket: \(String(cString: strerror(errno)))")
@@ -91,8 +88,7 @@ public final class LaunchGate {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         BubblewrapProcess.setBubblewrapAttributes(&attributes)
-        let argv = [executable, "--gate"] + gateArguments
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cArguments: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("--gate"), nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
@@ -101,9 +97,97 @@ public final class LaunchGate {
             close(ends[0])
             throw LaunchError("cannot start the sandbox's launch gate \(executable): \(String(cString: strerror(spawned)))")
         }
-        return LaunchGate(
-            pid: pid, control: ends[0], entersCgroup: gateArguments.contains("--enter"),
-            sandboxEndedDescriptor: sandboxEnded == nil ? nil : sandboxEndedTarget)
+        return LaunchGate(pid: pid, control: ends[0], sandboxEndedDescriptor: sandboxEnded == nil ? nil : sandboxEndedTarget)
+    }
+
+    /// What the gate does before it says it is ready, in order.
+    public enum Instruction: Equatable, Sendable {
+        case make(String)
+        case set(file: String, value: String, ifPresent: Bool)
+        case enter(String)
+    }
+
+    /// The instructions that make `cgroup` and move the gate into it: every directory made,
+    /// every limit written, then the moves (none without a cgroup: the gate only waits).
+    public static func instructions(making cgroup: SessionCgroup?) -> [Instruction] {
+        guard let cgroup else { return [] }
+        return cgroup.directories.map { .make($0) }
+            + cgroup.settings.map { .set(file: $0.file, value: $0.value, ifPresent: $0.optional) }
+            + cgroup.directories.map { .enter($0) }
+    }
+
+    /// Tells the gate what to make of the session's cgroup (nil: nothing) once its directories
+    /// are recorded in the run's state; `waitEntered` then learns how it went.
+    public func instruct(making cgroup: SessionCgroup?) {
+        sendInstructions(Self.instructions(making: cgroup))
+    }
+
+    /// The instructions as fields, each ended by a NUL, the list by an empty field. A gate that
+    /// could not be written to has ended: `waitEntered` reports it.
+    func sendInstructions(_ instructions: [Instruction]) {
+        entersCgroup = instructions.contains { if case .enter = $0 { return true } else { return false } }
+        let payload = Self.encode(instructions)
+        var offset = 0
+        while offset < payload.count {
+            let sent = payload[offset...].withUnsafeBytes { send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 && errno == EINTR { continue }
+            guard sent > 0 else { return }
+            offset += sent
+        }
+    }
+
+    public static func encode(_ instructions: [Instruction]) -> [UInt8] {
+        var payload: [UInt8] = []
+        func field(_ text: String) {
+            payload += Array(text.utf8)
+            payload.append(0)
+        }
+        for instruction in instructions {
+            switch instruction {
+            case .make(let directory): field("make"); field(directory)
+            case .set(let file, let value, let ifPresent): field(ifPresent ? "set-if-present" : "set"); field(file); field(value)
+            case .enter(let directory): field("enter"); field(directory)
+            }
+        }
+        payload.append(0)
+        return payload
+    }
+
+    /// What the bytes read so far hold: the whole list (and how many bytes it took), not all of
+    /// it yet, or something `encode` does not write.
+    public enum Reading: Equatable, Sendable {
+        case complete([Instruction], length: Int)
+        case incomplete
+        case invalid
+    }
+
+    /// Reads the list field by field, as many as each instruction takes: an empty field where an
+    /// instruction's name is due ends it.
+    public static func readInstructions(_ bytes: [UInt8]) -> Reading {
+        var position = 0
+        /// The next field; nil when its end has not been read yet.
+        func field() -> String? {
+            guard let end = bytes[position...].firstIndex(of: 0) else { return nil }
+            defer { position = end + 1 }
+            return String(decoding: bytes[position..<end], as: UTF8.self)
+        }
+        var result: [Instruction] = []
+        while true {
+            guard let name = field() else { return .incomplete }
+            if name.isEmpty { return .complete(result, length: position) }
+            var arguments: [String] = []
+            for _ in 0..<(name == "set" || name == "set-if-present" ? 2 : 1) {
+                guard let argument = field() else { return .incomplete }
+                arguments.append(argument)
+            }
+            switch name {
+            case "make" where !arguments[0].isEmpty: result.append(.make(arguments[0]))
+            case "enter" where !arguments[0].isEmpty: result.append(.enter(arguments[0]))
+            case "set" where !arguments[0].isEmpty, "set-if-present" where !arguments[0].isEmpty:
+                result.append(.set(file: arguments[0], value: arguments[1], ifPresent: name == "set-if-present"))
+            default: return .invalid
+            }
+        }
     }
 
     /// Waits until the gate is ready (inside the cgroup, when it has one); throws the gate's
@@ -199,13 +283,12 @@ public final class LaunchGate {
         return answer
     }
 
-    // MARK: the gate's side (warden-sandbox-init --gate [--make DIR]… [--set FILE VALUE]…
-    // [--set-if-present FILE VALUE]… [--enter DIR]…)
+    // MARK: the gate's side (warden-sandbox-init --gate; instructions on descriptor 9)
 
-    /// Makes the cgroup's directories and writes its limits, in the order given, moves this
-    /// process into each `--enter` directory, says so, and waits for what to exec. `warden` gone
-    /// before that (end of file): the gate exits and nothing runs. What it made and could not
-    /// finish is in the run's state file, for the sweep.
+    /// Reads its instructions (`encode`), makes the cgroup's directories and writes its limits,
+    /// in the order given, moves this process into each directory to enter, says so, and waits
+    /// for what to exec. `warden` gone before that (end of file): the gate exits and nothing
+    /// runs. What it made and could not finish is in the run's state file, for the sweep.
     public static func serve(arguments: [String]) -> Never {
         let control = gateControlDescriptor
         func refuse(_ message: String, status: Int32) -> Never {
@@ -222,25 +305,43 @@ public final class LaunchGate {
         guard SystemCall.prctl(1 /* PR_SET_PDEATHSIG */, CLong(SIGKILL)) == 0 else {
             refuse("launch gate: cannot bind itself to warden run's life: \(String(cString: strerror(errno)))", status: 126)
         }
+        guard arguments.isEmpty else { refuse("launch gate: unexpected argument \(arguments[0]) (its instructions come on descriptor 9)", status: 126) }
+        // `warden` writes nothing more until the gate says it is ready, so nothing read here
+        // belongs to what comes after.
+        var instructionBytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var instructions: [Instruction] = []
+        reading: while true {
+            switch readInstructions(instructionBytes) {
+            case .complete(let list, let length):
+                guard length == instructionBytes.count else { refuse("launch gate: more than its instructions arrived before it was ready", status: 126) }
+                instructions = list
+                break reading
+            case .invalid:
+                refuse("launch gate: its instructions are not in the form warden run writes", status: 126)
+            case .incomplete:
+                let count = chunk.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, 0) }
+                if count < 0 && errno == EINTR { continue }
+                // `warden` ended or gave the gate up before instructing it: nothing was made.
+                guard count > 0 else { exit(0) }
+                instructionBytes += chunk[0..<count]
+            }
+        }
         let pid = String(getpid())
-        var rest = arguments[...]
-        while let option = rest.popFirst() {
-            switch option {
-            case "--make":
-                guard let directory = rest.popFirst() else { refuse("launch gate: --make needs a directory", status: 126) }
+        for instruction in instructions {
+            switch instruction {
+            case .make(let directory):
                 guard mkdir(directory, 0o755) == 0 else {
                     refuse("cannot make the session's cgroup \(directory): \(String(cString: strerror(errno)))", status: 126)
                 }
-            case "--set", "--set-if-present":
-                guard let file = rest.popFirst(), let value = rest.popFirst() else { refuse("launch gate: \(option) needs a file and a value", status: 126) }
-                if option == "--set-if-present" && access(file, F_OK) != 0 { continue }
+            case .set(let file, let value, let ifPresent):
+                if ifPresent && access(file, F_OK) != 0 { continue }
                 do throws(LaunchError) {
                     try SessionCgroupSetup.write(value, to: file)
                 } catch {
                     refuse("cannot make the session's cgroup: \(error.description)", status: 126)
                 }
-            case "--enter":
-                guard let directory = rest.popFirst() else { refuse("launch gate: --enter needs a directory", status: 126) }
+            case .enter(let directory):
                 do throws(LaunchError) {
                     // cgroup v1 (a `tasks` file): this thread alone, as "0", through `tasks`. A
                     // write to `cgroup.procs`, or of a thread id, takes the kernel's cgroup
@@ -256,8 +357,6 @@ public final class LaunchGate {
                 } catch {
                     refuse("cannot move the sandbox into its cgroup: \(error.description)", status: 126)
                 }
-            default:
-                refuse("launch gate: unknown option \(option)", status: 126)
             }
         }
         StartTrace.mark("gate", "ready")

@@ -27,9 +27,12 @@ public struct LaunchPlaceholders: Sendable {
     }
 
     static func makeDirectories(_ path: String) {
+        // After the first run it is there: one mkdir instead of one per name.
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
         var current = ""
         for part in path.split(separator: "/") {
-            current += "/" + part
+            current += "/"
+            current += String(part)
             mkdir(current, 0o700)
         }
     }

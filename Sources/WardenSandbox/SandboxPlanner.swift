@@ -9,6 +9,12 @@ public enum SandboxPlanner {
         return builder.build()
     }
 
+    /// Builds, once per process, the secret detectors' tables that the plan's environment filter
+    /// needs (0.2 ms): a thread that has time before its request arrives calls this first.
+    public static func prepareTables() {
+        _ = EnvironmentFilter.secretDetector.scan("WARDEN_TABLES=password: sk-ant-api03-x ghp_x AKIA0000")
+    }
+
     /// The namespaces and process options, always the same: a new user, pid, ipc, uts, cgroup and
     /// network namespace, no capabilities (also for root), a new session (no `TIOCSTI` into the
     /// developer's terminal), the sandbox dies with `warden`.
@@ -23,6 +29,9 @@ public enum SandboxPlanner {
 /// Lexical path helpers (no disk).
 enum SandboxPaths {
     static func normalize(_ path: String) -> String {
+        // Nearly every path the plan meets is normal already; the check is a pass over its bytes,
+        // where splitting and joining each one was a fifth of the plan's time.
+        if isNormal(path) { return path }
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             switch part {
@@ -31,7 +40,35 @@ enum SandboxPaths {
             default: parts.append(part)
             }
         }
-        return "/" + parts.joined(separator: "/")
+        guard !parts.isEmpty else { return "/" }
+        var result = ""
+        for part in parts {
+            result += "/"
+            result += String(part)
+        }
+        return result
+    }
+
+    /// Absolute, without empty, `.` or `..` names and without a trailing slash (`/` itself is).
+    static func isNormal(_ path: String) -> Bool {
+        var bytes = path.utf8.makeIterator()
+        guard bytes.next() == UInt8(ascii: "/") else { return false }
+        // The name being read: its length, and whether it is dots only so far.
+        var length = 0
+        var dotsOnly = true
+        var sawName = false
+        while let byte = bytes.next() {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (dotsOnly && length <= 2) { return false }
+                length = 0
+                dotsOnly = true
+            } else {
+                length += 1
+                sawName = true
+                if byte != UInt8(ascii: ".") { dotsOnly = false }
+            }
+        }
+        return !sawName || !(length == 0 || (dotsOnly && length <= 2))
     }
 
     static func join(_ directory: String, _ name: String) -> String {

@@ -17,7 +17,7 @@ if arguments == ["--help"] || arguments == ["-h"] {
     _ = Files.writeAll(1, """
         usage: warden-sandbox-init --spec PATH
                warden-sandbox-init --watch-cleanup STATE-FILE [--sandbox-fd FD]
-               warden-sandbox-init --gate [--make DIR]... [--set FILE VALUE]... [--enter DIR]...
+               warden-sandbox-init --gate
 
         The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
         spec (JSON, written by `warden run`), listens on the forwarders' ports, applies the
@@ -30,9 +30,10 @@ if arguments == ["--help"] || arguments == ["-h"] {
         standard input (a pipe only warden run holds) and, with --sandbox-fd, on FD (a pipe
         bwrap's init holds while the sandbox lives), then removes what the state file lists.
 
-        --gate: on the host, `warden run`'s launch gate: makes the session's cgroup (--make,
-        --set, --set-if-present), moves itself into it (--enter), then execs what warden run
-        sends on descriptor 9 (bwrap).
+        --gate: on the host, `warden run`'s launch gate: reads its instructions on descriptor 9
+        (NUL-ended fields: "make" DIR, "set" or "set-if-present" FILE VALUE, "enter" DIR; an
+        empty field ends them), makes the session's cgroup, moves itself into it, answers a
+        line feed (or a one-line reason), then execs what warden run sends next (bwrap).
 
         """)
     exit(0)

@@ -129,6 +129,15 @@ struct LaunchGateTests {
         #expect(kill(gate.pid, 0) == -1 && errno == ESRCH)
     }
 
+    @Test("a gate spawned early makes nothing until it is instructed; given up before, it ends without a word")
+    func spawnedThenGivenUp() throws {
+        let gate = try LaunchGate.spawn(executable: Sandbox.initBinary)
+        usleep(20_000)
+        #expect(kill(gate.pid, 0) == 0, "it waits")
+        gate.abandon()
+        #expect(kill(gate.pid, 0) == -1 && errno == ESRCH)
+    }
+
     @Test("a cgroup still busy stays listed for the watcher, which removes it once free, and the state file with it")
     func busyCgroupLeftToTheWatcher() async throws {
         guard let cgroup = Self.sessionCgroup() else { return }
@@ -165,5 +174,68 @@ struct LaunchGateTests {
         }
         #expect(!FileManager.default.fileExists(atPath: state.stateFile), "the watcher removed the state file")
         #expect(cgroup.directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "the watcher removed the cgroup")
+    }
+}
+
+@Suite("bwrap's --info-fd JSON")
+struct BubblewrapInfoTests {
+    @Test("the sandbox's first pid is read from child-pid, with or without a space; anything else is no pid")
+    func childPid() {
+        func pid(_ text: String) -> Int32? { BubblewrapProcess.childPid(inInfo: Array(text.utf8)) }
+        #expect(pid(#"{"child-pid": 4242, "cgroup-namespace": 4026531835}"#) == 4242)
+        #expect(pid("{\n    \"child-pid\":17\n}") == 17)
+        #expect(pid(#"{"cgroup-namespace": 1, "child-pid": 99}"#) == 99)
+        #expect(pid(#"{"child-pid": "x"}"#) == nil)
+        #expect(pid(#"{"child-pid": 99999999999}"#) == nil)
+        #expect(pid(#"{"child-pid": 10000000001}"#) == nil)
+        #expect(pid(#"{"pid": 12}"#) == nil)
+        #expect(pid("") == nil)
+    }
+}
+
+@Suite("The launch gate's instructions")
+struct LaunchGateInstructionTests {
+    typealias Instruction = LaunchGate.Instruction
+
+    @Test("what encode writes reads back whole, an empty value included, and says how many bytes it took")
+    func roundTrip() {
+        let list: [Instruction] = [
+            .make("/sys/fs/cgroup/pids/warden-run.0.1"), .set(file: "/sys/fs/cgroup/pids/warden-run.0.1/pids.max", value: "4096", ifPresent: false),
+            .set(file: "/x/memory.swap.max", value: "", ifPresent: true), .enter("/sys/fs/cgroup/pids/warden-run.0.1"),
+        ]
+        let bytes = LaunchGate.encode(list)
+        #expect(LaunchGate.readInstructions(bytes) == .complete(list, length: bytes.count))
+        #expect(LaunchGate.readInstructions(LaunchGate.encode([])) == .complete([], length: 1))
+        #expect(LaunchGate.readInstructions(bytes + [65, 0]) == .complete(list, length: bytes.count), "what follows is the caller's to judge")
+    }
+
+    @Test("a list cut anywhere is incomplete; an unknown instruction or an empty path is invalid")
+    func partialAndInvalid() {
+        let bytes = LaunchGate.encode([.make("/a"), .set(file: "/a/pids.max", value: "10", ifPresent: false), .enter("/a")])
+        for cut in 0..<bytes.count {
+            #expect(LaunchGate.readInstructions(Array(bytes[..<cut])) == .incomplete, "cut at \(cut)")
+        }
+        #expect(LaunchGate.readInstructions(Array("remove\0/a\0\0".utf8)) == .invalid)
+        #expect(LaunchGate.readInstructions(Array("make\0\0\0".utf8)) == .invalid)
+        #expect(LaunchGate.readInstructions(Array("set\0\0v\0\0".utf8)) == .invalid)
+    }
+
+    @Test("a session cgroup becomes its directories made, its limits written, then the moves")
+    func fromCgroup() {
+        #expect(LaunchGate.instructions(making: nil) == [])
+        guard let cgroup = LaunchGateTests.sessionCgroup() else { return }
+        let list = LaunchGate.instructions(making: cgroup)
+        func rank(_ instruction: Instruction) -> Int {
+            switch instruction {
+            case .make: 0
+            case .set: 1
+            case .enter: 2
+            }
+        }
+        #expect(list.map(rank) == list.map(rank).sorted(), "made, then written, then entered")
+        #expect(list.filter { rank($0) == 0 } == cgroup.directories.map { .make($0) })
+        #expect(list.filter { rank($0) == 2 } == cgroup.directories.map { .enter($0) })
+        #expect(list.count == 2 * cgroup.directories.count + cgroup.settings.count)
+        #expect(list.contains(.set(file: cgroup.directories[0] + "/pids.max", value: "50", ifPresent: false)))
     }
 }

@@ -142,13 +142,18 @@ struct RunCommand: ParsableCommand {
             try? waitFor { await network.stop() }
             throw fail("\(error)")
         }
-        let status = launch.execute(sandbox, started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
-        channel?.stop()
-        trace("channel stopped")
-        // The proxies stop on the concurrency pool while this thread removes the placeholders.
-        let stopping = Pending { await network.stop() }
+        let (status, session) = launch.execute(sandbox, started: channel.map { channel in { channel.sandboxStarted(pid: $0) } })
+        // The end record, the channel's stop and the proxies' run on the concurrency pool while
+        // this thread removes the placeholders.
+        let ending = Pending { [channel] in
+            session.ended(status: status)
+            StartTrace.mark("pool", "session end logged")
+            channel?.stop()
+            StartTrace.mark("pool", "channel stopped")
+            await network.stop()
+        }
         launch.cleanUp()
-        _ = try? stopping.wait()
+        _ = try? ending.wait()
         trace("proxies stopped")
         throw ExitCode(status)
     }
@@ -171,10 +176,12 @@ struct RunCommand: ParsableCommand {
     func prepare() throws -> Prepared {
         // The plan's thread is started now and waits for its request: a new thread first ran
         // 0.3-0.9 ms after its creation here, which was on the plan's path when it was started
-        // once the request was ready. Every early return lets it go (`close`).
+        // once the request was ready. Meanwhile it builds the detectors' tables the plan needs.
+        // Every early return lets it go (`close`).
         let planRequest = Handoff<SandboxRequest>()
         defer { planRequest.close() }
         let planning = OnOwnThread { () -> SandboxPlan? in
+            SandboxPlanner.prepareTables()
             guard let request = planRequest.take() else { return nil }
             StartTrace.mark("thread", "plan began")
             defer { StartTrace.mark("thread", "plan done") }
@@ -286,7 +293,7 @@ struct RunCommand: ParsableCommand {
         }
         let request = SandboxRequest(
             policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
-            environment: environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name },
+            environment: RunSupport.sortedEnvironment(environment),
             kernel: kernel, uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
@@ -320,13 +327,21 @@ struct RunCommand: ParsableCommand {
                 throw fail("neither $XDG_STATE_HOME nor $HOME is set: no place for the run's state")
             }
             do {
-                // The state file first, listing the run directory before it is made, so that a
-                // SIGKILL between the two leaves nothing unlisted.
-                // The watcher even before the state file (it sweeps what the file lists, when there
-                // is one), so that no SIGKILL leaves anything of this run to the next start. Its
-                // second pipe ends when the sandbox is gone (bwrap's --sync-fd).
+                // The gate first, as it only waits until it is told what to make: its exec and
+                // start (about a millisecond) then run beside the plan instead of ending just
+                // before bwrap is due. It holds the watcher's second pipe from its start (the
+                // pipe ends when the sandbox is gone: bwrap's --sync-fd), so that the watcher's
+                // sweep waits for it too.
                 let ended = try closeOnExecPipePair()
                 sandboxEnded = ended.write
+                gate = try LaunchGate.spawn(executable: initPath ?? "warden-sandbox-init", sandboxEnded: ended.write)
+                close(ended.write)
+                sandboxEnded = nil
+                trace("launch gate started")
+                // The state file next, listing the run directory before it is made, so that a
+                // SIGKILL between the two leaves nothing unlisted.
+                // The watcher even before the state file (it sweeps what the file lists, when there
+                // is one), so that no SIGKILL leaves anything of this run to the next start.
                 watcher = try LaunchPlaceholders.startWatcher(
                     executable: initPath ?? "warden-sandbox-init",
                     arguments: ["--watch-cleanup", LaunchPlaceholders.stateFile(in: stateDirectory), "--sandbox-fd", "3"],
@@ -344,12 +359,9 @@ struct RunCommand: ParsableCommand {
                     throw LaunchError("cannot create the run directory \(runtimeDirectory): \(String(cString: strerror(errno)))")
                 }
                 trace("run directory made")
-                gate = try LaunchGate.start(executable: initPath ?? "warden-sandbox-init", making: earlyCgroup, sandboxEnded: ended.write)
-                // The gate holds the pipe from here on (and bwrap after it): the watcher's sweep
-                // waits for it too.
-                close(ended.write)
-                sandboxEnded = nil
-                trace("launch gate started")
+                // Listed in the state file: the gate may make the cgroup now.
+                gate?.instruct(making: earlyCgroup)
+                trace("launch gate instructed")
                 // The proxies start on the concurrency pool as soon as their sockets' directory
                 // exists (NIO's threads and the binds took 1.2-3.7 ms), beside the plan and the
                 // placeholders; the agent's first connection needs them only once bwrap has made
@@ -402,7 +414,7 @@ struct RunCommand: ParsableCommand {
         do {
             guard let state = placeholders, watcher != nil, network != nil else { throw LaunchError("the run's state was not prepared") }
             try state.create(plan.hostPlaceholders)
-            state.adoptShared(destinations: plan.mounts.map(\.destination))
+            state.adoptShared(destinations: RunSupport.mountDestinations(plan))
             trace("placeholders made")
         } catch {
             if let started = try? network?.wait() { try? waitFor { await started.stop() } }
@@ -566,15 +578,13 @@ final class RunLaunch {
             gate: gate, supervisorChannel: supervisorChannel, sandboxEnded: sandboxEnded)
     }
 
-    /// The sandbox let go and run to its end, between the session's start and end records.
-    func execute(_ sandbox: StartedSandbox, started: ((pid_t) -> Void)? = nil) -> Int32 {
+    /// The sandbox let go and run to its end, after the session's start record; the session's
+    /// end record is the caller's to write.
+    func execute(_ sandbox: StartedSandbox, started: ((pid_t) -> Void)? = nil) -> (status: Int32, session: RunSession) {
         let session = RunSession(policy: policy, policyHash: policyHash, plan: plan)
         session.started()
         StartTrace.mark("warden", "session start logged")
-        let status = sandbox.run(started: started)
-        session.ended(status: status)
-        StartTrace.mark("warden", "session end logged")
-        return status
+        return (sandbox.run(started: started), session)
     }
 
     /// A sandbox that could not be run at all: its start and end records (status 126).
@@ -598,6 +608,19 @@ final class RunLaunch {
 }
 
 enum RunSupport {
+    // The two below are out of `prepare`, which is compiled unoptimised (see `run`): there each
+    // generic call met its types at run time, and these maps searched the binary's protocol
+    // conformances for 0.18 ms of every start.
+
+    /// The environment as the plan takes it: (name, value) pairs sorted by name.
+    static func sortedEnvironment(_ environment: [String: String]) -> [(name: String, value: String)] {
+        environment.map { (name: $0.key, value: $0.value) }.sorted { $0.name < $1.name }
+    }
+
+    static func mountDestinations(_ plan: SandboxPlan) -> [String] {
+        plan.mounts.map(\.destination)
+    }
+
     static func which(_ name: String, path: String?) -> String? {
         for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !directory.isEmpty {
             let candidate = "\(directory)/\(name)"
