@@ -462,9 +462,20 @@ private struct PlanBuilder {
         result.append((SandboxPaths.join(root, ".claude"), "the project's Claude Code settings, commands, agents and hooks", .directory))
         result.append((SandboxPaths.join(root, ".vscode"), "editor tasks and settings that run code", .directory))
         result.append((SandboxPaths.join(root, ".idea"), "editor run configurations", .directory))
+        // Where shells read them: the home directory (where a link there leads, e.g. into a
+        // dotfiles repository, is protected through `real` below) and zsh's $ZDOTDIR. The project
+        // is never the home or above it (ProjectRefusal); a `.bashrc` in it is read by no shell,
+        // and masking one would cost a placeholder and a mount at every start.
         for name in [".bashrc", ".bash_profile", ".zshrc", ".zprofile", ".profile"] {
             result.append((SandboxPaths.join(home, name), "shell start-up file", .file))
-            if root != home { result.append((SandboxPaths.join(root, name), "shell start-up file", .file)) }
+        }
+        if let zdotdir = request.environment.last(where: { $0.name == "ZDOTDIR" })?.value, zdotdir.hasPrefix("/") {
+            let directory = SandboxPaths.normalize(zdotdir)
+            if directory != home {
+                for name in [".zshrc", ".zprofile"] {
+                    result.append((SandboxPaths.join(directory, name), "shell start-up file ($ZDOTDIR)", .file))
+                }
+            }
         }
         result.append((SandboxPaths.join(home, ".gitconfig"), "the developer's git config", .file))
         let claude = SandboxPaths.join(home, ".claude")

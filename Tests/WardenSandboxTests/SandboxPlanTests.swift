@@ -255,7 +255,7 @@ struct SandboxPlanTests {
         let placeholders = Dictionary(uniqueKeysWithValues: plan.hostPlaceholders.map { ($0.path, $0.kind) })
         #expect(placeholders["/home/dev/src/app/.mcp.json"] == .file)
         #expect(placeholders["/home/dev/src/app/.gitmodules"] == .file)
-        #expect(placeholders["/home/dev/src/app/.bashrc"] == .file)
+        #expect(placeholders["/home/dev/src/app/.bashrc"] == nil)  // no shell reads it there
         #expect(placeholders["/home/dev/src/app/.claude"] == .directory)
         #expect(placeholders["/home/dev/src/app/.vscode"] == .directory)
         #expect(placeholders["/home/dev/.claude/commands"] == .directory)
@@ -264,6 +264,21 @@ struct SandboxPlanTests {
         #expect(plan.mount(at: "/home/dev/src/app/.mcp.json")?.source == "/run/user/1000/warden-run.1000.42/empty-mcp.json")
         #expect(plan.mount(at: "/home/dev/src/app/.gitmodules")?.source == "/run/user/1000/warden-run.1000.42/empty")
         #expect(plan.mount(at: "/home/dev/src/app/.vscode")?.kind == .maskDirectory)
+    }
+
+    @Test("shell start-up files are protected where shells read them: the home, and $ZDOTDIR inside a writable root")
+    func shellStartUpFiles() throws {
+        var disk = standardDisk()
+        disk.add("/home/dev/src/app/zsh/")
+        let plan = try makePlan(
+            #"{"sandbox": {"filesystem": {"allowWrite": ["~/.bashrc"]}}}"#, disk: disk,
+            environment: [("PATH", "/usr/bin:/bin"), ("HOME", "/home/dev"), ("ZDOTDIR", "/home/dev/src/app/zsh")])
+        #expect(plan.mount(at: "/home/dev/src/app/zsh/.zshrc")?.kind == .maskFile)
+        #expect(plan.mount(at: "/home/dev/src/app/zsh/.zprofile")?.kind == .maskFile)
+        #expect(plan.mount(at: "/home/dev/src/app/zsh/.zshrc")?.reason.contains("$ZDOTDIR") == true)
+        #expect(plan.mount(at: "/home/dev/.bashrc")?.kind == .readOnlyBind, "allowWrite does not open an always-protected file")
+        #expect(plan.mount(at: "/home/dev/src/app/.bashrc") == nil)
+        #expect(!plan.hostPlaceholders.contains { $0.path.hasPrefix("/home/dev/src/app/.") && $0.path.hasSuffix("rc") })
     }
 
     @Test("no repository: .git itself is protected, so no hooks can be made for the host")
