@@ -33,6 +33,25 @@ public final class LaunchGate {
     static let gateControlDescriptor: Int32 = 9
     /// bwrap's `--sync-fd` (3 to 6 are the descriptors `release` places).
     static let sandboxEndedTarget: Int32 = 7
+    /// Where a gate that forks the clean-up watcher gets the watcher's two pipes' read ends
+    /// (closed in the gate once the watcher has them, before anything is placed for bwrap).
+    static let watcherLifeDescriptor: Int32 = 5
+    static let watcherSandboxEndedDescriptor: Int32 = 6
+
+    /// The clean-up watcher a gate forks at its start (LaunchPlaceholders.watch): the run's state
+    /// file, the read end of the pipe only `warden` writes to (its end of file: `warden` is
+    /// gone) and the read end of the pipe the sandbox holds (bwrap's `--sync-fd`).
+    public struct Watcher: Sendable {
+        public var stateFile: String
+        public var life: Int32
+        public var sandboxEnded: Int32
+
+        public init(stateFile: String, life: Int32, sandboxEnded: Int32) {
+            self.stateFile = stateFile
+            self.life = life
+            self.sandboxEnded = sandboxEnded
+        }
+    }
 
     private init(pid: Int32, control: Int32, sandboxEndedDescriptor: Int32?) {
         self.pid = pid
@@ -65,7 +84,11 @@ public final class LaunchGate {
     /// from its start (as descriptor 7, kept through the exec: bwrap's `--sync-fd`), so that the
     /// watcher's sweep waits for the gate too: killed with `warden`, it may still finish making
     /// the cgroup's directory. The caller closes its own copy.
-    public static func spawn(executable: String, sandboxEnded: Int32? = nil) throws(LaunchError) -> LaunchGate {
+    /// `watcher`: the gate forks the clean-up watcher before anything else (a fork of a small
+    /// static process instead of a second spawn and exec from `warden`; in a session of its own,
+    /// outside the session's cgroup, bound to nothing's life); the caller closes its copies of
+    /// the two read ends.
+    public static func spawn(executable: String, sandboxEnded: Int32? = nil, watcher: Watcher? = nil) throws(LaunchError) -> LaunchGate {
         var ends: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw LaunchError("cannot create the launch gate's socket: \(String(cString: strerror(errno)))")
@@ -75,10 +98,15 @@ public final class LaunchGate {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, ends[1], gateControlDescriptor)
         if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, sandboxEndedTarget) }
+        if let watcher {
+            posix_spawn_file_actions_adddup2(&actions, watcher.life, watcherLifeDescriptor)
+            posix_spawn_file_actions_adddup2(&actions, watcher.sandboxEnded, watcherSandboxEndedDescriptor)
+        }
         // The gate becomes bwrap: it must hold nothing of `warden`'s but what it is given (see
         // SpawnDescriptors: the proxies' sockets would otherwise reach every sandboxed process).
         var placed: Set<Int32> = [gateControlDescriptor]
         if sandboxEnded != nil { placed.insert(sandboxEndedTarget) }
+        if watcher != nil { placed.formUnion([watcherLifeDescriptor, watcherSandboxEndedDescriptor]) }
         do { try SpawnDescriptors.closeOthers(&actions, placed: placed, keepBelow: gateControlDescriptor + 1) } catch {
             close(ends[0])
             close(ends[1])
@@ -88,7 +116,8 @@ public final class LaunchGate {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         BubblewrapProcess.setBubblewrapAttributes(&attributes)
-        var cArguments: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("--gate"), nil]
+        let argv = [executable, "--gate"] + (watcher.map { ["--watch-cleanup", $0.stateFile] } ?? [])
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
@@ -269,6 +298,33 @@ public final class LaunchGate {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 
+    /// Forks the clean-up watcher (LaunchPlaceholders.watch): its own session, the pipe only
+    /// `warden` writes to as standard input, the sandbox's pipe as descriptor 3, standard output
+    /// to /dev/null, nothing else of the gate's (the write end of the sandbox's pipe above all,
+    /// whose end it waits for). The gate keeps neither read end: bwrap gets none of them.
+    static func startWatcher(stateFile: String) {
+        let child = fork()
+        if child == 0 {
+            _ = setsid()
+            _ = dup2(watcherLifeDescriptor, 0)
+            _ = dup2(watcherSandboxEndedDescriptor, 3)
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 && null != 1 {
+                _ = dup2(null, 1)
+                close(null)
+            }
+            for fd in [watcherLifeDescriptor, watcherSandboxEndedDescriptor, sandboxEndedTarget, gateControlDescriptor] { close(fd) }
+            LaunchPlaceholders.watch(stateFile: stateFile, sandboxEnded: 3)
+        }
+        close(watcherLifeDescriptor)
+        close(watcherSandboxEndedDescriptor)
+        if child < 0 {
+            let message = "cannot start the clean-up watcher: \(String(cString: strerror(errno)))\n"
+            _ = send(gateControlDescriptor, message, message.utf8.count, Int32(MSG_NOSIGNAL))
+            exit(126)
+        }
+    }
+
     /// What the gate writes, up to `delimiter` (included) or the end of file.
     private func readAnswer(until delimiter: UInt8?) -> [UInt8] {
         var answer: [UInt8] = []
@@ -296,6 +352,17 @@ public final class LaunchGate {
             exit(status)
         }
         guard fcntl(control, F_SETFD, FD_CLOEXEC) == 0 else { exit(126) }
+        var options = arguments[...]
+        if options.first == "--watch-cleanup" {
+            options.removeFirst()
+            guard let stateFile = options.popFirst() else { refuse("launch gate: --watch-cleanup needs the run's state file", status: 126) }
+            // Before this process binds itself to `warden`'s life (below): a `warden` killed
+            // right after spawning the gate still leaves a watcher to sweep what it recorded.
+            startWatcher(stateFile: stateFile)
+        }
+        guard options.isEmpty else {
+            refuse("launch gate: unexpected argument \(options.first!) (its instructions come on descriptor 9)", status: 126)
+        }
         // Bound to `warden`'s life from here on, and through the exec bwrap's (the setting
         // survives an exec that changes no credentials): a `warden` killed after handing bwrap
         // over but before bwrap's own --die-with-parent took hold left an orphaned sandbox
@@ -305,7 +372,6 @@ public final class LaunchGate {
         guard SystemCall.prctl(1 /* PR_SET_PDEATHSIG */, CLong(SIGKILL)) == 0 else {
             refuse("launch gate: cannot bind itself to warden run's life: \(String(cString: strerror(errno)))", status: 126)
         }
-        guard arguments.isEmpty else { refuse("launch gate: unexpected argument \(arguments[0]) (its instructions come on descriptor 9)", status: 126) }
         // `warden` writes nothing more until the gate says it is ready, so nothing read here
         // belongs to what comes after.
         var instructionBytes: [UInt8] = []

@@ -17,7 +17,7 @@ if arguments == ["--help"] || arguments == ["-h"] {
     _ = Files.writeAll(1, """
         usage: warden-sandbox-init --spec PATH
                warden-sandbox-init --watch-cleanup STATE-FILE [--sandbox-fd FD]
-               warden-sandbox-init --gate
+               warden-sandbox-init --gate [--watch-cleanup STATE-FILE]
 
         The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
         spec (JSON, written by `warden run`), listens on the forwarders' ports, applies the
@@ -33,7 +33,9 @@ if arguments == ["--help"] || arguments == ["-h"] {
         --gate: on the host, `warden run`'s launch gate: reads its instructions on descriptor 9
         (NUL-ended fields: "make" DIR, "set" or "set-if-present" FILE VALUE, "enter" DIR; an
         empty field ends them), makes the session's cgroup, moves itself into it, answers a
-        line feed (or a one-line reason), then execs what warden run sends next (bwrap).
+        line feed (or a one-line reason), then execs what warden run sends next (bwrap). With
+        --watch-cleanup it first forks the clean-up watcher, whose pipes it gets as descriptors
+        5 (warden run's) and 6 (the sandbox's).
 
         """)
     exit(0)

@@ -440,6 +440,28 @@ print("killed" if process.returncode == -signal.SIGKILL else "ended %d" % proces
         #expect(scene.leftovers() == [], "\(user): left on the host: \(scene.leftovers())")
     }
 
+    @Test("SIGKILL of warden at each step of its preparation: the watcher the gate forked sweeps what was recorded", arguments: users)
+    func sigkillWhilePreparing(user: RunTestUser) async throws {
+        let scene = try RunScene(user: user, policy: "{}")
+        defer { scene.remove() }
+        for step in ["launch gate and watcher started", "state file written", "run directory made", "launch gate instructed", "placeholders made"] {
+            let out = scene.base + "/kill.out", err = scene.base + "/kill.err"
+            let process = try scene.process(["--", "/bin/true"], stdout: out, stderr: err)
+            let warden = [process.executableURL!.path] + (process.arguments ?? [])
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", Self.killAtStepScript, step] + warden
+            try process.run()
+            process.waitUntilExit()
+            let said = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            #expect(said == "killed\n", "\(user), \(step): \(said) \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+            let deadline = Date().addingTimeInterval(5)
+            while !scene.leftovers().isEmpty && Date() < deadline {
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            #expect(scene.leftovers() == [], "\(user), killed at \(step): left on the host: \(scene.leftovers())")
+        }
+    }
+
     /// Processes whose working directory is `directory` or below it: pid and command line.
     static func processes(in directory: String) -> [String] {
         var found: [String] = []

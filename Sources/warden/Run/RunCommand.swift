@@ -329,24 +329,26 @@ struct RunCommand: ParsableCommand {
             do {
                 // The gate first, as it only waits until it is told what to make: its exec and
                 // start (about a millisecond) then run beside the plan instead of ending just
-                // before bwrap is due. It holds the watcher's second pipe from its start (the
-                // pipe ends when the sandbox is gone: bwrap's --sync-fd), so that the watcher's
-                // sweep waits for it too.
+                // before bwrap is due. It forks the clean-up watcher as it starts (the watcher
+                // sweeps what the state file lists once this process is gone, so it is started
+                // before the state file is written; a gate that could not fork it says so when
+                // its readiness is read, and the next start's sweep takes what is left). The gate
+                // holds the watcher's second pipe from its start (the pipe ends when the sandbox
+                // is gone: bwrap's --sync-fd), so that the watcher's sweep waits for it too.
                 let ended = try closeOnExecPipePair()
+                let life = try closeOnExecPipePair()
+                defer {
+                    close(ended.read)
+                    close(life.read)
+                }
                 sandboxEnded = ended.write
-                gate = try LaunchGate.spawn(executable: initPath ?? "warden-sandbox-init", sandboxEnded: ended.write)
+                gate = try LaunchGate.spawn(
+                    executable: initPath ?? "warden-sandbox-init", sandboxEnded: ended.write,
+                    watcher: LaunchGate.Watcher(stateFile: LaunchPlaceholders.stateFile(in: stateDirectory), life: life.read, sandboxEnded: ended.read))
                 close(ended.write)
                 sandboxEnded = nil
-                trace("launch gate started")
-                // The state file next, listing the run directory before it is made, so that a
-                // SIGKILL between the two leaves nothing unlisted.
-                // The watcher even before the state file (it sweeps what the file lists, when there
-                // is one), so that no SIGKILL leaves anything of this run to the next start.
-                watcher = try LaunchPlaceholders.startWatcher(
-                    executable: initPath ?? "warden-sandbox-init",
-                    arguments: ["--watch-cleanup", LaunchPlaceholders.stateFile(in: stateDirectory), "--sandbox-fd", "3"],
-                    sandboxEnded: ended.read)
-                trace("watcher started")
+                watcher = life.write
+                trace("launch gate and watcher started")
                 let state = try LaunchPlaceholders.begin(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
                 placeholders = state
                 trace("state file written")
