@@ -397,7 +397,11 @@ public final class LaunchGate {
         for instruction in instructions {
             switch instruction {
             case .make(let directory):
-                guard mkdir(directory, 0o755) == 0 else {
+                // The name carries `warden`'s pid, so one that exists is a dead run's whose pid was
+                // reused (pid_max is 32768 on many machines) and whose removal did not happen: made
+                // afresh when it is empty (rmdir refuses a cgroup with processes or children: a
+                // dead run's sandbox still running is never joined).
+                guard mkdir(directory, 0o755) == 0 || (errno == EEXIST && rmdir(directory) == 0 && mkdir(directory, 0o755) == 0) else {
                     refuse("cannot make the session's cgroup \(directory): \(String(cString: strerror(errno)))", status: 126)
                 }
             case .set(let file, let value, let ifPresent):

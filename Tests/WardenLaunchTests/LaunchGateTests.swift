@@ -88,6 +88,42 @@ struct LaunchGateTests {
         }
     }
 
+    @Test("a cgroup left by a dead run whose pid this one reuses is made afresh when empty; one with a process inside is refused")
+    func staleCgroup() throws {
+        guard let cgroup = Self.sessionCgroup() else { return }
+        defer { _ = SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000) }
+        for directory in cgroup.directories { #expect(mkdir(directory, 0o755) == 0, "\(directory)") }
+        let gate = try LaunchGate.start(executable: Sandbox.initBinary, making: cgroup)
+        try gate.waitEntered()
+        let mine = try String(contentsOfFile: "/proc/\(gate.pid)/cgroup", encoding: .utf8)
+        #expect(cgroup.directories.allSatisfy { mine.contains("/" + ($0 as NSString).lastPathComponent) }, "\(mine)")
+        gate.abandon()
+        #expect(SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000) == [])
+
+        // A process still inside: a dead run's sandbox running on, never joined.
+        let first = cgroup.directories[0]
+        #expect(mkdir(first, 0o755) == 0)
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer {
+            kill(sleeper.processIdentifier, SIGKILL)
+            sleeper.waitUntilExit()
+        }
+        try "\(sleeper.processIdentifier)".write(toFile: first + "/cgroup.procs", atomically: false, encoding: .utf8)
+        let refused = try LaunchGate.start(executable: Sandbox.initBinary, making: cgroup)
+        do {
+            try refused.waitEntered()
+            Issue.record("the gate joined a cgroup with another run's process inside")
+        } catch {
+            #expect(error.description == "cannot make the session's cgroup \(first): Device or resource busy", "\(error)")
+        }
+        // Out again, so that the directory can go.
+        let parent = (first as NSString).deletingLastPathComponent
+        try? "\(sleeper.processIdentifier)".write(toFile: parent + "/cgroup.procs", atomically: false, encoding: .utf8)
+    }
+
     @Test("a gate that ends without a word (another build's init refuses --gate) names the fix")
     func silentGate() throws {
         let gate = try LaunchGate.start(executable: "/bin/false", making: nil)
