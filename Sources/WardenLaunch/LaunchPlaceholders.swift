@@ -148,6 +148,18 @@ public struct LaunchPlaceholders: Sendable {
         return found
     }
 
+    /// The placeholders other live sessions of this state directory made and still hold (the
+    /// same inode as they recorded): the plan takes them as absent (SandboxRequest).
+    public static func otherSessionsPlaceholders(stateDirectory: String) -> Set<String> {
+        var paths: Set<String> = []
+        for entry in placeholdersOfOtherLiveRuns(stateDirectory: stateDirectory, except: stateFile(in: stateDirectory)) {
+            var info = stat()
+            guard lstat(entry.path, &info) == 0, String(info.st_dev) == entry.device, String(info.st_ino) == entry.inode else { continue }
+            paths.insert(entry.path)
+        }
+        return paths
+    }
+
     /// Records a directory of the session's cgroup, removed like the placeholders.
     public func recordCgroup(_ directory: String) {
         append("cgroup\t0\t0\t\(directory)\n")

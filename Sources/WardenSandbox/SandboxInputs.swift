@@ -85,6 +85,11 @@ public struct SandboxRequest: Sendable {
     public var channelAvailable: Bool
     /// The pseudonym books' directory on the host: masked inside (their keys stay on the host).
     public var pseudonymDirectory: String?
+    /// Placeholders that other live sessions made on the host (empty mount points of absent
+    /// protected paths): the plan takes them as absent, so that this session makes (or shares,
+    /// under the state directory's lock) its own instead of binding another's, which that
+    /// session may remove before bwrap binds it.
+    public var otherSessionsPlaceholders: Set<String>
 
     public init(
         policy: Policy, policyPath: String?, home: String, workingDirectory: String,
@@ -92,7 +97,7 @@ public struct SandboxRequest: Sendable {
         command: [String], wardenDirectory: String, initPath: String? = nil, logDirectory: String?,
         runtimeDirectory: String, httpProxyPort: Int? = nil, socksProxyPort: Int? = nil,
         allowedHosts: [String] = [], commandIsClaude: Bool = false, proxyAvailable: Bool = false, originPort: Int? = nil,
-        channelAvailable: Bool = false, pseudonymDirectory: String? = nil
+        channelAvailable: Bool = false, pseudonymDirectory: String? = nil, otherSessionsPlaceholders: Set<String> = []
     ) {
         self.policy = policy
         self.policyPath = policyPath
@@ -115,5 +120,6 @@ public struct SandboxRequest: Sendable {
         self.originPort = originPort
         self.channelAvailable = channelAvailable
         self.pseudonymDirectory = pseudonymDirectory
+        self.otherSessionsPlaceholders = otherSessionsPlaceholders
     }
 }

@@ -5,7 +5,9 @@ import WardenNetwork
 /// through the `SandboxFileSystem` it is given.
 public enum SandboxPlanner {
     public static func plan(_ request: SandboxRequest, fileSystem: any SandboxFileSystem) -> SandboxPlan {
-        var builder = PlanBuilder(request: request, fileSystem: ListingMemo(fileSystem))
+        let seen: any SandboxFileSystem = request.otherSessionsPlaceholders.isEmpty
+            ? fileSystem : WithoutPaths(fileSystem, hiding: request.otherSessionsPlaceholders)
+        var builder = PlanBuilder(request: request, fileSystem: ListingMemo(seen))
         return builder.build()
     }
 
@@ -691,6 +693,27 @@ extension StringProtocol {
 }
 
 /// One plan lists a directory once, however many patterns walk through it.
+/// A file system without some of its paths (other sessions' placeholders): as if they were absent.
+private struct WithoutPaths: SandboxFileSystem {
+    let base: any SandboxFileSystem
+    let hidden: Set<String>
+
+    init(_ base: any SandboxFileSystem, hiding hidden: Set<String>) {
+        self.base = base
+        self.hidden = hidden
+    }
+
+    func kind(of path: String) -> PathKind? { hidden.contains(path) ? nil : base.kind(of: path) }
+    func resolvedPath(_ path: String) -> String? {
+        guard !hidden.contains(path), let resolved = base.resolvedPath(path), !hidden.contains(resolved) else { return nil }
+        return resolved
+    }
+    func entries(of directory: String) -> [DirectoryEntry]? {
+        base.entries(of: directory)?.filter { !hidden.contains(SandboxPaths.join(directory, $0.name)) }
+    }
+    func contents(of path: String) -> String? { hidden.contains(path) ? nil : base.contents(of: path) }
+}
+
 private final class ListingMemo: SandboxFileSystem, @unchecked Sendable {
     // Used by one plan computation on one thread only (never shared), hence unchecked.
     let base: any SandboxFileSystem

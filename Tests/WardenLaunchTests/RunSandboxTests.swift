@@ -623,6 +623,37 @@ struct SharedPlaceholderTests {
         let left = await scene.leftoversOnceWatched()
         #expect(left == [], "left on the host after both: \(left)")
     }
+
+    /// Two loops of sessions in one project, side by side: each start overlaps another's end.
+    static let sideBySideScript = #"""
+rounds=$1; shift
+loop() {
+    for i in $(seq "$rounds"); do
+        "$@" -- /bin/true >/dev/null 2>>"$ERRORS" || echo failed >>"$FAILURES"
+    done
+}
+loop "$@" & loop "$@" & wait
+"""#
+
+    @Test("sessions of one project that start while another ends all start: another's placeholders are planned as absent and shared under the lock")
+    func sideBySide() async throws {
+        let scene = try RunScene(user: .root, policy: "{}")
+        defer { scene.remove() }
+        let out = scene.base + "/loops.out", err = scene.base + "/loops.err"
+        let process = try scene.process([], stdout: out, stderr: err)
+        let warden = [process.executableURL!.path] + (process.arguments ?? [])
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", Self.sideBySideScript, "bash", "40"] + warden
+        process.environment?["ERRORS"] = scene.base + "/errors"
+        process.environment?["FAILURES"] = scene.base + "/failures"
+        try process.run()
+        process.waitUntilExit()
+        let failures = (try? String(contentsOfFile: scene.base + "/failures", encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: scene.base + "/errors", encoding: .utf8)) ?? ""
+        #expect(failures.isEmpty, "\(failures.split(separator: "\n").count) of 80 starts failed: \(errors.split(separator: "\n").prefix(3))")
+        let left = await scene.leftoversOnceWatched()
+        #expect(left == [], "left on the host: \(left)")
+    }
 }
 
 @Suite("warden run refuses a project that is no project")

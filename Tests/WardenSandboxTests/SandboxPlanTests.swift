@@ -26,14 +26,16 @@ func makePlan(
     _ policyText: String = "{}", disk: MemoryFileSystem = standardDisk(), cwd: String = "/home/dev/src/app",
     environment: [(name: String, value: String)] = [("PATH", "/usr/bin:/bin"), ("HOME", "/home/dev")],
     kernel: KernelFeatures = KernelFeatures(landlockABI: 7), command: [String] = ["/usr/bin/claude"], claude: Bool = true,
-    wardenDirectory: String = "/opt/warden/bin", policyPath: String = "/etc/claude-code/managed-settings.json"
+    wardenDirectory: String = "/opt/warden/bin", policyPath: String = "/etc/claude-code/managed-settings.json",
+    otherSessionsPlaceholders: Set<String> = []
 ) throws -> SandboxPlan {
     let policy = try Policy.parse(text: policyText, path: policyPath)
     let request = SandboxRequest(
         policy: policy, policyPath: policyPath, home: "/home/dev", workingDirectory: cwd,
         environment: environment, kernel: kernel, uid: 1000, gid: 1000, command: command,
         wardenDirectory: wardenDirectory, logDirectory: "/home/dev/.local/state/warden",
-        runtimeDirectory: "/run/user/1000/warden-run.1000.42", commandIsClaude: claude)
+        runtimeDirectory: "/run/user/1000/warden-run.1000.42", commandIsClaude: claude,
+        otherSessionsPlaceholders: otherSessionsPlaceholders)
     return SandboxPlanner.plan(request, fileSystem: disk)
 }
 
@@ -264,6 +266,24 @@ struct SandboxPlanTests {
         #expect(plan.mount(at: "/home/dev/src/app/.mcp.json")?.source == "/run/user/1000/warden-run.1000.42/empty-mcp.json")
         #expect(plan.mount(at: "/home/dev/src/app/.gitmodules")?.source == "/run/user/1000/warden-run.1000.42/empty")
         #expect(plan.mount(at: "/home/dev/src/app/.vscode")?.kind == .maskDirectory)
+    }
+
+    @Test("another live session's placeholders are planned as absent: masked, with a placeholder of this session's own")
+    func otherSessionsPlaceholders() throws {
+        var disk = standardDisk()
+        disk.add("/home/dev/src/app/.mcp.json", "")
+        disk.add("/home/dev/src/app/.vscode/")
+        let seenAsTheDevelopers = try makePlan(disk: disk)
+        #expect(seenAsTheDevelopers.mount(at: "/home/dev/src/app/.mcp.json")?.kind == .readOnlyBind)
+        #expect(!seenAsTheDevelopers.hostPlaceholders.contains { $0.path == "/home/dev/src/app/.mcp.json" })
+
+        let plan = try makePlan(disk: disk, otherSessionsPlaceholders: ["/home/dev/src/app/.mcp.json", "/home/dev/src/app/.vscode"])
+        #expect(plan.mount(at: "/home/dev/src/app/.mcp.json")?.kind == .maskFile)
+        #expect(plan.mount(at: "/home/dev/src/app/.vscode")?.kind == .maskDirectory)
+        let placeholders = Dictionary(uniqueKeysWithValues: plan.hostPlaceholders.map { ($0.path, $0.kind) })
+        #expect(placeholders["/home/dev/src/app/.mcp.json"] == .file)
+        #expect(placeholders["/home/dev/src/app/.vscode"] == .directory)
+        #expect(plan.mount(at: "/home/dev/src/app/src")?.kind != .maskDirectory, "only the listed paths")
     }
 
     @Test("shell start-up files are protected where shells read them: the home, and $ZDOTDIR inside a writable root")

@@ -291,13 +291,19 @@ struct RunCommand: ParsableCommand {
             }
             originPort = origin.port
         }
+        // Another live session's placeholders are planned as absent: this session then makes or
+        // shares its own under the state directory's lock, where binding the other's could find
+        // it removed by that session's end before bwrap binds it (a failed start).
+        var otherPlaceholders: Set<String> = []
+        if let stateDirectory { otherPlaceholders = LaunchPlaceholders.otherSessionsPlaceholders(stateDirectory: stateDirectory) }
         let request = SandboxRequest(
             policy: loaded, policyPath: policyPath, home: home, workingDirectory: cwd,
             environment: RunSupport.sortedEnvironment(environment),
             kernel: kernel, uid: uid, gid: gid, command: commandLine, wardenDirectory: wardenDirectory,
             initPath: initPath, logDirectory: loaded.audit.directory ?? RunSupport.defaultLogDirectory(environment),
             runtimeDirectory: runtimeDirectory, commandIsClaude: commandIsClaude, proxyAvailable: true, originPort: originPort,
-            channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory())
+            channelAvailable: true, pseudonymDirectory: dryRun ? PseudonymStore.directory() : RunChannel.booksDirectory(),
+            otherSessionsPlaceholders: otherPlaceholders)
         // The plan is made on its thread while this thread goes on: after the sweep (done at the
         // start), since it must see the paths as they stay (a dead run's placeholder it took for
         // the developer's file would be masked, then swept away under bwrap's mount).
