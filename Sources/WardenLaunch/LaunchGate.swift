@@ -298,6 +298,9 @@ public final class LaunchGate {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 
+    /// POLLRDHUP (the peer shut its end), which Glibc's module does not import.
+    static let pollPeerClosed: Int32 = 0x2000
+
     /// Forks the clean-up watcher (LaunchPlaceholders.watch): its own session, the pipe only
     /// `warden` writes to as standard input, the sandbox's pipe as descriptor 3, standard output
     /// to /dev/null, nothing else of the gate's (the write end of the sandbox's pipe above all,
@@ -392,6 +395,15 @@ public final class LaunchGate {
                 guard count > 0 else { exit(0) }
                 instructionBytes += chunk[0..<count]
             }
+        }
+        // A `warden` killed before this process bound itself to its life sent no signal (a
+        // parent already gone when PR_SET_PDEATHSIG is set never sends one), but its instructions
+        // may have arrived: its end of the socket is closed then, and nothing is made (another
+        // start's sweep may already have taken this run's lines, which would leave a directory
+        // made now to nobody).
+        if !instructions.isEmpty {
+            var peer = pollfd(fd: control, events: Int16(pollPeerClosed), revents: 0)
+            if poll(&peer, 1, 0) > 0, peer.revents & Int16(pollPeerClosed | Int32(POLLHUP)) != 0 { exit(0) }
         }
         let pid = String(getpid())
         for instruction in instructions {

@@ -124,6 +124,51 @@ struct LaunchGateTests {
         try? "\(sleeper.processIdentifier)".write(toFile: parent + "/cgroup.procs", atomically: false, encoding: .utf8)
     }
 
+    /// Plays a `warden` that writes the gate's instructions, spawns the gate and dies at once,
+    /// before the gate can bind itself to its life: prints the gate's pid.
+    static let orphanedGateScript = #"""
+import os, socket, sys
+payload = open(sys.argv[2], "rb").read()
+mine, gates = socket.socketpair()
+mine.sendall(payload)
+pid = os.posix_spawn(sys.argv[1], [sys.argv[1], "--gate"], dict(os.environ),
+                     file_actions=[(os.POSIX_SPAWN_DUP2, gates.fileno(), 9)])
+print(pid, flush=True)
+os._exit(0)
+"""#
+
+    @Test("a gate whose warden died before the gate bound itself to its life makes nothing of the instructions it still reads")
+    func orphanedGate() throws {
+        guard let cgroup = Self.sessionCgroup() else { return }
+        defer { _ = SessionCgroupSetup.remove(directories: cgroup.directories, patience: 2000) }
+        let instructions = FileManager.default.temporaryDirectory.appendingPathComponent("warden-gate-\(UUID().uuidString.prefix(8))").path
+        try Data(LaunchGate.encode(LaunchGate.instructions(making: cgroup))).write(to: URL(fileURLWithPath: instructions))
+        defer { try? FileManager.default.removeItem(atPath: instructions) }
+        let warden = Process()
+        warden.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        warden.arguments = ["-c", Self.orphanedGateScript, Sandbox.initBinary, instructions]
+        let output = Pipe()
+        warden.standardOutput = output
+        try warden.run()
+        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        warden.waitUntilExit()
+        let gate = try #require(pid_t(said.trimmingCharacters(in: .whitespacesAndNewlines)), "\(said)")
+        // Ended: gone, or a zombie its new parent has not reaped yet.
+        func ended() -> Bool {
+            guard kill(gate, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(gate)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
+        var waited = 0
+        while !ended() && waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
+        #expect(ended(), "the gate ended")
+        for directory in cgroup.directories {
+            #expect(!FileManager.default.fileExists(atPath: directory), "\(directory) was made for a warden that is gone")
+        }
+    }
+
     @Test("a gate that ends without a word (another build's init refuses --gate) names the fix")
     func silentGate() throws {
         let gate = try LaunchGate.start(executable: "/bin/false", making: nil)
