@@ -303,7 +303,7 @@ public final class LaunchGate {
 
     /// Forks the clean-up watcher (LaunchPlaceholders.watch): its own session, the pipe only
     /// `warden` writes to as standard input, the sandbox's pipe as descriptor 3, standard output
-    /// to /dev/null, nothing else of the gate's (the write end of the sandbox's pipe above all,
+    /// and error to /dev/null, nothing else of the gate's (the write end of the sandbox's pipe above all,
     /// whose end it waits for). The gate keeps neither read end: bwrap gets none of them.
     static func startWatcher(stateFile: String) {
         let child = fork()
@@ -311,10 +311,13 @@ public final class LaunchGate {
             _ = setsid()
             _ = dup2(watcherLifeDescriptor, 0)
             _ = dup2(watcherSandboxEndedDescriptor, 3)
+            // Standard output and error to /dev/null: it writes nothing, and a pipe it held
+            // (`warden run … 2>&1 | tee`) would not end until its sweep had.
             let null = open("/dev/null", O_WRONLY)
-            if null >= 0 && null != 1 {
+            if null >= 0 {
                 _ = dup2(null, 1)
-                close(null)
+                _ = dup2(null, 2)
+                if null > 2 { close(null) }
             }
             for fd in [watcherLifeDescriptor, watcherSandboxEndedDescriptor, sandboxEndedTarget, gateControlDescriptor] { close(fd) }
             LaunchPlaceholders.watch(stateFile: stateFile, sandboxEnded: 3)

@@ -412,6 +412,7 @@ public struct LaunchPlaceholders: Sendable {
         posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
         if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, 3) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         // The watcher outlives `warden`: it must not keep the proxies' sockets (or anything else
         // of this process) open after it.
         do { try SpawnDescriptors.closeOthers(&actions, placed: sandboxEnded == nil ? [] : [3], keepBelow: 4) } catch {

@@ -514,6 +514,37 @@ print("killed" if process.returncode == -signal.SIGKILL else "ended %d" % proces
         return false
     }
 
+    @Test("the clean-up watcher holds its two pipes and /dev/null, nothing of the terminal's or warden's", arguments: users)
+    func watcherDescriptors(user: RunTestUser) throws {
+        let scene = try RunScene(user: user, policy: "{}")
+        defer { scene.remove() }
+        let process = try scene.process(["--", "/bin/sleep", "1"], stdout: scene.base + "/out", stderr: scene.base + "/err")
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var watcher: String?
+        for _ in 0..<200 where watcher == nil {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+                // The gate has the same command line until it execs bwrap: the watcher is the one
+                // that leads a session of its own.
+                let line = String(decoding: FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") ?? Data(), as: UTF8.self)
+                let stat = String(decoding: FileManager.default.contents(atPath: "/proc/\(entry)/stat") ?? Data(), as: UTF8.self)
+                let session = stat.split(separator: ")").last?.split(separator: " ").dropFirst(3).first
+                if line.contains("--watch-cleanup\u{0}" + scene.home), session.map(String.init) == entry { watcher = entry }
+            }
+            if watcher == nil { usleep(10_000) }
+        }
+        let pid = try #require(watcher, "\(user): no watcher found")
+        var held: [String: String] = [:]
+        for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+            held[fd] = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")) ?? "?"
+        }
+        #expect(Set(held.keys) == ["0", "1", "2", "3"], "\(user): \(held)")
+        #expect(held["0"]?.hasPrefix("pipe:") == true && held["3"]?.hasPrefix("pipe:") == true, "\(user): \(held)")
+        #expect(held["1"] == "/dev/null" && held["2"] == "/dev/null", "\(user): \(held)")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(user): \((try? String(contentsOfFile: scene.base + "/err", encoding: .utf8)) ?? "")")
+    }
+
     @Test("--dry-run prints the plan and starts nothing; --json is JSON")
     func dryRun() throws {
         let scene = try RunScene(user: .root, policy: runTestPolicy)
