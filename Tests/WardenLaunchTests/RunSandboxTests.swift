@@ -525,11 +525,11 @@ print("killed" if process.returncode == -signal.SIGKILL else "ended %d" % proces
         for _ in 0..<200 where watcher == nil {
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
                 // The gate has the same command line until it execs bwrap: the watcher is the one
-                // that leads a session of its own.
+                // whose parent is not warden (it is the gate's child).
                 let line = String(decoding: FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") ?? Data(), as: UTF8.self)
                 let stat = String(decoding: FileManager.default.contents(atPath: "/proc/\(entry)/stat") ?? Data(), as: UTF8.self)
-                let session = stat.split(separator: ")").last?.split(separator: " ").dropFirst(3).first
-                if line.contains("--watch-cleanup\u{0}" + scene.home), session.map(String.init) == entry { watcher = entry }
+                let parent = stat.split(separator: ")").last?.split(separator: " ").dropFirst(1).first
+                if line.contains("--watch-cleanup\u{0}" + scene.home), let parent, parent != "\(process.processIdentifier)" { watcher = entry }
             }
             if watcher == nil { usleep(10_000) }
         }
