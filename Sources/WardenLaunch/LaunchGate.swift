@@ -155,14 +155,19 @@ public final class LaunchGate {
     /// could not be written to has ended: `waitEntered` reports it.
     func sendInstructions(_ instructions: [Instruction]) {
         entersCgroup = instructions.contains { if case .enter = $0 { return true } else { return false } }
-        let payload = Self.encode(instructions)
-        var offset = 0
-        while offset < payload.count {
+        _ = sendRest(of: Self.encode(instructions), from: 0)
+    }
+
+    /// Sends `payload` from `offset` on to its end: the offset reached, -1 when the socket failed
+    /// (errno says why).
+    private func sendRest(of payload: [UInt8], from offset: Int) -> Int {
+        var offset = offset
+        while offset >= 0 && offset < payload.count {
             let sent = payload[offset...].withUnsafeBytes { send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 && errno == EINTR { continue }
-            guard sent > 0 else { return }
-            offset += sent
+            offset = sent < 0 ? -1 : offset + sent
         }
+        return offset
     }
 
     public static func encode(_ instructions: [Instruction]) -> [UInt8] {
@@ -250,14 +255,10 @@ public final class LaunchGate {
         arguments.forEach(field)
         environment.forEach(field)
         let fds = descriptors.map(\.own)
-        var offset = fds.isEmpty ? 0 : payload.withUnsafeBytes { bytes in
+        let first = fds.isEmpty ? 0 : payload.withUnsafeBytes { bytes in
             fds.withUnsafeBufferPointer { warden_send_with_descriptors(control, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count)) }
         }
-        while offset >= 0 && offset < payload.count {
-            let sent = payload[offset...].withUnsafeBytes { send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent < 0 && errno == EINTR { continue }
-            offset = sent < 0 ? -1 : offset + sent
-        }
+        let offset = sendRest(of: payload, from: first)
         let sendError = errno
         shutdown(control, Int32(SHUT_WR))
         released = true

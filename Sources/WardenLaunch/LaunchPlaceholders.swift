@@ -342,17 +342,15 @@ public struct LaunchPlaceholders: Sendable {
     /// namespace (an orphaned sandbox then ran on). So the sweep waits for the pipe's end: every
     /// 200 ms without it, every process still holding its write end is killed (the sandbox's init
     /// is pid 1 of its namespace: all of it goes), for 10 s at most.
-    public static func watch(stateFile: String, sandboxEnded: Int32? = nil) -> Never {
+    public static func watch(stateFile: String, sandboxEnded: Int32) -> Never {
         var byte: UInt8 = 0
         while true {
             let count = read(0, &byte, 1)
             if count == 0 || (count < 0 && errno != EINTR) { break }
         }
-        if let sandboxEnded {
-            // Again every 200 ms: a holder killed may just have cloned bwrap's child.
-            for _ in 0..<50 where !waitForEnd(of: sandboxEnded, milliseconds: 200) {
-                killHolders(of: sandboxEnded)
-            }
+        // Again every 200 ms: a holder killed may just have cloned bwrap's child.
+        for _ in 0..<50 where !waitForEnd(of: sandboxEnded, milliseconds: 200) {
+            killHolders(of: sandboxEnded)
         }
         sweep(stateFile: stateFile, cgroups: .wait(milliseconds: 10_000))
         exit(0)
@@ -397,43 +395,5 @@ public struct LaunchPlaceholders: Sendable {
                 break
             }
         }
-    }
-
-    /// Starts the watcher (`executable` with `arguments`), in a session of its own so that the
-    /// terminal's signals do not reach it. Returns the write end of its pipe, to keep open.
-    /// `sandboxEnded`: a read end the watcher gets as descriptor 3 (`--sandbox-fd 3` among the
-    /// arguments), closed here once it has it.
-    public static func startWatcher(executable: String, arguments: [String], sandboxEnded: Int32? = nil) throws(LaunchError) -> Int32 {
-        let fds = try closeOnExecPipe()
-        defer { if let sandboxEnded { close(sandboxEnded) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
-        if let sandboxEnded { posix_spawn_file_actions_adddup2(&actions, sandboxEnded, 3) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // The watcher outlives `warden`: it must not keep the proxies' sockets (or anything else
-        // of this process) open after it.
-        do { try SpawnDescriptors.closeOthers(&actions, placed: sandboxEnded == nil ? [] : [3], keepBelow: 4) } catch {
-            close(fds[0])
-            close(fds[1])
-            throw error
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // POSIX_SPAWN_SETSID (glibc 2.26+), which Glibc's module does not import.
-        posix_spawnattr_setflags(&attributes, Int16(0x80))
-        var cArguments: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
-        close(fds[0])
-        guard result == 0 else {
-            close(fds[1])
-            throw LaunchError("cannot start the clean-up watcher: \(String(cString: strerror(result)))")
-        }
-        return fds[1]
     }
 }

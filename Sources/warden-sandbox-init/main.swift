@@ -16,7 +16,6 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments == ["--help"] || arguments == ["-h"] {
     _ = Files.writeAll(1, """
         usage: warden-sandbox-init --spec PATH
-               warden-sandbox-init --watch-cleanup STATE-FILE [--sandbox-fd FD]
                warden-sandbox-init --gate [--watch-cleanup STATE-FILE]
 
         The first process inside Warden's bubblewrap sandbox, started by `warden run`. Reads the
@@ -26,25 +25,16 @@ if arguments == ["--help"] || arguments == ["-h"] {
         execs the spec's command.
         Any failure prints one line "warden-sandbox-init: ..." and exits with status 126.
 
-        --watch-cleanup: on the host, `warden run`'s clean-up watcher: waits for end of file on
-        standard input (a pipe only warden run holds) and, with --sandbox-fd, on FD (a pipe
-        bwrap's init holds while the sandbox lives), then removes what the state file lists.
-
         --gate: on the host, `warden run`'s launch gate: reads its instructions on descriptor 9
         (NUL-ended fields: "make" DIR, "set" or "set-if-present" FILE VALUE, "enter" DIR; an
         empty field ends them), makes the session's cgroup, moves itself into it, answers a
         line feed (or a one-line reason), then execs what warden run sends next (bwrap). With
-        --watch-cleanup it first forks the clean-up watcher, whose pipes it gets as descriptors
-        5 (warden run's) and 6 (the sandbox's).
+        --watch-cleanup it first forks warden run's clean-up watcher, whose pipes it gets as
+        descriptors 5 (warden run's) and 6 (the sandbox's): once both have ended, the watcher
+        removes what the state file lists.
 
         """)
     exit(0)
-}
-// On the host: `warden run`'s clean-up watcher (LaunchPlaceholders.watch), a small static process
-// instead of a second Foundation `warden`.
-if arguments.count == 2, arguments[0] == "--watch-cleanup" { LaunchPlaceholders.watch(stateFile: arguments[1]) }
-if arguments.count == 4, arguments[0] == "--watch-cleanup", arguments[2] == "--sandbox-fd", let fd = Int32(arguments[3]) {
-    LaunchPlaceholders.watch(stateFile: arguments[1], sandboxEnded: fd)
 }
 // On the host: the launch gate (LaunchGate.serve), which moves itself into the session's cgroup
 // and becomes bwrap.

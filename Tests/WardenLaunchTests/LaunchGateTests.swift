@@ -233,8 +233,9 @@ print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
         #expect(!FileManager.default.fileExists(atPath: base + "/run"), "the rest is swept at once")
         let listed = (try? String(contentsOfFile: state.stateFile, encoding: .utf8)) ?? ""
         #expect(listed == cgroup.directories.map { "cgroup\t0\t0\t\($0)\n" }.joined(), "only the busy cgroup stays listed: \(listed)")
-        let pipe = try LaunchPlaceholders.startWatcher(executable: Sandbox.initBinary, arguments: ["--watch-cleanup", state.stateFile])
-        close(pipe)
+        let watching = try WatcherForTest(stateFile: state.stateFile)
+        defer { watching.gate.abandon() }
+        close(watching.life)
         try await Task.sleep(nanoseconds: 100_000_000)
         #expect(cgroup.directories.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "busy while the gate lives")
         gate.abandon()
@@ -309,5 +310,27 @@ struct LaunchGateInstructionTests {
         #expect(list.filter { rank($0) == 2 } == cgroup.directories.map { .enter($0) })
         #expect(list.count == 2 * cgroup.directories.count + cgroup.settings.count)
         #expect(list.contains(.set(file: cgroup.directories[0] + "/pids.max", value: "50", ifPresent: false)))
+    }
+}
+
+/// The clean-up watcher as `warden run` starts it (forked by a launch gate that is given nothing
+/// to make), with the sandbox's pipe already at its end: the watcher sweeps `stateFile` once
+/// `life`, the write end of warden's pipe, is closed. `gate` is to be abandoned afterwards.
+struct WatcherForTest {
+    let gate: LaunchGate
+    let life: Int32
+
+    init(stateFile: String) throws {
+        var life: [Int32] = [0, 0], ended: [Int32] = [0, 0]
+        guard pipe(&life) == 0, pipe(&ended) == 0 else { throw RunTestFailure("pipe: \(errno)") }
+        for fd in life + ended { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        defer {
+            close(life[0])
+            close(ended[0])
+        }
+        close(ended[1])
+        gate = try LaunchGate.spawn(
+            executable: Sandbox.initBinary, watcher: LaunchGate.Watcher(stateFile: stateFile, life: life[0], sandboxEnded: ended[0]))
+        self.life = life[1]
     }
 }

@@ -37,7 +37,7 @@ struct RunPlaceholderTests {
         LaunchPlaceholders.sweep(stateFile: state.stateFile)
     }
 
-    @Test("the watcher (warden-sandbox-init --watch-cleanup) sweeps only once the writer of its pipe is gone")
+    @Test("the watcher (forked by warden-sandbox-init --gate --watch-cleanup) sweeps only once the writer of its pipe is gone")
     func watcher() throws {
         let base = try directory()
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -46,11 +46,12 @@ struct RunPlaceholderTests {
             HostPlaceholder(path: base + "/project/.mcp.json", kind: .file, reason: "test"),
             HostPlaceholder(path: base + "/project/.vscode", kind: .directory, reason: "test"),
         ])
-        let pipe = try LaunchPlaceholders.startWatcher(executable: Sandbox.initBinary, arguments: ["--watch-cleanup", state.stateFile])
+        let watching = try WatcherForTest(stateFile: state.stateFile)
+        defer { watching.gate.abandon() }
         usleep(300_000)
         #expect(FileManager.default.fileExists(atPath: base + "/project/.mcp.json"), "swept while the pipe is open")
         #expect(FileManager.default.fileExists(atPath: state.stateFile))
-        close(pipe)
+        close(watching.life)
         var waited = 0
         while FileManager.default.fileExists(atPath: state.stateFile) && waited < 100 {
             usleep(50_000)
